@@ -1,0 +1,52 @@
+//! The env registry: names to factories, so the CLI and the batch runner can spawn any env kind
+//! (built-in or user-registered) by name.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bevy_ecs::entity::Entity;
+
+use super::model::SpawnOptions;
+use super::spec::EnvSpec;
+use crate::app::SimApp;
+use crate::error::{EngineError, Result};
+
+/// Spawns instances of one env kind into an app (type-erased over the [`EnvModel`](super::EnvModel)).
+pub trait EnvFactory: Send + Sync {
+    /// The kind's spec.
+    fn spec(&self) -> &EnvSpec;
+    /// Spawns one instance; also adds the kind's systems to the app the first time.
+    fn spawn(&self, app: &mut SimApp, options: &SpawnOptions) -> Result<Entity>;
+}
+
+/// Env kinds by name.
+#[derive(Clone, Default)]
+pub struct EnvRegistry {
+    factories: BTreeMap<&'static str, Arc<dyn EnvFactory>>,
+}
+
+impl EnvRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a kind under its spec's name (replacing any previous one).
+    pub fn register(&mut self, factory: Arc<dyn EnvFactory>) -> &mut Self {
+        self.factories.insert(factory.spec().name, factory);
+        self
+    }
+
+    /// The factory for `name`, or an error listing the known names.
+    pub fn get(&self, name: &str) -> Result<&Arc<dyn EnvFactory>> {
+        self.factories.get(name).ok_or_else(|| EngineError::UnknownEnv {
+            name: name.to_string(),
+            known: self.names().join(", "),
+        })
+    }
+
+    /// Registered names, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.factories.keys().copied().collect()
+    }
+}
