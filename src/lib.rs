@@ -1,1 +1,17 @@
-//! facade
+//! vagram: Value-Gradient weighted Model-Based RL (VaGraM, ICLR 2022) as an ECS simulation
+//! engine. This facade re-exports the workspace crates:
+//! - [`engine`]: the app, schedule, authoring API, seeding, batch runner;
+//! - [`systems`]: the ECS systems that step envs;
+//! - [`envs`]: the built-in environments.
+#![warn(missing_docs)]
+
+pub use vagram_engine as engine;
+pub use vagram_envs as envs;
+pub use vagram_systems as systems;
+
+/// Everything needed to author, spawn and step environments, in one import.
+pub mod prelude {
+    pub use vagram_engine::prelude::*;
+    pub use vagram_envs::{builtin_registry, Cartpole, Pendulum};
+    pub use vagram_systems::prelude::*;
+}

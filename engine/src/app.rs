@@ -176,3 +176,11 @@ impl SimApp {
         self.world.resource_mut::<SimErrors>().0.push(error);
     }
 }
+
+impl SimApp {
+    /// Configures system sets (e.g. nests a plugin's sets inside a [`SimSet`]).
+    pub fn configure_sets<M>(&mut self, sets: impl IntoScheduleConfigs<bevy_ecs::schedule::InternedSystemSet, M>) -> &mut Self {
+        self.schedule.configure_sets(sets);
+        self
+    }
+}

@@ -65,7 +65,7 @@ pub enum EngineError {
         /// Offending component.
         index: usize,
         /// Offending value.
-        value: f32,
+        value: f64,
     },
     /// A count or size outside what makes sense.
     #[error("{what} = {value} is invalid: {reason}")]

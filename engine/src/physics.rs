@@ -19,18 +19,20 @@
 use bevy_ecs::prelude::*;
 use rapier3d::prelude::*;
 
+use crate::Real;
+
 /// Distance between neighbouring instance slots along y, in metres.
-pub const SLOT_SPACING: f32 = 4.0;
+pub const SLOT_SPACING: Real = 4.0;
 
 /// Physics settings shared by every instance of an env kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhysicsSettings {
     /// Rapier time step, in seconds.
-    pub dt: f32,
+    pub dt: Real,
     /// Rapier steps per environment step.
     pub substeps: u32,
     /// Gravity vector (z is up in every built-in env).
-    pub gravity: [f32; 3],
+    pub gravity: [Real; 3],
     /// Solver iterations per Rapier step (Rapier's substeps; 1 integrates exactly one
     /// semi-implicit Euler step, enough for contact-free multibody envs).
     pub solver_iterations: usize,
@@ -72,7 +74,7 @@ impl PhysicsBlock {
 
     /// World-space origin of slot `slot`.
     pub fn slot_origin(slot: usize) -> Vector {
-        Vector::new(0.0, slot as f32 * SLOT_SPACING, 0.0)
+        Vector::new(0.0, slot as Real * SLOT_SPACING, 0.0)
     }
 
     /// Collision groups for bodies of slot `slot`: they only meet their own slot's group (and

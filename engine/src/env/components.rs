@@ -39,7 +39,7 @@ pub struct ResetConfig {
     /// Nominal initial state (the spec's default or the user's).
     pub nominal: GeneralizedState,
     /// Factor on the reset noise.
-    pub noise: f32,
+    pub noise: crate::Real,
 }
 
 /// Reward of the last step.

@@ -3,6 +3,8 @@
 
 use rapier3d::prelude::{MultibodyJointHandle, PhysicsWorld};
 
+use crate::Real;
+
 /// Axis index (0..6: x, y, z, rx, ry, rz) of the `k`-th free degree of freedom of a joint whose
 /// locked-axes bits are `locked`.
 fn free_axis(locked: u8, k: usize) -> usize {
@@ -13,7 +15,7 @@ fn free_axis(locked: u8, k: usize) -> usize {
 ///
 /// # Panics
 /// If `handle` is not a multibody joint of `world` (a programming error in the env).
-pub fn dof(world: &PhysicsWorld, handle: MultibodyJointHandle, k: usize) -> (f32, f32) {
+pub fn dof(world: &PhysicsWorld, handle: MultibodyJointHandle, k: usize) -> (Real, Real) {
     let (mb, link_id) = world.multibody_joints.get(handle).expect("multibody joint of this world");
     let link = mb.link(link_id).expect("link of its multibody");
     let joint = link.joint();
@@ -24,12 +26,12 @@ pub fn dof(world: &PhysicsWorld, handle: MultibodyJointHandle, k: usize) -> (f32
 
 /// Sets position and velocity of the `k`-th free dof of a multibody joint. Call
 /// [`refresh`] once after the last write to move the rigid bodies.
-pub fn set_dof(world: &mut PhysicsWorld, handle: MultibodyJointHandle, k: usize, q: f32, qd: f32) {
+pub fn set_dof(world: &mut PhysicsWorld, handle: MultibodyJointHandle, k: usize, q: Real, qd: Real) {
     let (mb, link_id) = world.multibody_joints.get_mut(handle).expect("multibody joint of this world");
     let link = mb.link_mut(link_id).expect("link of its multibody");
     let axis = free_axis(link.joint.data.locked_axes.bits(), k);
     let ndofs = link.joint.ndofs();
-    let mut disp = [0.0f32; 6];
+    let mut disp = [0.0 as Real; 6];
     disp[k] = q - link.joint.coords()[axis];
     link.joint.apply_displacement(&disp[..ndofs]);
     let first = link.assembly_id();
@@ -45,7 +47,7 @@ pub fn refresh(world: &mut PhysicsWorld, handle: MultibodyJointHandle) {
 
 /// Sets every joint damping of the multibody containing `handle` to `damping` (Rapier adds 0.1
 /// on angular dofs by default, which gym's and MuJoCo's models do not have).
-pub fn set_damping(world: &mut PhysicsWorld, handle: MultibodyJointHandle, damping: f32) {
+pub fn set_damping(world: &mut PhysicsWorld, handle: MultibodyJointHandle, damping: Real) {
     let (mb, _) = world.multibody_joints.get_mut(handle).expect("multibody joint of this world");
     mb.damping_mut().fill(damping);
 }

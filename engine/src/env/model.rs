@@ -76,7 +76,7 @@ pub struct SpawnOptions {
     /// Global env index: selects the random streams and the physics block slot.
     pub env_id: u64,
     /// Factor on the reset distribution's noise (1 = the env's own, 0 = deterministic).
-    pub reset_noise: f32,
+    pub reset_noise: crate::Real,
     /// Nominal initial state replacing the spec's default (noise is still added on top).
     pub init_state: Option<GeneralizedState>,
     /// Distracting dimensions to append to the observation.

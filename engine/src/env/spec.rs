@@ -5,6 +5,7 @@ use rand::RngExt;
 
 use crate::error::{EngineError, Result};
 use crate::physics::PhysicsSettings;
+use crate::Real;
 
 /// A box `[low, high]` in R^n (gym's `Box` space).
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +46,9 @@ impl BoxSpace {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GeneralizedState {
     /// Positions (joint angles, slider positions, root coordinates).
-    pub q: Vec<f32>,
+    pub q: Vec<Real>,
     /// Velocities, one per position.
-    pub qd: Vec<f32>,
+    pub qd: Vec<Real>,
 }
 
 impl GeneralizedState {
@@ -82,7 +83,7 @@ pub struct ResetDistribution {
 
 impl ResetDistribution {
     /// `default` plus U(-half_width, half_width) on every position and velocity.
-    pub fn symmetric(default: GeneralizedState, q_half_width: f32, qd_half_width: f32) -> Self {
+    pub fn symmetric(default: GeneralizedState, q_half_width: Real, qd_half_width: Real) -> Self {
         let n = default.q.len();
         Self {
             low: GeneralizedState { q: vec![-q_half_width; n], qd: vec![-qd_half_width; n] },
@@ -92,9 +93,9 @@ impl ResetDistribution {
     }
 
     /// Draws an initial state around `nominal` (the default or a user's `--init-state`).
-    pub fn sample(&self, nominal: &GeneralizedState, scale: f32, rng: &mut impl rand::Rng, out: &mut GeneralizedState) {
+    pub fn sample(&self, nominal: &GeneralizedState, scale: Real, rng: &mut impl rand::Rng, out: &mut GeneralizedState) {
         out.copy_from(nominal);
-        let mut draw = |lo: f32, hi: f32| if lo < hi { rng.random_range(lo..hi) } else { lo };
+        let mut draw = |lo: Real, hi: Real| if lo < hi { rng.random_range(lo..hi) } else { lo };
         // The draws happen whatever the scale, so a different noise scale never shifts the
         // random streams of later resets.
         for (i, v) in out.q.iter_mut().enumerate() {
@@ -137,13 +138,13 @@ impl EnvSpec {
     }
 
     /// Seconds of simulated time per environment step.
-    pub fn env_dt(&self) -> f32 {
-        self.physics.dt * self.physics.substeps as f32
+    pub fn env_dt(&self) -> Real {
+        self.physics.dt * self.physics.substeps as Real
     }
 
     /// Parses a user-given initial state: `nq` positions, optionally followed by `nq`
     /// velocities (zero when omitted).
-    pub fn parse_init_state(&self, values: &[f32]) -> Result<GeneralizedState> {
+    pub fn parse_init_state(&self, values: &[Real]) -> Result<GeneralizedState> {
         let nq = self.nq();
         if values.len() != nq && values.len() != 2 * nq {
             return Err(EngineError::InitStateDim {

@@ -1,0 +1,57 @@
+//! [`EnvPlugin<E>`]: adds the generic systems that drive env kind `E` to an app, and
+//! [`ModelFactory<E>`], which makes `E` spawnable by name through the registry.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use vagram_engine::env::{EnvFactory, EnvModel, EnvSpec, SpawnOptions};
+use vagram_engine::prelude::*;
+
+use crate::{actions, physics, KindStage};
+
+/// The systems of env kind `E`, one per step phase: choose and apply actions, step its physics
+/// blocks, observe, evaluate, reset. Added automatically by [`spawn_env`](crate::spawn_env).
+pub struct EnvPlugin<E: EnvModel>(PhantomData<fn() -> E>);
+
+impl<E: EnvModel> Default for EnvPlugin<E> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<E: EnvModel> Plugin for EnvPlugin<E> {
+    fn build(&self, app: &mut SimApp) {
+        app.add_plugin(crate::CorePlugin);
+        app.add_systems((
+            actions::choose_actions::<E>.in_set(KindStage(SimSet::Act)),
+            actions::apply_actions::<E>.in_set(KindStage(SimSet::ApplyActions)),
+            physics::step_physics::<E>.in_set(KindStage(SimSet::PhysicsStep)),
+            crate::episodes::observe::<E>.in_set(KindStage(SimSet::Observe)),
+            crate::episodes::evaluate::<E>.in_set(KindStage(SimSet::Evaluate)),
+            crate::episodes::reset_envs::<E>.in_set(KindStage(SimSet::Reset)),
+        ));
+    }
+}
+
+/// Registry entry for env kind `E`: spawns instances sharing one model.
+pub struct ModelFactory<E: EnvModel> {
+    model: Arc<E>,
+}
+
+impl<E: EnvModel> ModelFactory<E> {
+    /// A factory spawning instances of `model`.
+    pub fn new(model: E) -> Arc<Self> {
+        Arc::new(Self { model: Arc::new(model) })
+    }
+}
+
+impl<E: EnvModel> EnvFactory for ModelFactory<E> {
+    fn spec(&self) -> &EnvSpec {
+        self.model.spec()
+    }
+
+    fn spawn(&self, app: &mut SimApp, options: &SpawnOptions) -> vagram_engine::Result<Entity> {
+        crate::spawn_env(app, self.model.clone(), options)
+    }
+}
