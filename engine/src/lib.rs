@@ -34,6 +34,7 @@ pub type Real = f64;
 /// The names most users of the engine need, in one import.
 pub mod prelude {
     pub use crate::app::{SimApp, SimSet, StepCount};
+    pub use crate::batch::{run_batch, BatchConfig, BatchReport, EnvGroup, StepBatch};
     pub use crate::env::components::*;
     pub use crate::env::{
         ActionSource, BoxSpace, DistractorConfig, DistractorVariant, EnvModel, EnvRegistry,
