@@ -38,6 +38,9 @@ pub struct BatchConfig {
     pub steps: u64,
     /// Options applied to every env (its `env_id` and `block_key` are set by the runner).
     pub template: SpawnOptions,
+    /// Envs per physics block (1 to [`PhysicsBlocks::BLOCK_CAPACITY`]): larger blocks amortise
+    /// Rapier's per-step cost, smaller ones give threads more blocks to share.
+    pub block_size: usize,
 }
 
 /// The last step of every env, struct-of-arrays ordered by global env index (brax's `State`).
@@ -147,6 +150,9 @@ impl BatchConfig {
         if self.threads == 0 || self.threads > 1024 {
             return Err(invalid("--threads", self.threads as i64, "must be between 1 and 1024"));
         }
+        if self.block_size == 0 || self.block_size > PhysicsBlocks::BLOCK_CAPACITY {
+            return Err(invalid("--block-size", self.block_size as i64, "must be between 1 and 64"));
+        }
         if self.steps == 0 {
             return Err(invalid("--steps", 0, "must be at least 1"));
         }
@@ -163,7 +169,7 @@ impl BatchConfig {
         for g in &self.groups {
             let ids: Vec<u64> = (next..next + g.count as u64).collect();
             next += g.count as u64;
-            for chunk in ids.chunks(PhysicsBlocks::BLOCK_CAPACITY) {
+            for chunk in ids.chunks(self.block_size.clamp(1, PhysicsBlocks::BLOCK_CAPACITY)) {
                 blocks.push((g.kind.clone(), chunk.to_vec()));
             }
         }

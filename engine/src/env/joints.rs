@@ -41,7 +41,7 @@ pub fn set_dof(world: &mut PhysicsWorld, handle: MultibodyJointHandle, k: usize,
 /// Recomputes link poses after [`set_dof`] and writes them to the rigid bodies.
 pub fn refresh(world: &mut PhysicsWorld, handle: MultibodyJointHandle) {
     let (mb, _) = world.multibody_joints.get_mut(handle).expect("multibody joint of this world");
-    mb.forward_kinematics(&world.bodies, false);
+    mb.forward_kinematics(&world.bodies, true);
     mb.update_rigid_bodies(&mut world.bodies, true);
 }
 
