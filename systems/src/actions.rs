@@ -15,7 +15,9 @@ pub fn choose_actions<E: EnvModel>(
 ) {
     for (inst, id, source, mut action, mut rngs) in &mut envs {
         let space = &inst.model.spec().action_space;
-        action.0.resize(space.dim(), 0.0);
+        if !matches!(source, ActionSource::External) {
+            action.0.resize(space.dim(), 0.0);
+        }
         match source {
             ActionSource::Zero => action.0.fill(0.0),
             ActionSource::Random => space.sample(&mut rngs.actions, &mut action.0),

@@ -24,7 +24,7 @@ impl ActionTable {
     /// that is not numeric is taken as a header. Every row must have `action_dim` finite values.
     pub fn from_csv(path: &Path, action_dim: usize) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|source| EngineError::Io { path: path.into(), source })?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).trim(csv::Trim::All).from_reader(file);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(file);
         let (mut rows, mut lines) = (Vec::new(), Vec::new());
         for (i, record) in reader.records().enumerate() {
             let csv_err = |line: u64, message: String| EngineError::Csv { path: path.into(), line, message };
