@@ -1,5 +1,6 @@
 //! Bad input gets a clear error naming the value and where it came from; a physics blow-up ends
 //! only that env's episode.
+#![allow(clippy::type_complexity)]
 
 use std::io::Write;
 use std::sync::Arc;
@@ -76,7 +77,7 @@ fn absurd_counts_are_rejected_before_work_starts() {
     for (expect, mutate) in cases {
         let mut c = base.clone();
         mutate(&mut c);
-        let msg = run_batch(&registry, &c).err().expect(expect).to_string();
+        let msg = run_batch(&registry, &c).expect_err(expect).to_string();
         assert!(msg.contains(expect), "expected '{expect}' in '{msg}'");
     }
     assert!(run_batch(&registry, &base).is_ok());

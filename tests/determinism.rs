@@ -1,4 +1,5 @@
 //! Same seed and config give bitwise-identical results, whatever the thread count or block size.
+#![allow(clippy::type_complexity)]
 
 use vagram::prelude::*;
 

@@ -157,7 +157,7 @@ impl BatchConfig {
             return Err(invalid("--steps", 0, "must be at least 1"));
         }
         if (total as u64).saturating_mul(self.steps) > MAX_TOTAL_STEPS {
-            return Err(invalid("--envs × --steps", i64::MAX.min((total as u64).saturating_mul(self.steps) as i64), "more than 2^40 env steps in one run"));
+            return Err(invalid("--envs × --steps", (total as u64).saturating_mul(self.steps).min(i64::MAX as u64) as i64, "more than 2^40 env steps in one run"));
         }
         Ok(())
     }

@@ -7,6 +7,12 @@
 //! the positions back onto the explicit-Euler update (`x ← x + τ·ẋ_before`), keeping Rapier's
 //! velocities; [`CartpoleIntegrator::SemiImplicitEuler`] keeps Rapier's own update.
 //!
+//! The velocity update itself is Rapier's: exact at rest, but it treats the velocity-dependent
+//! (Coriolis/centripetal) terms semi-implicitly, which differs from explicit Euler by
+//! O(τ²·θ̇) per step. Over 200-step balancing episodes the observations stay within 1e-3 of
+//! MBRL-Lib's; open loop, while the pole falls fast, the gap reaches ~2e-3 before termination
+//! (`tests/physics_analytic.rs`).
+//!
 //! - **Action space**: a ∈ [−1, 1] (1 dim), force F = 10·a on the cart along x.
 //! - **Observation space**: (x, ẋ, θ, θ̇), θ = 0 upright, positive leaning toward +x.
 //! - **Reward**: 1 per step.

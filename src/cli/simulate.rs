@@ -112,7 +112,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
 }
 
 /// One env, stepped in this thread with a trajectory recorder attached.
-fn record_single(registry: &vagram::engine::env::EnvRegistry, config: &BatchConfig, path: &PathBuf) -> anyhow::Result<BatchReport> {
+fn record_single(registry: &vagram::engine::env::EnvRegistry, config: &BatchConfig, path: &std::path::Path) -> anyhow::Result<BatchReport> {
     let total: usize = config.groups.iter().map(|g| g.count).sum();
     if total != 1 {
         bail!("--record writes one trajectory: use it with one env (got {total} envs)");

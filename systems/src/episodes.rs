@@ -47,6 +47,7 @@ pub fn observe<E: EnvModel>(
 }
 
 /// Computes the reward and the env's termination condition.
+#[allow(clippy::type_complexity)]
 pub fn evaluate<E: EnvModel>(mut envs: Query<(&EnvInstance<E>, &PhysState, &Action, &Observation, &mut Reward, &mut Done)>) {
     for (inst, state, action, obs, mut reward, mut done) in &mut envs {
         if done.terminated {

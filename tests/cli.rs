@@ -1,0 +1,76 @@
+//! The `vagram` binary as a user runs it: output, exit codes, error lines, and a recorded
+//! trajectory that matches gym's analytic pendulum.
+
+use std::process::Command;
+
+fn vagram(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vagram")).args(args).output().expect("run vagram");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vagram-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn simulate_prints_throughput_and_episode_summary() {
+    let (code, out, err) = vagram(&["simulate", "--env", "pendulum,cartpole", "--envs", "4", "--steps", "400", "--distractors", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3200 env steps") && out.contains("env steps/s"), "{out}");
+    assert!(out.contains("pendulum: 8 episodes finished (0 terminated, 8 truncated"), "{out}");
+    assert!(out.contains("cartpole: ") && out.contains("terminated"), "{out}");
+}
+
+#[test]
+fn bad_arguments_give_one_clear_error_line() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["simulate", "--env", "hoper"], "unknown environment 'hoper' (known: cartpole, pendulum)"),
+        (&["simulate", "--envs", "0"], "envs of kind 'pendulum' = 0 is invalid"),
+        (&["simulate", "--steps", "0"], "--steps = 0 is invalid"),
+        (&["simulate", "--record", "/tmp/x.csv", "--envs", "2"], "--record writes one trajectory"),
+        (&["simulate", "--actions", "/nonexistent/a.csv"], "/nonexistent/a.csv"),
+    ];
+    for (args, expect) in cases {
+        let (code, _, err) = vagram(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(expect), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+    }
+    let (code, _, err) = vagram(&["simulate", "--envs", "-3"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("-3"), "{err}");
+}
+
+#[test]
+fn recorded_pendulum_trajectory_matches_gym() {
+    let actions = temp("actions.csv");
+    let record = temp("traj.csv");
+    let us: Vec<f64> = (0..120).map(|t| 2.5 * (0.11 * t as f64).sin()).collect();
+    let csv: String = std::iter::once("torque".to_string()).chain(us.iter().map(|u| u.to_string())).collect::<Vec<_>>().join("\n");
+    std::fs::write(&actions, csv).unwrap();
+    let (code, out, err) = vagram(&[
+        "simulate", "--env", "pendulum", "--init-state", "2.5,-1.0", "--reset-noise", "0",
+        "--actions", actions.to_str().unwrap(), "--record", record.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("recorded 120 steps"), "{out}");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "step,obs_0,obs_1,obs_2,reward,terminated,truncated");
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 121, "initial row + one per step");
+    let (mut th, mut thdot) = (2.5f64, -1.0f64);
+    for (t, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], t as f64);
+        for (k, want) in [th.cos(), th.sin(), thdot].iter().enumerate() {
+            assert!((row[1 + k] - want).abs() < 1e-3, "step {t} obs_{k}: {} vs gym {want}", row[1 + k]);
+        }
+        if t < 120 {
+            let u = us[t].clamp(-2.0, 2.0);
+            let reward = -(((th + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI) - std::f64::consts::PI).powi(2) + 0.1 * thdot * thdot + 0.001 * u * u);
+            thdot = (thdot + (15.0 * th.sin() + 3.0 * u) * 0.05).clamp(-8.0, 8.0);
+            th += thdot * 0.05;
+            assert!((rows[t + 1][4] - reward).abs() < 1e-3, "step {t} reward {} vs gym {reward}", rows[t + 1][4]);
+        }
+    }
+}
