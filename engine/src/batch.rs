@@ -8,6 +8,7 @@
 //! and its block depend only on its global index, results are bitwise identical for any thread
 //! count.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::app::SimApp;
@@ -198,21 +199,59 @@ pub fn build_worker(registry: &EnvRegistry, config: &BatchConfig, worker: usize,
 /// Runs the batch: builds one app per thread, steps them all `config.steps` times in parallel,
 /// and gathers episodes and the last step.
 pub fn run_batch(registry: &EnvRegistry, config: &BatchConfig) -> Result<BatchReport> {
+    run_batch_with_progress(registry, config, &|_| {})
+}
+
+/// Increments a counter when dropped: marks a worker finished however it ends.
+struct CountOnDrop<'a>(&'a AtomicUsize);
+
+impl Drop for CountOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Env steps between two updates of the shared progress counter, per worker.
+const PROGRESS_CHUNK: u64 = 256;
+
+/// [`run_batch`], calling `progress(env steps done so far)` from the calling thread about five
+/// times a second while the workers run (for progress bars).
+pub fn run_batch_with_progress(registry: &EnvRegistry, config: &BatchConfig, progress: &(dyn Fn(u64) + Sync)) -> Result<BatchReport> {
     config.validate(registry)?;
     let threads = config.threads.min(config.blocks().len()).max(1);
     let mut apps = (0..threads).map(|w| build_worker(registry, config, w, threads)).collect::<Result<Vec<_>>>()?;
+    let done_steps = AtomicU64::new(0);
+    let finished = AtomicUsize::new(0);
     let start = Instant::now();
     let results: Vec<Result<(Vec<EpisodeRecord>, StepBatch)>> = crossbeam::thread::scope(|scope| {
+        let (done_steps, finished) = (&done_steps, &finished);
         let handles: Vec<_> = apps
             .iter_mut()
             .map(|app| {
                 scope.spawn(move |_| {
-                    app.run(config.steps)?;
+                    let _finished = CountOnDrop(finished); // counted even if the worker panics
+                    let envs = app.world.query::<&EnvId>().iter(&app.world).count() as u64;
+                    let mut left = config.steps;
+                    let outcome = (|| {
+                        while left > 0 {
+                            let n = left.min(PROGRESS_CHUNK);
+                            app.run(n)?;
+                            left -= n;
+                            done_steps.fetch_add(n * envs, Ordering::Relaxed);
+                        }
+                        Ok::<(), EngineError>(())
+                    })();
+                    outcome?;
                     let episodes = std::mem::take(&mut app.world.resource_mut::<EpisodeLog>().0);
                     Ok((episodes, StepBatch::collect(app)))
                 })
             })
             .collect();
+        while finished.load(Ordering::Acquire) < handles.len() {
+            progress(done_steps.load(Ordering::Relaxed));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        progress(done_steps.load(Ordering::Relaxed));
         handles
             .into_iter()
             .enumerate()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use vagram::engine::batch::{run_batch, BatchConfig, BatchReport, EnvGroup};
+use vagram::engine::batch::{run_batch_with_progress, BatchConfig, BatchReport, EnvGroup};
 use vagram::engine::env::{ActionSource, ActionTable, DistractorConfig, DistractorVariant, SpawnOptions};
 use vagram::engine::env::components::{EndReason, EpisodeLog};
 use vagram::engine::SimApp;
@@ -105,7 +105,16 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     config.validate(&registry)?;
     let report = match &args.record {
         Some(path) => record_single(&registry, &config, path)?,
-        None => run_batch(&registry, &config)?,
+        None => {
+            let total: u64 = config.groups.iter().map(|g| g.count as u64).sum::<u64>() * config.steps;
+            let bar = indicatif::ProgressBar::new(total).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} env steps · ETA {eta}")
+                    .expect("valid template"),
+            );
+            let report = run_batch_with_progress(&registry, &config, &|done| bar.set_position(done));
+            bar.finish_and_clear();
+            report?
+        }
     };
     print_summary(&config, &report);
     Ok(())
