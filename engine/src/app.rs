@@ -103,20 +103,9 @@ impl SimApp {
         world.insert_resource(PhysicsBlocks::default());
         let mut schedule = Schedule::new(SimStep);
         schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.configure_sets(
-            (
-                SimSet::Act,
-                SimSet::ApplyActions,
-                SimSet::PhysicsStep,
-                SimSet::Observe,
-                SimSet::Evaluate,
-                SimSet::Record,
-                SimSet::Learn,
-                SimSet::Log,
-                SimSet::Reset,
-            )
-                .chain(),
-        );
+        for pair in SimSet::ORDER.windows(2) {
+            schedule.configure_sets(pair[1].after(pair[0]));
+        }
         Self { world, schedule, plugins: Vec::new() }
     }
 

@@ -70,14 +70,18 @@ impl StepBatch {
             .collect();
         rows.sort_by_key(|r| r.0);
         let mut out = Self::default();
-        for (env, obs, reward, terminated, truncated) in rows {
-            out.env.push(env);
-            out.obs.push(obs);
-            out.reward.push(reward);
-            out.terminated.push(terminated);
-            out.truncated.push(truncated);
+        for row in rows {
+            out.push(row);
         }
         out
+    }
+
+    fn push(&mut self, (env, obs, reward, terminated, truncated): (u64, Vec<f32>, f32, bool, bool)) {
+        self.env.push(env);
+        self.obs.push(obs);
+        self.reward.push(reward);
+        self.terminated.push(terminated);
+        self.truncated.push(truncated);
     }
 
     fn merge(parts: Vec<StepBatch>) -> Self {
@@ -91,11 +95,7 @@ impl StepBatch {
         rows.sort_by_key(|r| r.0.0.0.0);
         let mut out = Self::default();
         for ((((env, obs), reward), terminated), truncated) in rows {
-            out.env.push(env);
-            out.obs.push(obs);
-            out.reward.push(reward);
-            out.terminated.push(terminated);
-            out.truncated.push(truncated);
+            out.push((env, obs, reward, terminated, truncated));
         }
         out
     }
