@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod learn;
 pub mod batch;
 pub mod env;
 pub mod error;

@@ -1,0 +1,170 @@
+//! An ensemble of E MLPs evaluated as ONE batched computation per layer: activations
+//! `[E, B, in]` times weights `[E, in, out]`, plus a per-member bias. With E = 1 it is a plain
+//! MLP (SAC's actor); with E = 2 the twin critics; with zero hidden layers a linear model.
+
+use dfdx::prelude::*;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+
+use super::activation::Activation;
+
+/// A runtime-shaped rank-3 tensor `[E, B, N]`.
+pub type Tensor3<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
+
+/// One layer of an ensemble: per-member weights `[E, in, out]` and biases `[E, out]`.
+#[derive(Debug, Clone)]
+pub struct EnsembleLinear<D: Device<f32>> {
+    /// Weights, `[members, in, out]`.
+    pub weight: Tensor3<D>,
+    /// Biases, `[members, out]`.
+    pub bias: Tensor<(usize, usize), f32, D>,
+}
+
+impl<D: Device<f32>> EnsembleLinear<D> {
+    /// Input and output widths.
+    pub fn dims(&self) -> (usize, usize) {
+        let (_, i, o) = *self.weight.shape();
+        (i, o)
+    }
+
+    /// `x · W + b` for every member at once.
+    pub fn forward<T: Tape<f32, D>>(&self, x: Tensor3<D, T>) -> Tensor3<D, T> {
+        let y = x.matmul(self.weight.clone());
+        let shape = *y.shape();
+        y + self.bias.clone().broadcast_like::<_, Axis<1>>(&shape)
+    }
+}
+
+/// An ensemble of MLPs with the same architecture.
+#[derive(Debug, Clone)]
+pub struct EnsembleMlp<D: Device<f32>> {
+    /// Layers, input first; hidden layers are followed by `activation`.
+    pub layers: Vec<EnsembleLinear<D>>,
+    /// Hidden-layer activation.
+    pub activation: Activation,
+}
+
+impl<D: Device<f32>> EnsembleMlp<D> {
+    /// A freshly initialised ensemble: `members` nets `input → hidden… → output`. Weights are
+    /// drawn from N(0, 1/(2·sqrt(fan_in))) (MBRL-Lib's initialisation), biases are zero; the
+    /// draw is seeded, so the same seed gives the same nets.
+    pub fn new(dev: &D, members: usize, input: usize, hidden: &[usize], output: usize, activation: Activation, seed: u64) -> Self {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let widths: Vec<usize> = std::iter::once(input).chain(hidden.iter().copied()).chain([output]).collect();
+        let layers = widths
+            .windows(2)
+            .map(|w| {
+                let (i, o) = (w[0], w[1]);
+                let std = 1.0 / (2.0 * (i as f32).sqrt());
+                let normal = Normal::new(0.0f32, std).expect("finite std");
+                let values: Vec<f32> = (0..members * i * o).map(|_| normal.sample(&mut rng)).collect();
+                EnsembleLinear {
+                    weight: dev.tensor_from_vec(values, (members, i, o)),
+                    bias: dev.zeros_like(&(members, o)),
+                }
+            })
+            .collect();
+        Self { layers, activation }
+    }
+
+    /// Number of members.
+    pub fn members(&self) -> usize {
+        self.layers[0].weight.shape().0
+    }
+
+    /// Input width.
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].dims().0
+    }
+
+    /// Output width.
+    pub fn output_dim(&self) -> usize {
+        self.layers.last().expect("at least one layer").dims().1
+    }
+
+    /// Member `m` applied to row `m` of `x` (`[E, B, in] → [E, B, out]`).
+    pub fn forward<T: Tape<f32, D>>(&self, x: Tensor3<D, T>) -> Tensor3<D, T> {
+        let last = self.layers.len() - 1;
+        self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
+            let y = layer.forward(h);
+            if i < last { self.activation.apply(y) } else { y }
+        })
+    }
+
+    /// Every parameter tensor, layer by layer (weight then bias).
+    pub fn parameters(&self) -> Vec<ParamRef<'_, D>> {
+        self.layers.iter().flat_map(|l| [ParamRef::W(&l.weight), ParamRef::B(&l.bias)]).collect()
+    }
+}
+
+/// A reference to one parameter tensor of an ensemble (weights and biases have different ranks).
+pub enum ParamRef<'a, D: Device<f32>> {
+    /// A weight tensor.
+    W(&'a Tensor3<D>),
+    /// A bias tensor.
+    B(&'a Tensor<(usize, usize), f32, D>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::TestDevice;
+
+    /// One member as a separate net, with plain 2-D matmuls, on the host.
+    fn member_forward(net: &EnsembleMlp<TestDevice>, m: usize, x: &[f32], batch: usize) -> Vec<f32> {
+        let mut h = x.to_vec();
+        let last = net.layers.len() - 1;
+        for (li, layer) in net.layers.iter().enumerate() {
+            let (i, o) = layer.dims();
+            let w = layer.weight.as_vec();
+            let b = layer.bias.as_vec();
+            let mut y = vec![0.0f32; batch * o];
+            for r in 0..batch {
+                for c in 0..o {
+                    let mut acc = b[m * o + c];
+                    for k in 0..i {
+                        acc += h[r * i + k] * w[m * i * o + k * o + c];
+                    }
+                    y[r * o + c] = if li < last {
+                        match net.activation {
+                            Activation::Silu => acc / (1.0 + (-acc).exp()),
+                            Activation::Relu => acc.max(0.0),
+                        }
+                    } else {
+                        acc
+                    };
+                }
+            }
+            h = y;
+        }
+        h
+    }
+
+    #[test]
+    fn batched_ensemble_equals_member_by_member() {
+        let dev = TestDevice::seed_from_u64(0);
+        for (hidden, act) in [(vec![16, 16], Activation::Silu), (vec![8], Activation::Relu), (vec![], Activation::Silu)] {
+            let (e, b, i, o) = (5, 7, 6, 3);
+            let net = EnsembleMlp::new(&dev, e, i, &hidden, o, act, 42);
+            let x: Tensor3<TestDevice> = dev.sample_normal_like(&(e, b, i));
+            let y = net.forward(x.clone()).as_vec();
+            let xs = x.as_vec();
+            for m in 0..e {
+                let want = member_forward(&net, m, &xs[m * b * i..(m + 1) * b * i], b);
+                for (got, want) in y[m * b * o..(m + 1) * b * o].iter().zip(&want) {
+                    assert!((got - want).abs() < 1e-5, "member {m}, {hidden:?}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_same_nets() {
+        let dev = TestDevice::default();
+        let a = EnsembleMlp::new(&dev, 3, 4, &[8], 2, Activation::Silu, 7);
+        let b = EnsembleMlp::new(&dev, 3, 4, &[8], 2, Activation::Silu, 7);
+        let c = EnsembleMlp::new(&dev, 3, 4, &[8], 2, Activation::Silu, 8);
+        assert_eq!(a.layers[0].weight.as_vec(), b.layers[0].weight.as_vec());
+        assert_ne!(a.layers[0].weight.as_vec(), c.layers[0].weight.as_vec());
+    }
+}

@@ -1,0 +1,21 @@
+//! Learning primitives on dfdx tensors: ensembles of MLPs, input gradients (dV/ds), the model
+//! losses of the paper, and an Adam optimiser for runtime-shaped parameters.
+//!
+//! Everything is generic over the dfdx device `D` (CPU by default, CUDA behind the `cuda`
+//! feature: [`AutoDevice`]); the scalar type is f32. No Rapier types here.
+
+pub mod activation;
+
+pub mod ensemble;
+pub mod losses;
+pub mod value_grad;
+
+pub use activation::Activation;
+
+pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
+
+/// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.
+pub type AutoDevice = dfdx::tensor::AutoDevice;
+
+/// The device tests compare against: always the CPU.
+pub type TestDevice = dfdx::tensor::Cpu;
