@@ -1,1 +1,127 @@
-//! placeholder
+//! The model losses of the paper (SPEC §2), one file each behind [`ModelLoss`].
+//!
+//! A loss sees a batch of predicted next states `ŝ'` (= `s + Δ̂`), environment next states `s'`,
+//! the start states `s`, optionally predicted log-variances, and, for the value-aware losses, a
+//! [`ValueOracle`] giving `V_k` and `∂V_k/∂s` for each value function k (SAC's two critics and
+//! two target critics). It returns the loss and its gradient with respect to the predictions;
+//! model training backpropagates that gradient through the network (see `ensemble`).
+//! Reductions are means over samples and state dimensions, so every loss has MSE's scale.
+//! The reward model is always trained by plain MSE, outside these losses.
+
+mod itervaml;
+mod mse;
+mod nll;
+mod percentile;
+mod taylor;
+mod vagram;
+mod value_weighted;
+
+pub use itervaml::IterVaml;
+pub use mse::Mse;
+pub use nll::GaussianNll;
+pub use percentile::{clip_norms_at_percentile, percentile};
+pub use taylor::TaylorVaml;
+pub use vagram::Vagram;
+pub use value_weighted::{ValueWeighted, ValueWeighting};
+
+use super::value_grad::ValueGradients;
+
+/// Values and state gradients of the value functions a loss is aware of.
+pub trait ValueOracle {
+    /// `V_k(s_i)` and `∂V_k/∂s (s_i)` for every value function k at the rows of `states`.
+    fn evaluate(&self, states: &[f32]) -> ValueGradients;
+}
+
+/// One batch for a model loss; all arrays are row-major `N × dim`.
+pub struct LossInputs<'a> {
+    /// Start states `s`.
+    pub state: &'a [f32],
+    /// Predicted next states `ŝ'` (the predicted mean for probabilistic models).
+    pub pred: &'a [f32],
+    /// Environment next states `s'`.
+    pub target: &'a [f32],
+    /// Predicted log-variances of `ŝ'` (probabilistic models only).
+    pub logvar: Option<&'a [f32]>,
+    /// State dimension.
+    pub dim: usize,
+    /// The value functions, for value-aware losses.
+    pub values: Option<&'a dyn ValueOracle>,
+}
+
+impl LossInputs<'_> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.pred.len() / self.dim
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.pred.is_empty()
+    }
+
+    /// The value oracle, or an error naming the loss that needs it.
+    pub fn oracle(&self, loss: &'static str) -> Result<&dyn ValueOracle, LossError> {
+        self.values.ok_or(LossError::MissingValues { loss })
+    }
+}
+
+/// A loss value and its gradients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossEval {
+    /// The loss.
+    pub value: f64,
+    /// ∂loss/∂pred, `N × dim`.
+    pub d_pred: Vec<f32>,
+    /// ∂loss/∂logvar, for losses that read log-variances.
+    pub d_logvar: Option<Vec<f32>>,
+}
+
+/// Why a loss could not be evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LossError {
+    /// A value-aware loss was called without value functions.
+    #[error("the {loss} loss needs value functions, none were given")]
+    MissingValues {
+        /// Loss name.
+        loss: &'static str,
+    },
+    /// A probabilistic loss was called on a deterministic prediction.
+    #[error("the {loss} loss needs predicted log-variances (a probabilistic ensemble)")]
+    MissingLogvar {
+        /// Loss name.
+        loss: &'static str,
+    },
+}
+
+/// A model loss: the value and gradient of one batch.
+pub trait ModelLoss: Send + Sync {
+    /// Name, as used in configs (`vagram`, `mse`, …).
+    fn name(&self) -> &'static str;
+    /// Evaluates the loss and its gradient with respect to the predictions.
+    fn evaluate(&self, inputs: &LossInputs) -> Result<LossEval, LossError>;
+}
+
+/// Every loss name [`loss_by_name`] accepts.
+pub const LOSS_NAMES: [&str; 7] = ["vagram", "mse", "mle", "itervaml", "itervaml-mse", "value-weighted", "taylor"];
+
+/// The loss called `name` with the paper's defaults.
+pub fn loss_by_name(name: &str) -> Option<Box<dyn ModelLoss>> {
+    Some(match name {
+        "vagram" => Box::new(Vagram::default()),
+        "mse" => Box::new(Mse),
+        "mle" => Box::new(GaussianNll),
+        "itervaml" => Box::new(IterVaml { mse_weight: 0.0 }),
+        "itervaml-mse" => Box::new(IterVaml { mse_weight: 0.01 }),
+        "value-weighted" => Box::new(ValueWeighted::default()),
+        "taylor" => Box::new(TaylorVaml),
+        _ => return None,
+    })
+}
+
+/// Mean over value functions of per-value-function quantities.
+fn mean_over(k: usize) -> f64 {
+    1.0 / k.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests;

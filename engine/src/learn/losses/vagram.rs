@@ -1,0 +1,50 @@
+//! VaGraM (paper eq. 7): the squared error rescaled per sample and dimension by the squared value
+//! gradient at the ENVIRONMENT next state, `mean_{i,d} (1/K) Σ_k (∂V_k/∂s_d (s'_i))² (ŝ'_{i,d} − s'_{i,d})²`.
+//!
+//! The gradient is taken at `s'`, never at the prediction, so the loss never reads the value
+//! function outside the data; each value function's per-sample gradient norms are clipped at
+//! the batch's 95th percentile first. The loss is convex in `ŝ'`, with its minimum at `s'`
+//! (unique unless a gradient component is exactly 0).
+//!
+//! On a probabilistic ensemble the loss applies to the predicted MEAN: the log-variance head then
+//! gets no gradient from the state loss (train it with `mle` or freeze it); App. F of the paper
+//! compares exactly that against the probabilistic MLE model.
+
+use super::{mean_over, clip_norms_at_percentile, LossError, LossEval, LossInputs, ModelLoss};
+
+/// The VaGraM loss.
+#[derive(Debug, Clone, Copy)]
+pub struct Vagram {
+    /// Percentile at which value-gradient norms are clipped (95 in the paper; 100 disables).
+    pub clip_percentile: f64,
+}
+
+impl Default for Vagram {
+    fn default() -> Self {
+        Self { clip_percentile: 95.0 }
+    }
+}
+
+impl ModelLoss for Vagram {
+    fn name(&self) -> &'static str {
+        "vagram"
+    }
+
+    fn evaluate(&self, x: &LossInputs) -> Result<LossEval, LossError> {
+        let vg = x.oracle("vagram")?.evaluate(x.target);
+        let k = vg.grads.len();
+        let n = x.pred.len() as f64;
+        let mut value = 0.0f64;
+        let mut d_pred = vec![0.0f32; x.pred.len()];
+        for mut g in vg.grads {
+            clip_norms_at_percentile(&mut g, x.dim, self.clip_percentile);
+            for (i, gi) in g.iter().enumerate() {
+                let e = (x.pred[i] - x.target[i]) as f64;
+                let w = (*gi as f64) * (*gi as f64) * mean_over(k);
+                value += w * e * e;
+                d_pred[i] += (2.0 * w * e / n) as f32;
+            }
+        }
+        Ok(LossEval { value: value / n, d_pred, d_logvar: None })
+    }
+}
