@@ -5,12 +5,14 @@
 //! feature: [`AutoDevice`]); the scalar type is f32. No Rapier types here.
 
 pub mod activation;
+pub mod adam;
 
 pub mod ensemble;
 pub mod losses;
 pub mod value_grad;
 
 pub use activation::Activation;
+pub use adam::{Adam, AdamConfig};
 
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 
