@@ -8,7 +8,9 @@ pub mod activation;
 pub mod adam;
 
 pub mod ensemble;
+pub mod logvar_bounds;
 pub mod losses;
+pub mod normalizer;
 pub mod value_grad;
 
 pub use activation::Activation;
