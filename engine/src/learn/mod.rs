@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod adam;
 
+pub mod dynamics;
 pub mod ensemble;
 pub mod logvar_bounds;
 pub mod losses;

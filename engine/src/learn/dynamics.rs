@@ -1,0 +1,307 @@
+//! The learned dynamics model: an ensemble mapping z-scored `[s, a]` to `[Δs, r]` (plus
+//! log-variances of Δs for the probabilistic, MBPO-style ensemble), trained with any
+//! [`ModelLoss`] on the state part and plain MSE on the reward.
+//!
+//! Predictions are turned into next states `ŝ' = s + Δ̂` before the loss sees them, so every
+//! loss is written in terms of next states (VaGraM's `ŝ' − s'` equals `Δ̂ − Δ`). Each member
+//! trains on its own batch (bootstrap samples are chosen by the caller).
+
+use dfdx::prelude::*;
+
+use super::adam::{Adam, AdamConfig};
+use super::ensemble::{EnsembleMlp, Tensor3};
+use super::logvar_bounds::LogvarBounds;
+use super::losses::{LossError, LossInputs, ModelLoss, ValueOracle};
+use super::normalizer::Normalizer;
+use super::Activation;
+
+/// Architecture and optimiser settings of a dynamics model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynamicsConfig {
+    /// Ensemble members (7 in MBPO and the paper).
+    pub members: usize,
+    /// Hidden widths (4 × 200 in the paper; 2 × 64 and 3 × 64 in its capacity study; empty = linear).
+    pub hidden: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Gaussian (mean + log-variance) ensemble instead of a deterministic one.
+    pub probabilistic: bool,
+    /// Adam settings (lr 1e-3, weight decay 5e-5 in the authors' presets).
+    pub adam: AdamConfig,
+    /// Weight of the log-variance bound regulariser (0.01 in MBPO).
+    pub logvar_reg: f32,
+    /// Seed of the weight initialisation.
+    pub seed: u64,
+}
+
+impl Default for DynamicsConfig {
+    fn default() -> Self {
+        Self {
+            members: 7,
+            hidden: vec![200; 4],
+            activation: Activation::Silu,
+            probabilistic: false,
+            adam: AdamConfig { lr: 1e-3, weight_decay: 5e-5, ..AdamConfig::default() },
+            logvar_reg: 0.01,
+            seed: 0,
+        }
+    }
+}
+
+/// Why model learning failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LearnError {
+    /// A NaN or infinity in a tensor.
+    #[error("{tensor} has a non-finite value ({value}) at index {index}, training step {step}")]
+    NonFinite {
+        /// Which tensor (e.g. `model inputs`, `predictions`, `loss`).
+        tensor: String,
+        /// Model training step.
+        step: u64,
+        /// First offending index.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// Sizes that do not fit the model.
+    #[error("{what}: expected {expected}, got {got}")]
+    Shape {
+        /// What was mis-sized.
+        what: String,
+        /// Expected size.
+        expected: usize,
+        /// Given size.
+        got: usize,
+    },
+    /// The loss could not be evaluated.
+    #[error(transparent)]
+    Loss(#[from] LossError),
+}
+
+/// Returns an error naming `tensor` if `values` holds a NaN or infinity.
+pub fn check_finite(tensor: &str, values: &[f32], step: u64) -> Result<(), LearnError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(LearnError::NonFinite { tensor: tensor.into(), step, index, value: values[index] }),
+        None => Ok(()),
+    }
+}
+
+/// One member's training batch (row-major, `B` rows).
+#[derive(Debug, Clone, Copy)]
+pub struct MemberBatch<'a> {
+    /// States `s`, `B × state_dim`.
+    pub states: &'a [f32],
+    /// Actions, `B × action_dim`.
+    pub actions: &'a [f32],
+    /// Environment next states `s'`.
+    pub next_states: &'a [f32],
+    /// Rewards, `B`.
+    pub rewards: &'a [f32],
+}
+
+/// What the model predicts for a batch, per member (`[E, B, …]` row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Predicted next states (means), `E × B × state_dim`.
+    pub next_states: Vec<f32>,
+    /// Predicted rewards, `E × B`.
+    pub rewards: Vec<f32>,
+    /// Bounded log-variances of the next states (probabilistic models).
+    pub logvar: Option<Vec<f32>>,
+}
+
+/// Losses of one training step, averaged over members.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainStats {
+    /// The chosen state loss.
+    pub state_loss: f64,
+    /// Reward MSE.
+    pub reward_loss: f64,
+}
+
+/// An ensemble dynamics model with its normaliser and optimiser.
+pub struct DynamicsModel<D: Device<f32>> {
+    /// The ensemble.
+    pub net: EnsembleMlp<D>,
+    /// Input normalisation (refit from the data before each training round).
+    pub normalizer: Normalizer,
+    /// State dimension.
+    pub state_dim: usize,
+    /// Action dimension.
+    pub action_dim: usize,
+    /// Log-variance bounds (probabilistic models).
+    pub bounds: Option<LogvarBounds>,
+    /// Optimiser state.
+    pub adam: Adam,
+    /// Training steps taken.
+    pub steps: u64,
+}
+
+impl<D: Device<f32>> DynamicsModel<D> {
+    /// A fresh model for `state_dim`/`action_dim`.
+    pub fn new(dev: &D, state_dim: usize, action_dim: usize, config: &DynamicsConfig) -> Result<Self, LearnError> {
+        for (what, v) in [("state dimension", state_dim), ("action dimension", action_dim), ("ensemble members", config.members)] {
+            if v == 0 {
+                return Err(LearnError::Shape { what: what.into(), expected: 1, got: 0 });
+            }
+        }
+        let out = state_dim + 1 + if config.probabilistic { state_dim } else { 0 };
+        let net = EnsembleMlp::new(dev, config.members, state_dim + action_dim, &config.hidden, out, config.activation, config.seed);
+        let adam = Adam::new(&net, config.adam);
+        let bounds = config.probabilistic.then(|| LogvarBounds::new(state_dim, -10.0, 0.5, config.logvar_reg));
+        Ok(Self { net, normalizer: Normalizer::identity(state_dim + action_dim), state_dim, action_dim, bounds, adam, steps: 0 })
+    }
+
+    /// Members of the ensemble.
+    pub fn members(&self) -> usize {
+        self.net.members()
+    }
+
+    fn out_dim(&self) -> usize {
+        self.net.output_dim()
+    }
+
+    /// Normalised `[s, a]` inputs for every member, `[E, B, S + A]`.
+    fn inputs(&self, states: &[&[f32]], actions: &[&[f32]]) -> Result<Tensor3<D>, LearnError> {
+        let (s, a, e) = (self.state_dim, self.action_dim, self.members());
+        if states.len() != e || actions.len() != e {
+            return Err(LearnError::Shape { what: "member batches".into(), expected: e, got: states.len() });
+        }
+        let b = states[0].len() / s;
+        let mut x = Vec::with_capacity(e * b * (s + a));
+        for m in 0..e {
+            for (what, len, want) in [("states", states[m].len(), b * s), ("actions", actions[m].len(), b * a)] {
+                if len != want {
+                    return Err(LearnError::Shape { what: format!("member {m} {what}"), expected: want, got: len });
+                }
+            }
+            for i in 0..b {
+                x.extend_from_slice(&states[m][i * s..(i + 1) * s]);
+                x.extend_from_slice(&actions[m][i * a..(i + 1) * a]);
+            }
+        }
+        check_finite("model inputs", &x, self.steps)?;
+        self.normalizer.apply(&mut x);
+        Ok(self.net.layers[0].weight.device().tensor_from_vec(x, (e, b, s + a)))
+    }
+
+    /// Splits raw outputs into a [`Prediction`] (and the bound derivatives for training).
+    fn split(&self, states: &[&[f32]], raw: &[f32]) -> (Prediction, Option<super::logvar_bounds::BoundedLogvar>) {
+        let (s, out) = (self.state_dim, self.out_dim());
+        let rows = raw.len() / out;
+        let b = rows / self.members();
+        let mut next = Vec::with_capacity(rows * s);
+        let mut rewards = Vec::with_capacity(rows);
+        let mut raw_lv = Vec::new();
+        for (r, o) in raw.chunks(out).enumerate() {
+            let st = &states[r / b][(r % b) * s..(r % b + 1) * s];
+            next.extend(st.iter().zip(&o[..s]).map(|(x, d)| x + d));
+            rewards.push(o[s]);
+            raw_lv.extend_from_slice(&o[s + 1..]);
+        }
+        let bounded = self.bounds.as_ref().map(|bd| bd.apply(&raw_lv));
+        let logvar = bounded.as_ref().map(|bl| bl.logvar.clone());
+        (Prediction { next_states: next, rewards, logvar }, bounded)
+    }
+
+    /// Predictions of every member on its own batch.
+    pub fn predict(&self, states: &[&[f32]], actions: &[&[f32]]) -> Result<Prediction, LearnError> {
+        let x = self.inputs(states, actions)?;
+        let raw = self.net.forward(x).as_vec();
+        check_finite("model predictions", &raw, self.steps)?;
+        Ok(self.split(states, &raw).0)
+    }
+
+    /// The state loss and reward MSE of every member on its batch (no update): validation.
+    pub fn member_losses(&self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<Vec<TrainStats>, LearnError> {
+        let states: Vec<&[f32]> = batches.iter().map(|b| b.states).collect();
+        let actions: Vec<&[f32]> = batches.iter().map(|b| b.actions).collect();
+        let pred = self.predict(&states, &actions)?;
+        let (s, b) = (self.state_dim, batches[0].rewards.len());
+        batches
+            .iter()
+            .enumerate()
+            .map(|(m, batch)| {
+                let inputs = LossInputs {
+                    state: batch.states,
+                    pred: &pred.next_states[m * b * s..(m + 1) * b * s],
+                    target: batch.next_states,
+                    logvar: pred.logvar.as_ref().map(|lv| &lv[m * b * s..(m + 1) * b * s]),
+                    dim: s,
+                    values,
+                };
+                let state_loss = loss.evaluate(&inputs)?.value;
+                let r = &pred.rewards[m * b..(m + 1) * b];
+                let reward_loss = r.iter().zip(batch.rewards).map(|(p, t)| ((p - t) as f64).powi(2)).sum::<f64>() / b as f64;
+                Ok(TrainStats { state_loss, reward_loss })
+            })
+            .collect()
+    }
+
+    /// One gradient step of every member on its batch: `loss` on the next states, MSE on the
+    /// reward, the bound regulariser for probabilistic models. Losses are averaged over members.
+    pub fn train_step(&mut self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<TrainStats, LearnError> {
+        let (s, e, out) = (self.state_dim, self.members(), self.out_dim());
+        let b = batches.first().map_or(0, |x| x.rewards.len());
+        for (m, batch) in batches.iter().enumerate() {
+            check_finite(&format!("member {m} next states"), batch.next_states, self.steps)?;
+            check_finite(&format!("member {m} rewards"), batch.rewards, self.steps)?;
+            if batch.next_states.len() != b * s || batch.rewards.len() != b {
+                return Err(LearnError::Shape { what: format!("member {m} targets"), expected: b * s, got: batch.next_states.len() });
+            }
+        }
+        let states: Vec<&[f32]> = batches.iter().map(|x| x.states).collect();
+        let actions: Vec<&[f32]> = batches.iter().map(|x| x.actions).collect();
+        let x = self.inputs(&states, &actions)?;
+        let raw = self.net.forward(x.clone()).as_vec();
+        check_finite("model predictions", &raw, self.steps)?;
+        let (pred, bounded) = self.split(&states, &raw);
+
+        let mut d_out = vec![0.0f32; raw.len()];
+        let (mut d_max, mut d_min) = (vec![0.0f32; s], vec![0.0f32; s]);
+        let mut stats = TrainStats { state_loss: 0.0, reward_loss: 0.0 };
+        for (m, batch) in batches.iter().enumerate() {
+            let span = m * b * s..(m + 1) * b * s;
+            let inputs = LossInputs {
+                state: batch.states,
+                pred: &pred.next_states[span.clone()],
+                target: batch.next_states,
+                logvar: pred.logvar.as_ref().map(|lv| &lv[span.clone()]),
+                dim: s,
+                values,
+            };
+            let eval = loss.evaluate(&inputs)?;
+            stats.state_loss += eval.value / e as f64;
+            for i in 0..b {
+                let row = (m * b + i) * out;
+                for d in 0..s {
+                    let j = i * s + d;
+                    d_out[row + d] = eval.d_pred[j] / e as f32;
+                    if let (Some(d_lv), Some(bl)) = (&eval.d_logvar, &bounded) {
+                        let k = span.start + j;
+                        let g = d_lv[j] / e as f32;
+                        d_out[row + s + 1 + d] = g * bl.d_raw[k];
+                        d_max[d] += g * bl.d_max[k];
+                        d_min[d] += g * bl.d_min[k];
+                    }
+                }
+                let err = pred.rewards[m * b + i] - batch.rewards[i];
+                stats.reward_loss += (err as f64).powi(2) / (b * e) as f64;
+                d_out[row + s] = 2.0 * err / (b * e) as f32;
+            }
+        }
+        if !stats.state_loss.is_finite() {
+            return Err(LearnError::NonFinite { tensor: format!("{} loss", loss.name()), step: self.steps, index: 0, value: stats.state_loss as f32 });
+        }
+        let grads = self.net.backprop_output_gradient(&x, &d_out);
+        self.adam.step(&mut self.net, &grads);
+        if let Some(bounds) = &mut self.bounds {
+            bounds.step(&d_max, &d_min, self.adam.config.lr);
+        }
+        self.steps += 1;
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! The dynamics model learns known systems with MSE, VaGraM and NLL, and rejects bad batches.
+
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Normal};
+
+use super::*;
+use crate::learn::losses::{loss_by_name, Vagram};
+use crate::learn::value_grad::ValueGradients;
+use crate::learn::TestDevice;
+
+const S: usize = 3;
+const A: usize = 1;
+
+/// Transitions of s' = s + 0.1·(M s + b a) + noise, r = s0 − 0.5 a².
+fn data(n: usize, noise: f32, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let gauss = Normal::new(0.0f32, noise.max(1e-12)).unwrap();
+    let (mut s, mut a, mut s2, mut r) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..n {
+        let x: [f32; S] = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+        let u: f32 = rng.random_range(-1.0..1.0);
+        let next = [
+            x[0] + 0.1 * (x[1] + u),
+            x[1] + 0.1 * (-x[0] + 0.5 * x[2]),
+            x[2] + 0.1 * (-0.3 * x[2] - u),
+        ];
+        s.extend(x);
+        a.push(u);
+        s2.extend(next.iter().map(|v| v + if noise > 0.0 { gauss.sample(&mut rng) } else { 0.0 }));
+        r.push(x[0] - 0.5 * u * u);
+    }
+    (s, a, s2, r)
+}
+
+fn model(members: usize, probabilistic: bool) -> DynamicsModel<TestDevice> {
+    let config = DynamicsConfig {
+        members,
+        hidden: vec![32, 32],
+        probabilistic,
+        adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() },
+        ..DynamicsConfig::default()
+    };
+    DynamicsModel::new(&TestDevice::seed_from_u64(0), S, A, &config).unwrap()
+}
+
+/// Trains on minibatches of 64 (every member on the same batch) and returns the final stats
+/// on the whole data set.
+fn fit(model: &mut DynamicsModel<TestDevice>, loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>, steps: usize, noise: f32) -> Vec<TrainStats> {
+    let (s, a, s2, r) = data(512, noise, 1);
+    model.normalizer = Normalizer::fit(&s.chunks(S).zip(a.chunks(A)).flat_map(|(x, u)| x.iter().chain(u).copied().collect::<Vec<_>>()).collect::<Vec<_>>(), S + A);
+    let e = model.members();
+    for t in 0..steps {
+        let lo = (t * 64) % 512;
+        let batch = MemberBatch { states: &s[lo * S..(lo + 64) * S], actions: &a[lo..lo + 64], next_states: &s2[lo * S..(lo + 64) * S], rewards: &r[lo..lo + 64] };
+        model.train_step(&vec![batch; e], loss, values).unwrap();
+    }
+    let whole = MemberBatch { states: &s, actions: &a, next_states: &s2, rewards: &r };
+    model.member_losses(&vec![whole; e], &Mse, None).unwrap()
+}
+
+use crate::learn::losses::Mse;
+
+#[test]
+fn deterministic_model_learns_a_linear_system_with_mse() {
+    let mut m = model(3, false);
+    let before = fit(&mut m, &Mse, None, 0, 0.0);
+    let after = fit(&mut m, &Mse, None, 1500, 0.0);
+    for (b, a) in before.iter().zip(&after) {
+        assert!(a.state_loss < 2e-5 && a.state_loss < b.state_loss / 100.0, "state mse {} → {}", b.state_loss, a.state_loss);
+        assert!(a.reward_loss < 1e-3, "reward mse {}", a.reward_loss);
+    }
+}
+
+/// V(s) = w·s.
+struct Linear([f32; S]);
+
+impl ValueOracle for Linear {
+    fn evaluate(&self, states: &[f32]) -> ValueGradients {
+        ValueGradients {
+            values: vec![states.chunks(S).map(|x| x.iter().zip(&self.0).map(|(a, b)| a * b).sum()).collect()],
+            grads: vec![states.chunks(S).flat_map(|_| self.0).collect()],
+        }
+    }
+}
+
+#[test]
+fn vagram_spends_accuracy_where_the_value_gradient_is_large() {
+    // A 2-unit hidden layer cannot represent all three state changes, so the dimensions compete
+    // for it: VaGraM must spend it on the dimension the value function cares about. (A linear
+    // model would not show this: each output has its own weights and Adam is invariant to a
+    // per-output gradient scale.)
+    let values = Linear([3.0, 0.05, 0.05]);
+    let per_dim = |loss: &dyn ModelLoss| {
+        let mut m = model(1, false);
+        m.net = EnsembleMlp::new(&TestDevice::default(), 1, S + A, &[2], S + 1, Activation::Silu, 5);
+        m.adam = Adam::new(&m.net, AdamConfig { lr: 3e-3, ..AdamConfig::default() });
+        fit(&mut m, loss, Some(&values), 1500, 0.0);
+        let (s, a, s2, _) = data(512, 0.0, 1);
+        let p = m.predict(&[&s], &[&a]).unwrap().next_states;
+        (0..S).map(|d| (0..512).map(|i| ((p[i * S + d] - s2[i * S + d]) as f64).powi(2)).sum::<f64>() / 512.0).collect::<Vec<_>>()
+    };
+    let mse = per_dim(&Mse);
+    let vagram = per_dim(&Vagram { clip_percentile: 100.0 });
+    eprintln!("per-dimension squared error: mse {mse:?}, vagram {vagram:?}");
+    assert!(vagram[0] < 0.5 * mse[0], "dim 0 error: vagram {} vs mse {}", vagram[0], mse[0]);
+}
+
+#[test]
+fn probabilistic_model_learns_the_noise_variance() {
+    let mut m = model(2, true);
+    let nll = loss_by_name("mle").unwrap();
+    fit(&mut m, nll.as_ref(), None, 2500, 0.1);
+    let (s, a, _, _) = data(256, 0.1, 7);
+    let lv = m.predict(&[&s, &s], &[&a, &a]).unwrap().logvar.unwrap();
+    let mean = lv.iter().sum::<f32>() / lv.len() as f32;
+    // Noise std 0.1: log variance ln(0.01) = -4.6.
+    assert!((mean - (-4.6)).abs() < 0.5, "mean predicted log variance {mean}");
+    let bounds = m.bounds.as_ref().unwrap();
+    assert!(lv.iter().all(|v| *v >= bounds.min[0] - 1e-3), "within the learned bounds");
+}
+
+#[test]
+fn non_finite_batches_are_reported_with_tensor_and_step() {
+    let mut m = model(2, false);
+    let (s, a, s2, r) = data(8, 0.0, 2);
+    let ok = MemberBatch { states: &s, actions: &a, next_states: &s2, rewards: &r };
+    m.train_step(&[ok, ok], &Mse, None).unwrap();
+    let mut s2_bad = s2.clone();
+    s2_bad[5] = f32::NAN;
+    let bad = MemberBatch { states: &s, actions: &a, next_states: &s2_bad, rewards: &r };
+    let err = m.train_step(&[ok, bad], &Mse, None).unwrap_err().to_string();
+    assert!(err.contains("member 1 next states") && err.contains("NaN") && err.contains("step 1"), "{err}");
+    let mut a2 = a.clone();
+    a2[0] = f32::INFINITY;
+    let err = m.predict(&[&s, &s], &[&a2, &a2]).unwrap_err().to_string();
+    assert!(err.contains("model inputs") && err.contains("inf"), "{err}");
+}
+
+#[test]
+fn mis_sized_batches_and_models_are_rejected() {
+    let m = model(2, false);
+    let (s, a, _, _) = data(8, 0.0, 3);
+    let err = m.predict(&[&s], &[&a]).unwrap_err().to_string();
+    assert!(err.contains("member batches: expected 2, got 1"), "{err}");
+    let err = m.predict(&[&s, &s[..6]], &[&a, &a]).unwrap_err().to_string();
+    assert!(err.contains("member 1 states"), "{err}");
+    let err = DynamicsModel::new(&TestDevice::default(), 0, 1, &DynamicsConfig::default()).err().unwrap().to_string();
+    assert!(err.contains("state dimension"), "{err}");
+}
