@@ -12,6 +12,7 @@ pub mod ensemble;
 pub mod logvar_bounds;
 pub mod losses;
 pub mod normalizer;
+pub mod trainer;
 pub mod value_grad;
 
 pub use activation::Activation;
