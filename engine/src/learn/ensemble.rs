@@ -102,6 +102,17 @@ impl<D: Device<f32>> EnsembleMlp<D> {
         (y * upstream).sum::<Rank0, _>().backward()
     }
 
+    /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
+    pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
+        let mix = |dst: &[f32], src: &[f32]| -> Vec<f32> { dst.iter().zip(src).map(|(d, s)| tau * s + (1.0 - tau) * d).collect() };
+        for (dst, src) in self.layers.iter_mut().zip(&source.layers) {
+            let w = mix(&dst.weight.as_vec(), &src.weight.as_vec());
+            dst.weight.copy_from(&w);
+            let b = mix(&dst.bias.as_vec(), &src.bias.as_vec());
+            dst.bias.copy_from(&b);
+        }
+    }
+
     /// Every parameter tensor, layer by layer (weight then bias).
     pub fn parameters(&self) -> Vec<ParamRef<'_, D>> {
         self.layers.iter().flat_map(|l| [ParamRef::W(&l.weight), ParamRef::B(&l.bias)]).collect()

@@ -12,6 +12,8 @@ pub mod ensemble;
 pub mod logvar_bounds;
 pub mod losses;
 pub mod normalizer;
+pub mod replay;
+pub mod sac;
 pub mod trainer;
 pub mod value_grad;
 

@@ -1,0 +1,120 @@
+//! A ring replay buffer with uniform sampling: the newest `capacity` transitions.
+
+use rand::RngExt;
+
+/// Transitions stored row-major in flat arrays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayBuffer {
+    /// Most transitions kept.
+    pub capacity: usize,
+    /// Observation width.
+    pub obs_dim: usize,
+    /// Action width.
+    pub action_dim: usize,
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    next_obs: Vec<f32>,
+    terminated: Vec<f32>,
+    len: usize,
+    next: usize,
+}
+
+/// A sampled minibatch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch {
+    /// Observations, `B × obs_dim`.
+    pub obs: Vec<f32>,
+    /// Actions, `B × action_dim`.
+    pub actions: Vec<f32>,
+    /// Rewards, `B`.
+    pub rewards: Vec<f32>,
+    /// Next observations.
+    pub next_obs: Vec<f32>,
+    /// 1 where the episode terminated (no bootstrapping), 0 otherwise (truncation bootstraps).
+    pub terminated: Vec<f32>,
+}
+
+impl ReplayBuffer {
+    /// An empty buffer.
+    pub fn new(capacity: usize, obs_dim: usize, action_dim: usize) -> Self {
+        let c = capacity.max(1);
+        Self {
+            capacity: c,
+            obs_dim,
+            action_dim,
+            obs: vec![0.0; c * obs_dim],
+            actions: vec![0.0; c * action_dim],
+            rewards: vec![0.0; c],
+            next_obs: vec![0.0; c * obs_dim],
+            terminated: vec![0.0; c],
+            len: 0,
+            next: 0,
+        }
+    }
+
+    /// Transitions stored.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores one transition, overwriting the oldest when full.
+    pub fn push(&mut self, obs: &[f32], action: &[f32], reward: f32, next_obs: &[f32], terminated: bool) {
+        let (i, o, a) = (self.next, self.obs_dim, self.action_dim);
+        self.obs[i * o..(i + 1) * o].copy_from_slice(obs);
+        self.actions[i * a..(i + 1) * a].copy_from_slice(action);
+        self.rewards[i] = reward;
+        self.next_obs[i * o..(i + 1) * o].copy_from_slice(next_obs);
+        self.terminated[i] = terminated as u8 as f32;
+        self.next = (i + 1) % self.capacity;
+        self.len = (self.len + 1).min(self.capacity);
+    }
+
+    /// `size` transitions drawn uniformly with replacement.
+    pub fn sample(&self, size: usize, rng: &mut impl rand::Rng) -> Batch {
+        assert!(self.len > 0, "sampling an empty replay buffer");
+        let (o, a) = (self.obs_dim, self.action_dim);
+        let mut b = Batch::default();
+        for _ in 0..size {
+            let i = rng.random_range(0..self.len);
+            b.obs.extend_from_slice(&self.obs[i * o..(i + 1) * o]);
+            b.actions.extend_from_slice(&self.actions[i * a..(i + 1) * a]);
+            b.rewards.push(self.rewards[i]);
+            b.next_obs.extend_from_slice(&self.next_obs[i * o..(i + 1) * o]);
+            b.terminated.push(self.terminated[i]);
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn ring_keeps_the_newest_and_samples_uniformly() {
+        let mut buf = ReplayBuffer::new(4, 1, 1);
+        for t in 0..10 {
+            buf.push(&[t as f32], &[0.0], t as f32, &[t as f32 + 1.0], t == 9);
+        }
+        assert_eq!(buf.len(), 4);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let b = buf.sample(4000, &mut rng);
+        let mut counts = [0usize; 10];
+        for r in &b.rewards {
+            counts[*r as usize] += 1;
+        }
+        assert_eq!(&counts[..6], &[0; 6], "old transitions are gone");
+        assert!(counts[6..].iter().all(|c| (800..1200).contains(c)), "{counts:?}");
+        for (o, n) in b.obs.iter().zip(&b.next_obs) {
+            assert_eq!(*n, o + 1.0, "fields of one transition stay together");
+        }
+        assert!(b.terminated.iter().zip(&b.rewards).all(|(d, r)| (*d == 1.0) == (*r == 9.0)));
+    }
+}

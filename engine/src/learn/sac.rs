@@ -1,0 +1,304 @@
+//! Soft Actor-Critic (Haarnoja et al. 2018), CleanRL-style: a tanh-squashed Gaussian actor,
+//! twin critics with Polyak-averaged targets, and an automatically tuned entropy temperature α
+//! (target entropy −|A|) or a fixed one. Actions live in [−1, 1]^A; scaling to an env's box is
+//! the caller's job.
+//!
+//! The update reads like the equations: [`Sac::update`] = critic step, actor step, α step,
+//! target step; the tensor plumbing (tape splitting for values used twice) lives in helpers.
+
+use dfdx::prelude::*;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::adam::{Adam, AdamConfig};
+use super::ensemble::{EnsembleMlp, Tensor3};
+use super::losses::ValueOracle;
+use super::replay::Batch;
+use super::value_grad::{critic_value_gradients, ValueGradients};
+use super::Activation;
+
+/// Bounds of the actor's log standard deviation (CleanRL's).
+const LOG_STD_MIN: f32 = -5.0;
+const LOG_STD_MAX: f32 = 2.0;
+
+/// SAC hyperparameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SacConfig {
+    /// Hidden widths of actor and critics.
+    pub hidden: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Discount γ.
+    pub gamma: f32,
+    /// Polyak factor τ of the target critics.
+    pub tau: f32,
+    /// Updates between target-critic updates.
+    pub target_update_interval: u64,
+    /// Actor learning rate.
+    pub actor_lr: f32,
+    /// Critic learning rate.
+    pub critic_lr: f32,
+    /// Temperature learning rate.
+    pub alpha_lr: f32,
+    /// A fixed α instead of the automatic tuning.
+    pub fixed_alpha: Option<f32>,
+    /// Target entropy (`None`: −|A|).
+    pub target_entropy: Option<f32>,
+    /// Seed of initialisation and sampling noise.
+    pub seed: u64,
+}
+
+impl Default for SacConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![256, 256],
+            activation: Activation::Relu,
+            gamma: 0.99,
+            tau: 0.005,
+            target_update_interval: 1,
+            actor_lr: 3e-4,
+            critic_lr: 3e-4,
+            alpha_lr: 3e-4,
+            fixed_alpha: None,
+            target_entropy: None,
+            seed: 0,
+        }
+    }
+}
+
+/// Losses and temperature after an update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SacStats {
+    /// Sum of both critics' mean squared TD errors.
+    pub critic_loss: f32,
+    /// Actor loss `E[α log π − min Q]`.
+    pub actor_loss: f32,
+    /// Current α.
+    pub alpha: f32,
+    /// Mean entropy estimate `−E[log π]`.
+    pub entropy: f32,
+}
+
+/// A SAC agent.
+pub struct Sac<D: Device<f32>> {
+    /// Actor: obs → [mean, raw log std] (one-member ensemble).
+    pub actor: EnsembleMlp<D>,
+    /// Twin critics: [obs, action] → Q (two-member ensemble).
+    pub critics: EnsembleMlp<D>,
+    /// Polyak-averaged copies of the critics.
+    pub target_critics: EnsembleMlp<D>,
+    /// log α.
+    pub log_alpha: f32,
+    /// Hyperparameters.
+    pub config: SacConfig,
+    /// Observation width.
+    pub obs_dim: usize,
+    /// Action width.
+    pub action_dim: usize,
+    /// Updates done.
+    pub updates: u64,
+    actor_adam: Adam,
+    critic_adam: Adam,
+    alpha_moments: (f32, f32),
+    rng: rand_chacha::ChaCha8Rng,
+    dev: D,
+}
+
+/// Host-side policy outputs for a batch.
+struct PolicySample {
+    actions: Vec<f32>,
+    log_probs: Vec<f32>,
+}
+
+impl<D: Device<f32>> Sac<D> {
+    /// A fresh agent.
+    pub fn new(dev: &D, obs_dim: usize, action_dim: usize, config: SacConfig) -> Self {
+        let actor = EnsembleMlp::new(dev, 1, obs_dim, &config.hidden, 2 * action_dim, config.activation, config.seed);
+        let critics = EnsembleMlp::new(dev, 2, obs_dim + action_dim, &config.hidden, 1, config.activation, config.seed.wrapping_add(1));
+        let actor_adam = Adam::new(&actor, AdamConfig { lr: config.actor_lr, ..AdamConfig::default() });
+        let critic_adam = Adam::new(&critics, AdamConfig { lr: config.critic_lr, ..AdamConfig::default() });
+        let log_alpha = config.fixed_alpha.map_or(0.0, f32::ln);
+        Self {
+            target_critics: critics.clone(),
+            actor,
+            critics,
+            log_alpha,
+            obs_dim,
+            action_dim,
+            updates: 0,
+            actor_adam,
+            critic_adam,
+            alpha_moments: (0.0, 0.0),
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(2)),
+            config,
+            dev: dev.clone(),
+        }
+    }
+
+    /// Current temperature α.
+    pub fn alpha(&self) -> f32 {
+        self.log_alpha.exp()
+    }
+
+    fn noise(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| StandardNormal.sample(&mut self.rng)).collect()
+    }
+
+    /// Actor outputs `(mean, log std)` on the host for `obs` (`N × obs_dim`).
+    fn actor_host(&self, obs: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let n = obs.len() / self.obs_dim;
+        let a = self.action_dim;
+        let x: Tensor3<D> = self.dev.tensor_from_vec(obs.to_vec(), (1, n, self.obs_dim));
+        let out = self.actor.forward(x).as_vec();
+        let mut mean = Vec::with_capacity(n * a);
+        let mut log_std = Vec::with_capacity(n * a);
+        for row in out.chunks(2 * a) {
+            mean.extend_from_slice(&row[..a]);
+            log_std.extend(row[a..].iter().map(|r| LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (r.tanh() + 1.0)));
+        }
+        (mean, log_std)
+    }
+
+    /// Samples actions and their log-probabilities (no gradient).
+    fn sample_host(&mut self, obs: &[f32]) -> PolicySample {
+        let (mean, log_std) = self.actor_host(obs);
+        let eps = self.noise(mean.len());
+        let a = self.action_dim;
+        let mut actions = Vec::with_capacity(mean.len());
+        let mut log_probs = Vec::with_capacity(mean.len() / a);
+        for i in 0..mean.len() / a {
+            let mut lp = 0.0f32;
+            for j in i * a..(i + 1) * a {
+                let act = (mean[j] + log_std[j].exp() * eps[j]).tanh();
+                lp += -0.5 * eps[j] * eps[j] - log_std[j] - 0.5 * (2.0 * std::f32::consts::PI).ln() - (1.0 - act * act + 1e-6).ln();
+                actions.push(act);
+            }
+            log_probs.push(lp);
+        }
+        PolicySample { actions, log_probs }
+    }
+
+    /// Actions in [−1, 1] for `obs` (`N × obs_dim`): sampled, or `tanh(mean)` when deterministic.
+    pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
+        if deterministic {
+            self.actor_host(obs).0.iter().map(|m| m.tanh()).collect()
+        } else {
+            self.sample_host(obs).actions
+        }
+    }
+
+    /// `[obs, action]` rows repeated for both critic members: `[2, N, obs + act]`.
+    fn critic_input(&self, obs: &[f32], actions: &[f32]) -> Tensor3<D> {
+        let n = obs.len() / self.obs_dim;
+        let (o, a) = (self.obs_dim, self.action_dim);
+        let row: Vec<f32> = (0..n).flat_map(|i| obs[i * o..(i + 1) * o].iter().chain(&actions[i * a..(i + 1) * a]).copied()).collect();
+        let both = [row.clone(), row].concat();
+        self.dev.tensor_from_vec(both, (2, n, o + a))
+    }
+
+    /// One SAC update on `batch` (actions in [−1, 1]).
+    pub fn update(&mut self, batch: &Batch) -> SacStats {
+        let n = batch.rewards.len();
+        // Critic: regress both Q's on r + γ(1 − d)(min Q_target(s', a') − α log π(a'|s')).
+        let next = self.sample_host(&batch.next_obs);
+        let q_next = self.target_critics.forward(self.critic_input(&batch.next_obs, &next.actions)).as_vec();
+        let alpha = self.alpha();
+        let y: Vec<f32> = (0..n)
+            .map(|i| {
+                let soft = q_next[i].min(q_next[n + i]) - alpha * next.log_probs[i];
+                batch.rewards[i] + self.config.gamma * (1.0 - batch.terminated[i]) * soft
+            })
+            .collect();
+        let target: Tensor3<D> = self.dev.tensor_from_vec([y.clone(), y].concat(), (2, n, 1));
+        let q = self.critics.forward(self.critic_input(&batch.obs, &batch.actions).traced(Gradients::leaky()));
+        let critic_loss = (q - target).square().sum::<Rank0, _>() / n as f32;
+        let critic_loss_value = critic_loss.as_vec()[0];
+        let grads = critic_loss.backward();
+        self.critic_adam.step(&mut self.critics, &grads);
+
+        // Actor: minimise E[α log π(a|s) − min_k Q_k(s, a)], a = tanh(μ + σ ε) reparameterised.
+        let (actor_loss, log_pi) = self.actor_loss(&batch.obs, alpha);
+        let actor_loss_value = actor_loss.as_vec()[0];
+        let grads = actor_loss.backward();
+        self.actor_adam.step(&mut self.actor, &grads);
+
+        // Temperature: d/dlogα of −α·E[log π + H̄] is −α·E[log π + H̄].
+        let mean_log_pi = log_pi.iter().sum::<f32>() / n as f32;
+        if self.config.fixed_alpha.is_none() {
+            let target_entropy = self.config.target_entropy.unwrap_or(-(self.action_dim as f32));
+            let g = -alpha * (mean_log_pi + target_entropy);
+            self.log_alpha -= adam_scalar(&mut self.alpha_moments, g, self.config.alpha_lr, self.updates + 1);
+        }
+
+        self.updates += 1;
+        if self.updates % self.config.target_update_interval.max(1) == 0 {
+            self.target_critics.polyak_from(&self.critics, self.config.tau);
+        }
+        SacStats { critic_loss: critic_loss_value, actor_loss: actor_loss_value, alpha: self.alpha(), entropy: -mean_log_pi }
+    }
+
+    /// The actor loss as a taped scalar, and the sampled log-probabilities.
+    fn actor_loss(&mut self, obs: &[f32], alpha: f32) -> (Tensor<Rank0, f32, D, OwnedTape<f32, D>>, Vec<f32>) {
+        let (n, a) = (obs.len() / self.obs_dim, self.action_dim);
+        let noise = self.noise(n * a);
+        let eps: Tensor3<D> = self.dev.tensor_from_vec(noise, (1, n, a));
+        let x: Tensor3<D> = self.dev.tensor_from_vec(obs.to_vec(), (1, n, self.obs_dim));
+        let out = self.actor.forward(x.traced(Gradients::leaky()));
+        // Values used twice are split off the tape and the tape handed on (dfdx's idiom).
+        let (out, tape) = out.split_tape();
+        let (mean, tape) = out.clone().put_tape(tape).slice((.., .., 0..a)).split_tape();
+        let half = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
+        let log_std = out.put_tape(tape).slice((.., .., a..2 * a)).tanh() * half + (LOG_STD_MIN + half);
+        let (log_std, tape) = log_std.split_tape();
+        let u = log_std.clone().put_tape(tape).exp() * eps.clone() + mean;
+        let (action, tape) = u.tanh().split_tape();
+        let squash = (action.clone().put_tape(tape).square().negate() + (1.0 + 1e-6)).ln();
+        // log π = Σ_a [−ε²/2 − log σ − log √(2π) − log(1 − tanh²u)]
+        let gauss_const: Tensor3<D> = (eps.square() * -0.5) - 0.5 * (2.0 * std::f32::consts::PI).ln();
+        let log_pi = (squash.negate() - log_std + gauss_const).sum::<(usize, usize), Axis<2>>().reshape_like(&(n,));
+        // Scale by α while still on the tape: an op on a split-off tensor is not recorded.
+        let (entropy_term, tape) = (log_pi * alpha).split_tape();
+        let log_pi_host: Vec<f32> = entropy_term.as_vec().iter().map(|v| v / alpha.max(f32::MIN_POSITIVE)).collect();
+        let action = action.put_tape(tape).reshape_like(&(n, a));
+        let state: Tensor<(usize, usize), f32, D> = self.dev.tensor_from_vec(obs.to_vec(), (n, self.obs_dim));
+        let sa = (state.retaped::<OwnedTape<f32, D>>(), action).concat_along(Axis::<1>);
+        let sa = sa.broadcast_like::<_, Axis<0>>(&(2, n, self.obs_dim + a));
+        let q = self.critics.forward(sa).min::<(usize, usize), Axis<0>>().reshape_like(&(n,));
+        let loss = (q.negate() + entropy_term).mean::<Rank0, _>();
+        (loss, log_pi_host)
+    }
+
+    /// The value functions VaGraM reads: both critics and both target critics, each at the
+    /// actor's deterministic action `tanh(μ(s))` (held fixed).
+    pub fn value_oracle(&self) -> SacValues<'_, D> {
+        SacValues { sac: self }
+    }
+}
+
+/// One Adam step on a scalar (β 0.9 / 0.999); returns the update to subtract.
+fn adam_scalar(m: &mut (f32, f32), g: f32, lr: f32, t: u64) -> f32 {
+    m.0 = 0.9 * m.0 + 0.1 * g;
+    m.1 = 0.999 * m.1 + 0.001 * g * g;
+    let (c1, c2) = (1.0 - 0.9f32.powi(t as i32), 1.0 - 0.999f32.powi(t as i32));
+    lr * (m.0 / c1) / ((m.1 / c2).sqrt() + 1e-8)
+}
+
+/// SAC's four value functions as a [`ValueOracle`].
+pub struct SacValues<'a, D: Device<f32>> {
+    sac: &'a Sac<D>,
+}
+
+impl<D: Device<f32>> ValueOracle for SacValues<'_, D> {
+    fn evaluate(&self, states: &[f32]) -> ValueGradients {
+        let actions: Vec<f32> = self.sac.actor_host(states).0.iter().map(|m| m.tanh()).collect();
+        let (o, a) = (self.sac.obs_dim, self.sac.action_dim);
+        let mut out = critic_value_gradients(&self.sac.critics, states, &actions, o, a);
+        let targets = critic_value_gradients(&self.sac.target_critics, states, &actions, o, a);
+        out.values.extend(targets.values);
+        out.grads.extend(targets.grads);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! SAC on one-step problems with known answers (γ = 0, so Q is the reward).
+
+use rand::{RngExt, SeedableRng};
+
+use super::*;
+use crate::learn::replay::ReplayBuffer;
+use crate::learn::TestDevice;
+
+fn agent(fixed_alpha: Option<f32>) -> Sac<TestDevice> {
+    let config = SacConfig { hidden: vec![64, 64], gamma: 0.0, fixed_alpha, actor_lr: 1e-3, critic_lr: 1e-3, alpha_lr: 1e-2, ..SacConfig::default() };
+    Sac::new(&TestDevice::seed_from_u64(0), 2, 1, config)
+}
+
+/// Bandit-like data: reward −(a − 0.5)² whatever the state.
+fn bandit(n: usize) -> ReplayBuffer {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut buf = ReplayBuffer::new(n, 2, 1);
+    for _ in 0..n {
+        let s = [rng.random_range(-1.0f32..1.0), rng.random_range(-1.0f32..1.0)];
+        let a: f32 = rng.random_range(-1.0..1.0);
+        buf.push(&s, &[a], -(a - 0.5) * (a - 0.5), &s, false);
+    }
+    buf
+}
+
+#[test]
+fn critics_learn_q_and_actor_climbs_it() {
+    let mut sac = agent(Some(0.01));
+    let buf = bandit(2048);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    let mut last = None;
+    for _ in 0..1500 {
+        last = Some(sac.update(&buf.sample(128, &mut rng)));
+    }
+    let stats = last.unwrap();
+    assert!(stats.critic_loss < 2e-3, "critic loss {}", stats.critic_loss);
+    let obs = [0.3f32, -0.2, -0.7, 0.9];
+    for a in sac.act(&obs, true) {
+        assert!((a - 0.5).abs() < 0.1, "deterministic action {a}, optimum 0.5");
+    }
+    // Q at the optimum beats Q far from it.
+    let q = sac.critics.forward(sac.critic_input(&[0.3, -0.2, 0.3, -0.2], &[0.5, -0.8])).as_vec();
+    assert!(q[0] > q[1] + 0.5 && q[2] > q[3] + 0.5, "{q:?}");
+}
+
+/// Zero reward everywhere.
+fn flat_rewards() -> ReplayBuffer {
+    let mut buf = ReplayBuffer::new(256, 2, 1);
+    for i in 0..256 {
+        let s = [i as f32 / 256.0, 0.0];
+        buf.push(&s, &[0.0], 0.0, &s, false);
+    }
+    buf
+}
+
+#[test]
+fn with_a_flat_reward_the_actor_maximises_entropy() {
+    let mut sac = agent(Some(1.0));
+    let buf = flat_rewards();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let first = sac.update(&buf.sample(64, &mut rng)).entropy;
+    let mut last = first;
+    for _ in 0..300 {
+        last = sac.update(&buf.sample(64, &mut rng)).entropy;
+    }
+    // The widest tanh-squashed Gaussian on [-1, 1] has entropy a little below ln 2 ≈ 0.69.
+    assert!(last > first + 0.3 && last < 0.7, "entropy {first} → {last}");
+}
+
+#[test]
+fn temperature_falls_while_entropy_exceeds_its_target() {
+    let mut sac = agent(None);
+    let buf = flat_rewards();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..30 {
+        let stats = sac.update(&buf.sample(64, &mut rng));
+        assert!(stats.entropy > -1.0, "the initial policy is wider than the target entropy -|A|");
+    }
+    assert!(sac.alpha() < 0.8, "α should have fallen from 1, is {}", sac.alpha());
+}
+
+#[test]
+fn sac_is_deterministic_for_a_seed_and_exposes_four_value_functions() {
+    let buf = bandit(256);
+    let run = || {
+        let mut sac = agent(None);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        for _ in 0..20 {
+            sac.update(&buf.sample(32, &mut rng));
+        }
+        sac
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a.actor.layers[0].weight.as_vec(), b.actor.layers[0].weight.as_vec());
+    assert_eq!(a.target_critics.layers[1].weight.as_vec(), b.target_critics.layers[1].weight.as_vec());
+    assert_ne!(a.target_critics.layers[1].weight.as_vec(), a.critics.layers[1].weight.as_vec(), "targets lag");
+    let vg = a.value_oracle().evaluate(&[0.1, 0.2, -0.3, 0.4]);
+    assert_eq!(vg.values.len(), 4, "two critics and two target critics");
+    assert!(vg.grads.iter().all(|g| g.len() == 4 && g.iter().all(|v| v.is_finite())));
+}
