@@ -39,6 +39,7 @@ impl Plugin for CorePlugin {
             distractors::step_distractors.in_set(SimSet::Observe).after(KindStage(SimSet::Observe)),
             episodes::track_episodes.in_set(SimSet::Evaluate).after(KindStage(SimSet::Evaluate)),
             record::record_transitions.in_set(SimSet::Record).after(KindStage(SimSet::Record)),
+            record::keep_final_observations.in_set(SimSet::Record).after(KindStage(SimSet::Record)),
             episodes::log_episodes.in_set(SimSet::Log).after(KindStage(SimSet::Log)),
             distractors::reset_distractors.in_set(SimSet::Reset).after(KindStage(SimSet::Reset)),
         ));

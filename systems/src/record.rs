@@ -68,3 +68,10 @@ pub fn record_transitions(
         }
     }
 }
+
+/// Copies each step's resulting observation into [`FinalObservation`] (before `Reset`).
+pub fn keep_final_observations(mut envs: Query<(&Observation, &mut FinalObservation)>) {
+    for (obs, mut last) in &mut envs {
+        last.0.clone_from(&obs.0);
+    }
+}

@@ -24,6 +24,12 @@ pub struct Observation(pub Vec<f32>);
 #[derive(Component, Debug, Clone, Default, PartialEq)]
 pub struct Action(pub Vec<f32>);
 
+/// Opt-in: the observation the last step ended in, before any auto-reset replaced it (what a
+/// learner needs as the next observation of a terminal or truncated transition). Filled in the
+/// `Record` set.
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct FinalObservation(pub Vec<f32>);
+
 /// Generalized state before and after the last physics step.
 #[derive(Component, Debug, Clone, Default, PartialEq)]
 pub struct PhysState {
