@@ -10,6 +10,7 @@ pub mod adam;
 pub mod dynamics;
 pub mod ensemble;
 pub mod logvar_bounds;
+pub mod landscape;
 pub mod losses;
 pub mod normalizer;
 pub mod replay;
