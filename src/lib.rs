@@ -9,6 +9,9 @@ pub use vagram_engine as engine;
 pub use vagram_envs as envs;
 pub use vagram_systems as systems;
 
+pub mod model_free;
+pub mod plot;
+
 /// Everything needed to author, spawn and step environments, in one import.
 pub mod prelude {
     pub use vagram_engine::prelude::*;

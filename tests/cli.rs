@@ -74,3 +74,17 @@ fn recorded_pendulum_trajectory_matches_gym() {
         }
     }
 }
+
+#[test]
+fn landscape_writes_a_png_and_rejects_other_envs() {
+    let out = temp("landscape.png");
+    let (code, stdout, err) = vagram(&["landscape", "--steps", "1100", "--grid", "21", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("∂V/∂(θ, dθ/dt)") && stdout.contains("wrote"), "{stdout}");
+    let png = std::fs::read(&out).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 20_000, "a 4-panel figure, got {} bytes", png.len());
+    let (code, _, err) = vagram(&["landscape", "--env", "cartpole"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("defined for 'pendulum'"), "{err}");
+}

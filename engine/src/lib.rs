@@ -28,6 +28,9 @@ pub use plugin::Plugin;
 /// Re-exports of the Rapier types the authoring API hands to environment code.
 pub use rapier3d;
 
+/// Re-export of the tensor library the learning code is written in.
+pub use dfdx;
+
 /// The physics scalar: f64, like gym's numpy and MuJoCo, so trajectories track analytic references
 /// through chaotic passes (an f32 simulator drifts ~1e-3 from gym's pendulum within 200 steps).
 pub type Real = f64;

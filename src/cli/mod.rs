@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod landscape;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -20,12 +21,15 @@ pub enum Command {
     Simulate(Box<simulate::SimulateArgs>),
     /// List the registered environments with their spaces.
     Envs,
+    /// Train a pendulum value function and draw paper Fig. 1 (value, VAML, MSE, VaGraM landscapes).
+    Landscape(Box<landscape::LandscapeArgs>),
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(*args),
+        Command::Landscape(args) => landscape::run(*args),
         Command::Envs => {
             let registry = vagram::envs::builtin_registry();
             for name in registry.names() {
