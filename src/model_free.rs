@@ -34,13 +34,17 @@ impl SacRun {
     }
 }
 
+/// Called after every env step with the step count, the last update's stats and the finished
+/// episodes.
+pub type Progress<'a> = dyn FnMut(usize, Option<SacStats>, &[EpisodeRecord]) + 'a;
+
 /// Trains SAC, one update per env step after the random phase; `progress(step, last update's
 /// stats, finished episodes)` is called after every step. Actions are scaled from [−1, 1] to
 /// the env's action box.
 pub fn train_sac(
     registry: &EnvRegistry,
     run: &SacRun,
-    progress: &mut dyn FnMut(usize, Option<SacStats>, &[EpisodeRecord]),
+    progress: &mut Progress,
 ) -> anyhow::Result<(Sac<AutoDevice>, Vec<EpisodeRecord>)> {
     let factory = registry.get(&run.env)?;
     let spec = factory.spec().clone();

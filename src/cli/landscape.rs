@@ -41,7 +41,7 @@ pub fn run(args: LandscapeArgs) -> anyhow::Result<()> {
     if args.at.len() != 2 || args.at.iter().any(|v| !v.is_finite()) {
         bail!("--at needs two finite numbers θ,θ̇, got {:?}", args.at);
     }
-    if !(2..=1000).contains(&args.grid) || !(args.window > 0.0 && args.window.is_finite()) {
+    if !((2..=1000).contains(&args.grid) && args.window > 0.0 && args.window.is_finite()) {
         bail!("--grid must be 2..=1000 and --window a positive number (got {} and {})", args.grid, args.window);
     }
     let registry = vagram::envs::builtin_registry();

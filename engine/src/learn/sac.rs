@@ -104,6 +104,9 @@ pub struct Sac<D: Device<f32>> {
     dev: D,
 }
 
+/// A scalar loss still holding its gradient tape.
+type TapedScalar<D> = Tensor<Rank0, f32, D, OwnedTape<f32, D>>;
+
 /// Host-side policy outputs for a batch.
 struct PolicySample {
     actions: Vec<f32>,
@@ -231,14 +234,14 @@ impl<D: Device<f32>> Sac<D> {
         }
 
         self.updates += 1;
-        if self.updates % self.config.target_update_interval.max(1) == 0 {
+        if self.updates.is_multiple_of(self.config.target_update_interval.max(1)) {
             self.target_critics.polyak_from(&self.critics, self.config.tau);
         }
         SacStats { critic_loss: critic_loss_value, actor_loss: actor_loss_value, alpha: self.alpha(), entropy: -mean_log_pi }
     }
 
     /// The actor loss as a taped scalar, and the sampled log-probabilities.
-    fn actor_loss(&mut self, obs: &[f32], alpha: f32) -> (Tensor<Rank0, f32, D, OwnedTape<f32, D>>, Vec<f32>) {
+    fn actor_loss(&mut self, obs: &[f32], alpha: f32) -> (TapedScalar<D>, Vec<f32>) {
         let (n, a) = (obs.len() / self.obs_dim, self.action_dim);
         let noise = self.noise(n * a);
         let eps: Tensor3<D> = self.dev.tensor_from_vec(noise, (1, n, a));
