@@ -14,6 +14,7 @@
 pub mod app;
 pub mod learn;
 pub mod batch;
+pub mod config;
 pub mod env;
 pub mod error;
 pub mod physics;

@@ -1,0 +1,82 @@
+//! Presets validate, round-trip through TOML, and bad configs are rejected naming the key.
+
+use super::*;
+
+const ENVS: [&str; 3] = ["pendulum", "cartpole", "hopper"];
+
+#[test]
+fn every_preset_and_loss_validates_and_round_trips() {
+    for name in PRESETS {
+        for loss in ["vagram", "mle", "mse", "itervaml", "itervaml-mse", "value-weighted"] {
+            let c = RunConfig::preset(name, loss).unwrap();
+            c.validate(&ENVS).unwrap_or_else(|e| panic!("{name}/{loss}: {e}"));
+            assert_eq!(RunConfig::from_toml(&c.to_toml(), "round trip").unwrap(), c);
+            assert_eq!(c.model.probabilistic, loss == "mle");
+        }
+    }
+    let h = RunConfig::preset("hopper", "vagram").unwrap();
+    assert_eq!((h.model.batch_size, h.model.patience, h.agent.actor_lr), (1024, 10, 3e-5), "SPEC §3 hopper column");
+    assert!(RunConfig::preset("walker", "vagram").is_none());
+}
+
+#[test]
+fn overrides_set_typed_values_and_study_variants() {
+    let mut c = RunConfig::preset("hopper", "vagram").unwrap();
+    c.set("model.hidden=[64, 64]").unwrap();
+    c.set("env.distractors=15").unwrap();
+    c.set("env.distractor_variant=reference").unwrap();
+    c.set("model.loss=mle").unwrap();
+    c.set("model.probabilistic=true").unwrap();
+    c.set("agent.fixed_alpha=0.2").unwrap();
+    c.set("mixing.model_share=[0, 20, 0, 0.95]").unwrap();
+    assert_eq!(c.model.hidden, vec![64, 64]);
+    assert_eq!((c.env.distractors, c.env.distractor_variant.as_str()), (15, "reference"));
+    assert_eq!(c.agent.fixed_alpha, Some(0.2));
+    assert_eq!(c.mixing.model_share, Schedule(0.0, 20.0, 0.0, 0.95));
+    c.validate(&ENVS).unwrap();
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_are_named() {
+    let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+    let e = c.set("model.lrr=0.1").unwrap_err().to_string();
+    assert!(e.contains("model.lrr") && e.contains("lr, weight_decay"), "{e}");
+    let e = c.set("modle.lr=0.1").unwrap_err().to_string();
+    assert!(e.contains("modle.lr") && e.contains("model"), "{e}");
+    let e = c.set("model.members=seven").unwrap_err().to_string();
+    assert!(e.contains("members") && e.contains("--set model.members=seven"), "{e}");
+    let e = c.set("model.lr").unwrap_err().to_string();
+    assert!(e.contains("key=value"), "{e}");
+
+    let mut text = c.to_toml();
+    text = text.replace("[model]", "[model]\nlearning_rate = 0.1");
+    let e = RunConfig::from_toml(&text, "my.toml").unwrap_err().to_string();
+    assert!(e.starts_with("my.toml") && e.contains("learning_rate"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_are_rejected_naming_the_key() {
+    let cases = [
+        ("model.elites=9", "model.elites"),
+        ("model.lr=0", "model.lr"),
+        ("agent.gamma=1.5", "agent.gamma"),
+        ("model.loss=nll", "model.loss"),
+        ("model.hidden=[200, 0]", "model.hidden"),
+        ("run.epoch_length=100000", "run.epoch_length"),
+        ("rollout.length=[1, 15, 0, 1]", "rollout.length"),
+        ("mixing.model_share=[0, 40, 0, 1.5]", "mixing.model_share"),
+        ("mixing.mode=per-step", "mixing.mode"),
+        ("env.name=walker", "env.name"),
+        ("env.distractor_variant=fancy", "env.distractor_variant"),
+        ("model.validation_ratio=1", "model.validation_ratio"),
+    ];
+    for (assignment, key) in cases {
+        let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+        c.set(assignment).unwrap();
+        let e = c.validate(&ENVS).unwrap_err().to_string();
+        assert!(e.starts_with(key), "{assignment}: {e}");
+    }
+    let mut c = RunConfig::preset("pendulum", "mle").unwrap();
+    c.set("model.probabilistic=false").unwrap();
+    assert!(c.validate(&ENVS).unwrap_err().to_string().contains("probabilistic"));
+}
