@@ -96,9 +96,7 @@ impl EnvModel for Acrobot {
     fn observe(&self, s: &GeneralizedState, obs: &mut [f32]) {
         let (t1, t2) = (s.q[0], s.q[1]);
         let v = [t1.cos(), t1.sin(), t2.cos(), t2.sin(), s.qd[0], s.qd[1]];
-        for (o, x) in obs.iter_mut().zip(v) {
-            *o = x as f32;
-        }
+        obs.iter_mut().zip(v).for_each(|(o, x)| *o = x as f32);
     }
 
     fn reward(&self, _s: &GeneralizedState, _a: &[f32], next: &GeneralizedState) -> f32 {
@@ -121,15 +119,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut app = SimApp::new(0);
     let model = Arc::new(Acrobot::default());
     for env in 0..8 {
-        let mut options = SpawnOptions::new(env);
-        options.action_source = ActionSource::Random;
+        let options = SpawnOptions { action_source: ActionSource::Random, ..SpawnOptions::new(env) };
         spawn_env(&mut app, model.clone(), &options)?;
     }
     app.run(2000)?;
-    let log = app.world.resource::<EpisodeLog>();
-    println!("acrobot: {} episodes finished in 8 × 2000 random steps", log.0.len());
-    for e in log.0.iter().take(5) {
-        println!("  env {} episode {}: return {}, {} steps, {:?}", e.env, e.index, e.ret, e.length, e.reason);
+    for e in app.world.resource::<EpisodeLog>().0.iter().take(5) {
+        println!("env {} episode {}: return {}, {} steps, {:?}", e.env, e.index, e.ret, e.length, e.reason);
     }
     Ok(())
 }
