@@ -72,8 +72,8 @@ fn critic_step(dev: &Dev) -> f64 {
     let x: Tensor3<Dev> = dev.sample_normal_like(&(1, B, OBS + ACT));
     let d_out = vec![1.0 / B as f32; B];
     rate(4.0, || {
-        let grads = critic.backprop_output_gradient(&x, &d_out);
-        adam.step(&mut critic, &grads);
+        let mut grads = critic.backprop_output_gradient(&x, &d_out);
+        adam.step(&mut critic, &mut grads);
     })
 }
 

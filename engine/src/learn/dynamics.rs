@@ -132,7 +132,7 @@ pub struct DynamicsModel<D: Device<f32>> {
     /// Log-variance bounds (probabilistic models).
     pub bounds: Option<LogvarBounds>,
     /// Optimiser state.
-    pub adam: Adam,
+    pub adam: Adam<D>,
     /// Training steps taken.
     pub steps: u64,
 }
@@ -238,28 +238,24 @@ impl<D: Device<f32>> DynamicsModel<D> {
             .collect()
     }
 
-    /// One gradient step of every member on its batch: `loss` on the next states, MSE on the
-    /// reward, the bound regulariser for probabilistic models. Losses are averaged over members.
-    pub fn train_step(&mut self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<TrainStats, LearnError> {
+    /// ∂loss/∂outputs for raw outputs `raw` (`[E, B, out]`), with the losses and the gradients
+    /// of the log-variance bounds.
+    #[allow(clippy::type_complexity)]
+    fn output_gradient(
+        &self,
+        batches: &[MemberBatch],
+        states: &[&[f32]],
+        raw: &[f32],
+        loss: &dyn ModelLoss,
+        values: Option<&dyn ValueOracle>,
+    ) -> Result<(Vec<f32>, TrainStats, Vec<f32>, Vec<f32>), LearnError> {
         let (s, e, out) = (self.state_dim, self.members(), self.out_dim());
-        let b = batches.first().map_or(0, |x| x.rewards.len());
-        for (m, batch) in batches.iter().enumerate() {
-            check_finite(&format!("member {m} next states"), batch.next_states, self.steps)?;
-            check_finite(&format!("member {m} rewards"), batch.rewards, self.steps)?;
-            if batch.next_states.len() != b * s || batch.rewards.len() != b {
-                return Err(LearnError::Shape { what: format!("member {m} targets"), expected: b * s, got: batch.next_states.len() });
-            }
-        }
-        let states: Vec<&[f32]> = batches.iter().map(|x| x.states).collect();
-        let actions: Vec<&[f32]> = batches.iter().map(|x| x.actions).collect();
-        let x = self.inputs(&states, &actions)?;
-        let raw = self.net.forward(x.clone()).as_vec();
-        check_finite("model predictions", &raw, self.steps)?;
-        let (pred, bounded) = self.split(&states, &raw);
-
-        let mut d_out = vec![0.0f32; raw.len()];
-        let (mut d_max, mut d_min) = (vec![0.0f32; s], vec![0.0f32; s]);
+        let b = batches[0].rewards.len();
+        check_finite("model predictions", raw, self.steps)?;
+        let (pred, bounded) = self.split(states, raw);
         let mut stats = TrainStats { state_loss: 0.0, reward_loss: 0.0 };
+        let (mut d_max, mut d_min) = (vec![0.0f32; s], vec![0.0f32; s]);
+        let mut d_out = vec![0.0f32; raw.len()];
         for (m, batch) in batches.iter().enumerate() {
             let span = m * b * s..(m + 1) * b * s;
             let inputs = LossInputs {
@@ -293,8 +289,32 @@ impl<D: Device<f32>> DynamicsModel<D> {
         if !stats.state_loss.is_finite() {
             return Err(LearnError::NonFinite { tensor: format!("{} loss", loss.name()), step: self.steps, index: 0, value: stats.state_loss as f32 });
         }
-        let grads = self.net.backprop_output_gradient(&x, &d_out);
-        self.adam.step(&mut self.net, &grads);
+        Ok((d_out, stats, d_max, d_min))
+    }
+
+    /// One gradient step of every member on its batch: `loss` on the next states, MSE on the
+    /// reward, the bound regulariser for probabilistic models. Losses are averaged over members.
+    pub fn train_step(&mut self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<TrainStats, LearnError> {
+        let s = self.state_dim;
+        let b = batches.first().map_or(0, |x| x.rewards.len());
+        for (m, batch) in batches.iter().enumerate() {
+            check_finite(&format!("member {m} next states"), batch.next_states, self.steps)?;
+            check_finite(&format!("member {m} rewards"), batch.rewards, self.steps)?;
+            if batch.next_states.len() != b * s || batch.rewards.len() != b {
+                return Err(LearnError::Shape { what: format!("member {m} targets"), expected: b * s, got: batch.next_states.len() });
+            }
+        }
+        let states: Vec<&[f32]> = batches.iter().map(|x| x.states).collect();
+        let actions: Vec<&[f32]> = batches.iter().map(|x| x.actions).collect();
+        let x = self.inputs(&states, &actions)?;
+        let mut extra = None;
+        let (_, mut grads) = self.net.forward_backward(&x, |raw| {
+            let (d_out, stats, d_max, d_min) = self.output_gradient(batches, &states, raw, loss, values)?;
+            extra = Some((stats, d_max, d_min));
+            Ok::<_, LearnError>(d_out)
+        })?;
+        let (stats, d_max, d_min) = extra.expect("set by the loss closure");
+        self.adam.step(&mut self.net, &mut grads);
         if let Some(bounds) = &mut self.bounds {
             bounds.step(&d_max, &d_min, self.adam.config.lr);
         }

@@ -95,11 +95,25 @@ impl<D: Device<f32>> EnsembleMlp<D> {
     /// `forward(x)` is `d_out` (host, `[E, B, out]` row-major): backpropagates the surrogate
     /// `Σ outputs · d_out`, which has exactly those output gradients.
     pub fn backprop_output_gradient(&self, x: &Tensor3<D>, d_out: &[f32]) -> Gradients<f32, D> {
-        let y = self.forward(x.clone().traced(Gradients::leaky()));
+        let result: Result<_, std::convert::Infallible> = self.forward_backward(x, |_| Ok(d_out.to_vec()));
+        result.expect("infallible").1
+    }
+
+    /// One forward pass with a tape: `loss_gradient` sees the outputs (host, `[E, B, out]`) and
+    /// returns ∂loss/∂outputs, which is then backpropagated. Returns the outputs and the
+    /// parameter gradients; a single forward serves both the loss and the backward pass.
+    pub fn forward_backward<Err>(
+        &self,
+        x: &Tensor3<D>,
+        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+    ) -> Result<(Vec<f32>, Gradients<f32, D>), Err> {
+        let (y, tape) = self.forward(x.clone().traced(Gradients::leaky())).split_tape();
+        let outputs = y.as_vec();
+        let d_out = loss_gradient(&outputs)?;
         let shape = *y.shape();
         assert_eq!(d_out.len(), shape.num_elements(), "d_out must match the output shape {shape:?}");
-        let upstream: Tensor3<D> = x.device().tensor_from_vec(d_out.to_vec(), shape);
-        (y * upstream).sum::<Rank0, _>().backward()
+        let upstream: Tensor3<D> = x.device().tensor_from_vec(d_out, shape);
+        Ok((outputs, (y.put_tape(tape) * upstream).sum::<Rank0, _>().backward()))
     }
 
     /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
@@ -222,8 +236,8 @@ mod tests {
         for _ in 0..400 {
             let y = net.forward(x.clone()).as_vec();
             let d: Vec<f32> = y.iter().zip(&target).map(|(a, b)| 2.0 * (a - b) / y.len() as f32).collect();
-            let grads = net.backprop_output_gradient(&x, &d);
-            adam.step(&mut net, &grads);
+            let mut grads = net.backprop_output_gradient(&x, &d);
+            adam.step(&mut net, &mut grads);
         }
         let end = mse(&net);
         assert!(end < 1e-4 * start.max(1.0), "mse {start} → {end}");

@@ -97,8 +97,8 @@ pub struct Sac<D: Device<f32>> {
     pub action_dim: usize,
     /// Updates done.
     pub updates: u64,
-    actor_adam: Adam,
-    critic_adam: Adam,
+    actor_adam: Adam<D>,
+    critic_adam: Adam<D>,
     alpha_moments: (f32, f32),
     rng: rand_chacha::ChaCha8Rng,
     dev: D,
@@ -216,14 +216,14 @@ impl<D: Device<f32>> Sac<D> {
         let q = self.critics.forward(self.critic_input(&batch.obs, &batch.actions).traced(Gradients::leaky()));
         let critic_loss = (q - target).square().sum::<Rank0, _>() / n as f32;
         let critic_loss_value = critic_loss.as_vec()[0];
-        let grads = critic_loss.backward();
-        self.critic_adam.step(&mut self.critics, &grads);
+        let mut grads = critic_loss.backward();
+        self.critic_adam.step(&mut self.critics, &mut grads);
 
         // Actor: minimise E[α log π(a|s) − min_k Q_k(s, a)], a = tanh(μ + σ ε) reparameterised.
         let (actor_loss, log_pi) = self.actor_loss(&batch.obs, alpha);
         let actor_loss_value = actor_loss.as_vec()[0];
-        let grads = actor_loss.backward();
-        self.actor_adam.step(&mut self.actor, &grads);
+        let mut grads = actor_loss.backward();
+        self.actor_adam.step(&mut self.actor, &mut grads);
 
         // Temperature: d/dlogα of −α·E[log π + H̄] is −α·E[log π + H̄].
         let mean_log_pi = log_pi.iter().sum::<f32>() / n as f32;
