@@ -9,6 +9,7 @@ pub mod actions;
 pub mod distractors;
 pub mod episodes;
 pub mod kind;
+pub mod learning;
 pub mod physics;
 pub mod record;
 pub mod spawn;

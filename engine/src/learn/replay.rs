@@ -75,6 +75,15 @@ impl ReplayBuffer {
         self.len = (self.len + 1).min(self.capacity);
     }
 
+    /// The `i`-th oldest stored transition: `(obs, action, reward, next_obs, terminated)`.
+    pub fn transition(&self, i: usize) -> (&[f32], &[f32], f32, &[f32], bool) {
+        assert!(i < self.len, "transition {i} of {}", self.len);
+        let oldest = if self.len < self.capacity { 0 } else { self.next };
+        let j = (oldest + i) % self.capacity;
+        let (o, a) = (self.obs_dim, self.action_dim);
+        (&self.obs[j * o..(j + 1) * o], &self.actions[j * a..(j + 1) * a], self.rewards[j], &self.next_obs[j * o..(j + 1) * o], self.terminated[j] > 0.5)
+    }
+
     /// `size` transitions drawn uniformly with replacement.
     pub fn sample(&self, size: usize, rng: &mut impl rand::Rng) -> Batch {
         assert!(self.len > 0, "sampling an empty replay buffer");
@@ -104,6 +113,8 @@ mod tests {
             buf.push(&[t as f32], &[0.0], t as f32, &[t as f32 + 1.0], t == 9);
         }
         assert_eq!(buf.len(), 4);
+        assert_eq!(buf.transition(0).2, 6.0, "oldest kept is step 6");
+        assert_eq!(buf.transition(3).2, 9.0);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         let b = buf.sample(4000, &mut rng);
         let mut counts = [0usize; 10];

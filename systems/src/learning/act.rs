@@ -1,0 +1,62 @@
+//! `Act`: the SAC agent chooses the actions of the envs it controls (uniformly random during the
+//! initial exploration steps), scaled from [−1, 1] to each env's action box.
+
+use bevy_ecs::prelude::*;
+use rand::{RngExt, SeedableRng};
+use vagram_engine::env::BoxSpace;
+use vagram_engine::learn::sac::Sac;
+use vagram_engine::learn::AutoDevice;
+use vagram_engine::prelude::*;
+
+use super::record::ObservationBeforeAct;
+
+/// Marks an env whose actions come from the agent; holds its action box.
+#[derive(Component, Debug, Clone)]
+pub struct PolicyControlled {
+    /// The env's action box (agent actions in [−1, 1] are mapped onto it).
+    pub space: BoxSpace,
+}
+
+/// The agent and its acting state.
+#[derive(Resource)]
+pub struct AgentResource {
+    /// The SAC agent.
+    pub sac: Sac<AutoDevice>,
+    /// Env steps with uniformly random actions before the agent acts.
+    pub random_steps: u64,
+    /// Deterministic actions (evaluation) instead of sampled ones.
+    pub deterministic: bool,
+    /// Stream of the random exploration actions.
+    pub rng: rand_chacha::ChaCha8Rng,
+    /// The unit-box action chosen for each env this step, by entity (read by `Record`).
+    pub last_unit_actions: Vec<(Entity, Vec<f32>)>,
+}
+
+impl AgentResource {
+    /// Wraps an agent; exploration draws come from `seed`.
+    pub fn new(sac: Sac<AutoDevice>, random_steps: u64, seed: u64) -> Self {
+        Self { sac, random_steps, deterministic: false, rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed), last_unit_actions: Vec::new() }
+    }
+}
+
+/// Fills [`Action`] of every policy-controlled env and remembers the observation it acted on.
+pub fn act_with_policy(
+    step: Res<StepCount>,
+    mut agent: ResMut<AgentResource>,
+    mut envs: Query<(Entity, &PolicyControlled, &Observation, &mut Action, &mut ObservationBeforeAct)>,
+) {
+    let agent = &mut *agent;
+    agent.last_unit_actions.clear();
+    for (entity, controlled, obs, mut action, mut before) in &mut envs {
+        let dim = controlled.space.dim();
+        let unit: Vec<f32> = if step.0 < agent.random_steps {
+            (0..dim).map(|_| agent.rng.random_range(-1.0f32..1.0)).collect()
+        } else {
+            agent.sac.act(&obs.0, agent.deterministic)
+        };
+        let (lo, hi) = (&controlled.space.low, &controlled.space.high);
+        action.0 = unit.iter().enumerate().map(|(i, u)| lo[i] + (u + 1.0) * 0.5 * (hi[i] - lo[i])).collect();
+        before.0.clone_from(&obs.0);
+        agent.last_unit_actions.push((entity, unit));
+    }
+}

@@ -1,0 +1,33 @@
+//! Learning stages as ECS systems (the MBPO loop's first pieces): the agent acting for its envs
+//! in `Act`, and real transitions recorded into the env buffer in `Record`.
+//!
+//! An env takes part when it carries [`PolicyControlled`]; the agent and the buffer are
+//! resources, so a run is one [`SimApp`] and seeds run as independent apps on separate threads.
+
+mod act;
+mod record;
+
+pub use act::{act_with_policy, AgentResource, PolicyControlled};
+pub use record::{record_real_transitions, EnvBuffer, ObservationBeforeAct};
+
+use bevy_ecs::prelude::*;
+use vagram_engine::prelude::*;
+
+use crate::KindStage;
+
+/// Adds the agent's acting and recording systems; insert [`AgentResource`] and [`EnvBuffer`]
+/// before stepping.
+pub struct AgentPlugin;
+
+impl Plugin for AgentPlugin {
+    fn build(&self, app: &mut SimApp) {
+        app.add_plugin(crate::CorePlugin);
+        app.add_systems((
+            act_with_policy.in_set(SimSet::Act).after(KindStage(SimSet::Act)),
+            record_real_transitions.in_set(SimSet::Record).after(KindStage(SimSet::Record)),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

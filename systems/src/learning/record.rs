@@ -1,0 +1,33 @@
+//! `Record`: real transitions of policy-controlled envs go into the env buffer, with the
+//! observation the step ended in (before any auto-reset) as the next observation, and only
+//! `terminated` (not `truncated`) marking a transition as final.
+
+use bevy_ecs::prelude::*;
+use vagram_engine::learn::replay::ReplayBuffer;
+use vagram_engine::prelude::*;
+
+use super::act::AgentResource;
+
+/// The observation an env's action was chosen from (set in `Act`).
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct ObservationBeforeAct(pub Vec<f32>);
+
+/// Real transitions (`D_env`).
+#[derive(Resource, Debug, Clone)]
+pub struct EnvBuffer(pub ReplayBuffer);
+
+/// Stores each policy-controlled env's transition of this step (actions in the agent's unit box).
+/// Transitions whose physics went non-finite are dropped: they are not data about the env.
+pub fn record_real_transitions(
+    agent: Res<AgentResource>,
+    mut buffer: ResMut<EnvBuffer>,
+    envs: Query<(&ObservationBeforeAct, &FinalObservation, &Reward, &Done)>,
+) {
+    for (entity, unit) in &agent.last_unit_actions {
+        let Ok((before, next, reward, done)) = envs.get(*entity) else { continue };
+        if matches!(done.reason, Some(EndReason::NonFinitePhysics { .. })) {
+            continue;
+        }
+        buffer.0.push(&before.0, unit, reward.0, &next.0, done.terminated);
+    }
+}

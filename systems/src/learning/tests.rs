@@ -1,0 +1,134 @@
+//! The agent acts for its envs through the schedule and real transitions are recorded with the
+//! right next observation and terminal flag across auto-resets.
+
+use std::sync::Arc;
+
+use vagram_engine::env::{EnvModel, SpawnOptions};
+use vagram_engine::learn::replay::ReplayBuffer;
+use vagram_engine::learn::sac::{Sac, SacConfig};
+use vagram_engine::learn::AutoDevice;
+use vagram_engine::prelude::*;
+
+use super::*;
+use crate::spawn_env;
+
+/// A tiny env: x' = x + 0.1·a, terminal when |x| > 1; obs = [x].
+struct Slider {
+    spec: EnvSpec,
+}
+
+impl Slider {
+    fn new() -> Self {
+        use vagram_engine::env::ResetDistribution;
+        let physics = PhysicsSettings { dt: 0.1, substeps: 1, gravity: [0.0; 3], solver_iterations: 1 };
+        let spec = EnvSpec {
+            name: "slider",
+            obs_dim: 1,
+            action_space: BoxSpace::uniform(1, -2.0, 2.0),
+            state_names: vec!["x"],
+            reset: ResetDistribution::symmetric(GeneralizedState::zeros(1), 0.5, 0.0),
+            max_episode_steps: 50,
+            physics,
+        };
+        Self { spec }
+    }
+}
+
+impl EnvModel for Slider {
+    type Bodies = vagram_engine::rapier3d::prelude::RigidBodyHandle;
+    fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+    fn build(&self, world: &mut vagram_engine::rapier3d::prelude::PhysicsWorld, origin: vagram_engine::rapier3d::prelude::Vector, _: vagram_engine::rapier3d::prelude::InteractionGroups) -> Self::Bodies {
+        use vagram_engine::rapier3d::prelude::*;
+        let body = RigidBodyBuilder::kinematic_velocity_based().translation(origin);
+        world.insert_body(body)
+    }
+    fn write_state(&self, b: &Self::Bodies, world: &mut vagram_engine::rapier3d::prelude::PhysicsWorld, s: &GeneralizedState) {
+        let origin_y = world.bodies[*b].translation().y;
+        world.bodies[*b].set_translation(vagram_engine::rapier3d::prelude::Vector::new(s.q[0], origin_y, 0.0), true);
+        world.bodies[*b].set_linvel(vagram_engine::rapier3d::prelude::Vector::ZERO, true);
+    }
+    fn read_state(&self, b: &Self::Bodies, world: &vagram_engine::rapier3d::prelude::PhysicsWorld, out: &mut GeneralizedState) {
+        out.q[0] = world.bodies[*b].translation().x;
+        out.qd[0] = world.bodies[*b].linvel().x;
+    }
+    fn apply_action(&self, b: &Self::Bodies, world: &mut vagram_engine::rapier3d::prelude::PhysicsWorld, a: &[f32]) {
+        world.bodies[*b].set_linvel(vagram_engine::rapier3d::prelude::Vector::new(a[0] as f64, 0.0, 0.0), true);
+    }
+    fn observe(&self, s: &GeneralizedState, obs: &mut [f32]) {
+        obs[0] = s.q[0] as f32;
+    }
+    fn reward(&self, _: &GeneralizedState, _: &[f32], next: &GeneralizedState) -> f32 {
+        -(next.q[0] as f32).abs()
+    }
+    fn is_terminal(&self, obs: &[f32]) -> bool {
+        obs[0].abs() > 1.0
+    }
+}
+
+fn run(steps: u64, random_steps: u64) -> (SimApp, bevy_ecs::entity::Entity) {
+    let mut app = SimApp::new(5);
+    app.add_plugin(AgentPlugin);
+    let model = Slider::new();
+    let space = model.spec().action_space.clone();
+    let options = SpawnOptions { action_source: ActionSource::External, ..SpawnOptions::new(0) };
+    let e = spawn_env(&mut app, Arc::new(model), &options).unwrap();
+    app.world.entity_mut(e).insert((PolicyControlled { space }, ObservationBeforeAct::default(), FinalObservation::default()));
+    let sac = Sac::new(&AutoDevice::seed_from_u64(0), 1, 1, SacConfig { hidden: vec![16], ..SacConfig::default() });
+    app.world.insert_resource(AgentResource::new(sac, random_steps, 9));
+    app.world.insert_resource(EnvBuffer(ReplayBuffer::new(10_000, 1, 1)));
+    app.run(steps).unwrap();
+    (app, e)
+}
+
+#[test]
+fn transitions_chain_and_mark_terminations_but_not_truncations() {
+    let (app, _) = run(600, 600);
+    let buf = &app.world.resource::<EnvBuffer>().0;
+    assert_eq!(buf.len(), 600);
+    let log = &app.world.resource::<EpisodeLog>().0;
+    let (mut terminated, mut truncated) = (0, 0);
+    let mut boundary = 0usize;
+    let ends: Vec<usize> = log.iter().scan(0usize, |t, e| { *t += e.length as usize; Some(*t - 1) }).collect();
+    for i in 0..599 {
+        let (obs, action, _, next, term) = buf.transition(i);
+        assert!(action[0].abs() <= 1.0, "unit-box actions");
+        let (following, ..) = buf.transition(i + 1);
+        if ends.contains(&i) {
+            boundary += 1;
+            let e = &log[ends.iter().position(|t| *t == i).unwrap()];
+            match e.reason {
+                EndReason::Terminated => {
+                    terminated += 1;
+                    assert!(term && next[0].abs() > 1.0, "step {i}: terminal transition keeps the terminal obs {next:?}");
+                }
+                EndReason::TimeLimit => {
+                    truncated += 1;
+                    assert!(!term, "step {i}: a truncation bootstraps");
+                }
+                _ => unreachable!(),
+            }
+            assert!(following[0].abs() <= 0.5 + 1e-6, "after the end the next transition starts from a reset state");
+        } else {
+            assert!(!term);
+            assert_eq!(next, following, "step {i}: next obs is the next transition's obs");
+            assert!((next[0] - (obs[0] + 0.1 * 2.0 * action[0])).abs() < 1e-5, "x' = x + dt·a with a scaled to [-2, 2]");
+        }
+    }
+    assert!(terminated > 0 && truncated > 0, "both kinds of ends must occur ({terminated} terminated, {truncated} truncated)");
+    assert_eq!(boundary, ends.iter().filter(|t| **t < 599).count());
+}
+
+#[test]
+fn the_agent_acts_after_the_random_phase() {
+    let (mut app, e) = run(120, 100);
+    app.world.resource_mut::<AgentResource>().deterministic = true;
+    app.step().unwrap();
+    let before = app.world.get::<ObservationBeforeAct>(e).unwrap().0.clone();
+    let applied = app.world.get::<Action>(e).unwrap().0.clone();
+    let mut agent = app.world.resource_mut::<AgentResource>();
+    let unit = agent.last_unit_actions[0].1.clone();
+    assert_eq!(unit, agent.sac.act(&before, true), "the policy's deterministic action");
+    assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "agent action {unit:?} scaled to {applied:?}");
+}
