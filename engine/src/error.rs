@@ -106,6 +106,16 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// A learning stage failed (non-finite values, bad shapes, a loss without its inputs).
+    #[error("{stage} at env step {step}: {message}")]
+    Learning {
+        /// Which stage (e.g. `model training`).
+        stage: &'static str,
+        /// Env step at which it happened.
+        step: u64,
+        /// What went wrong (names the tensor and training step).
+        message: String,
+    },
     /// A worker thread of the batch runner panicked (a bug, reported instead of propagated).
     #[error("batch worker {worker} panicked: {message}")]
     WorkerPanic {

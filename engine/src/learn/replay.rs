@@ -84,6 +84,20 @@ impl ReplayBuffer {
         (&self.obs[j * o..(j + 1) * o], &self.actions[j * a..(j + 1) * a], self.rewards[j], &self.next_obs[j * o..(j + 1) * o], self.terminated[j] > 0.5)
     }
 
+    /// Every stored transition, oldest first (a model-fitting data set).
+    pub fn contents(&self) -> Batch {
+        let mut b = Batch::default();
+        for i in 0..self.len {
+            let (o, a, r, n, t) = self.transition(i);
+            b.obs.extend_from_slice(o);
+            b.actions.extend_from_slice(a);
+            b.rewards.push(r);
+            b.next_obs.extend_from_slice(n);
+            b.terminated.push(t as u8 as f32);
+        }
+        b
+    }
+
     /// `size` transitions drawn uniformly with replacement.
     pub fn sample(&self, size: usize, rng: &mut impl rand::Rng) -> Batch {
         assert!(self.len > 0, "sampling an empty replay buffer");

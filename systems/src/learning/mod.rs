@@ -5,9 +5,11 @@
 //! resources, so a run is one [`SimApp`] and seeds run as independent apps on separate threads.
 
 mod act;
+mod model_train;
 mod record;
 
 pub use act::{act_with_policy, AgentResource, PolicyControlled};
+pub use model_train::{train_model, ModelResource};
 pub use record::{record_real_transitions, EnvBuffer, ObservationBeforeAct};
 
 use bevy_ecs::prelude::*;
@@ -16,7 +18,7 @@ use vagram_engine::prelude::*;
 use crate::KindStage;
 
 /// Adds the agent's acting and recording systems; insert [`AgentResource`] and [`EnvBuffer`]
-/// before stepping.
+/// before stepping. Model training joins with [`ModelTrainPlugin`].
 pub struct AgentPlugin;
 
 impl Plugin for AgentPlugin {
@@ -26,6 +28,16 @@ impl Plugin for AgentPlugin {
             act_with_policy.in_set(SimSet::Act).after(KindStage(SimSet::Act)),
             record_real_transitions.in_set(SimSet::Record).after(KindStage(SimSet::Record)),
         ));
+    }
+}
+
+/// Adds model training (insert [`ModelResource`] before stepping).
+pub struct ModelTrainPlugin;
+
+impl Plugin for ModelTrainPlugin {
+    fn build(&self, app: &mut SimApp) {
+        app.add_plugin(AgentPlugin);
+        app.add_systems(train_model.in_set(SimSet::Learn));
     }
 }
 

@@ -132,3 +132,38 @@ fn the_agent_acts_after_the_random_phase() {
     assert_eq!(unit, agent.sac.act(&before, true), "the policy's deterministic action");
     assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "agent action {unit:?} scaled to {applied:?}");
 }
+
+#[test]
+fn the_model_is_fitted_every_train_every_steps_with_a_value_aware_loss() {
+    use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
+    use vagram_engine::learn::losses::loss_by_name;
+    use vagram_engine::learn::trainer::TrainerConfig;
+    let (mut app, _) = run(0, 1000);
+    app.add_plugin(ModelTrainPlugin);
+    let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
+    let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
+    app.world.insert_resource(ModelResource {
+        model,
+        loss: loss_by_name("vagram").unwrap(),
+        validation_loss: loss_by_name("mse").unwrap(),
+        trainer: TrainerConfig { batch_size: 32, patience: 3, max_epochs: Some(60), elites: 2, ..TrainerConfig::default() },
+        train_every: 100,
+        seed: 3,
+        fits: 0,
+        last: None,
+    });
+    app.run(299).unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after steps 100 and 200");
+    app.step().unwrap();
+    let m = app.world.resource::<ModelResource>();
+    assert_eq!(m.fits, 3);
+    assert_eq!(m.last.as_ref().unwrap().elites.len(), 2);
+    // On all the data, the fitted model must beat a fresh one by far.
+    let data = app.world.resource::<EnvBuffer>().0.contents();
+    let batch = vagram_engine::learn::dynamics::MemberBatch { states: &data.obs, actions: &data.actions, next_states: &data.next_obs, rewards: &data.rewards };
+    let mse = loss_by_name("mse").unwrap();
+    let score = |model: &DynamicsModel<AutoDevice>| -> f64 { model.member_losses(&[batch; 3], mse.as_ref(), None).unwrap().iter().map(|t| t.state_loss + t.reward_loss).sum() };
+    let fresh = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
+    let (trained, untrained) = (score(&m.model), score(&fresh));
+    assert!(trained < untrained / 10.0, "fitted {trained} vs fresh {untrained}");
+}
