@@ -54,4 +54,10 @@ impl<E: EnvModel> EnvFactory for ModelFactory<E> {
     fn spawn(&self, app: &mut SimApp, options: &SpawnOptions) -> vagram_engine::Result<Entity> {
         crate::spawn_env(app, self.model.clone(), options)
     }
+
+    fn termination_fn(&self) -> vagram_engine::env::TerminationFn {
+        let model = self.model.clone();
+        let own = model.spec().obs_dim;
+        Arc::new(move |obs: &[f32]| model.is_terminal(&obs[..own.min(obs.len())]))
+    }
 }

@@ -17,5 +17,5 @@ pub mod spec;
 pub use actions::{ActionSource, ActionTable};
 pub use distractors::{DistractorConfig, DistractorParams, DistractorVariant, Distractors};
 pub use model::{EnvModel, SpawnOptions};
-pub use registry::{EnvFactory, EnvRegistry};
+pub use registry::{EnvFactory, EnvRegistry, TerminationFn};
 pub use spec::{BoxSpace, EnvSpec, GeneralizedState, ResetDistribution};

@@ -17,7 +17,13 @@ pub trait EnvFactory: Send + Sync {
     fn spec(&self) -> &EnvSpec;
     /// Spawns one instance; also adds the kind's systems to the app the first time.
     fn spawn(&self, app: &mut SimApp, options: &SpawnOptions) -> Result<Entity>;
+    /// The kind's pure termination function on its own observation dimensions (for model
+    /// rollouts, which never touch the simulator).
+    fn termination_fn(&self) -> TerminationFn;
 }
+
+/// A pure, shareable termination function on an env's own observation dimensions.
+pub type TerminationFn = Arc<dyn Fn(&[f32]) -> bool + Send + Sync>;
 
 /// Env kinds by name.
 #[derive(Clone, Default)]

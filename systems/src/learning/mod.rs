@@ -7,10 +7,12 @@
 mod act;
 mod model_train;
 mod record;
+mod rollout;
 
 pub use act::{act_with_policy, AgentResource, PolicyControlled};
 pub use model_train::{train_model, ModelResource};
 pub use record::{record_real_transitions, EnvBuffer, ObservationBeforeAct};
+pub use rollout::{rollout_model, ModelBuffer, RolloutSettings};
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;
@@ -26,18 +28,19 @@ impl Plugin for AgentPlugin {
         app.add_plugin(crate::CorePlugin);
         app.add_systems((
             act_with_policy.in_set(SimSet::Act).after(KindStage(SimSet::Act)),
-            record_real_transitions.in_set(SimSet::Record).after(KindStage(SimSet::Record)),
+            record_real_transitions.in_set(SimSet::Record).after(crate::record::keep_final_observations),
         ));
     }
 }
 
-/// Adds model training (insert [`ModelResource`] before stepping).
+/// Adds model training and model rollouts, in that order within `Learn` (insert
+/// [`ModelResource`], [`RolloutSettings`] and [`ModelBuffer`] before stepping).
 pub struct ModelTrainPlugin;
 
 impl Plugin for ModelTrainPlugin {
     fn build(&self, app: &mut SimApp) {
         app.add_plugin(AgentPlugin);
-        app.add_systems(train_model.in_set(SimSet::Learn));
+        app.add_systems((train_model, rollout_model).chain().in_set(SimSet::Learn));
     }
 }
 

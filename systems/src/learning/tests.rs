@@ -134,7 +134,7 @@ fn the_agent_acts_after_the_random_phase() {
 }
 
 #[test]
-fn the_model_is_fitted_every_train_every_steps_with_a_value_aware_loss() {
+fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states() {
     use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
     use vagram_engine::learn::losses::loss_by_name;
     use vagram_engine::learn::trainer::TrainerConfig;
@@ -152,8 +152,31 @@ fn the_model_is_fitted_every_train_every_steps_with_a_value_aware_loss() {
         fits: 0,
         last: None,
     });
-    app.run(299).unwrap();
+    app.world.insert_resource(ModelBuffer(ReplayBuffer::new(10_000, 1, 1)));
+    app.world.insert_resource(RolloutSettings {
+        per_step: 10,
+        length: vagram_engine::config::Schedule(0.0, 1.0, 2.0, 2.0),
+        epoch_length: 100,
+        is_terminal: Arc::new(|obs: &[f32]| Slider::new().is_terminal(obs)),
+        rng: rand::SeedableRng::seed_from_u64(4),
+    });
+    app.run(99).unwrap();
+    assert!(app.world.resource::<ModelBuffer>().0.is_empty(), "no rollouts before the first fit");
+    app.run(200).unwrap();
     assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after steps 100 and 200");
+    // Rollouts of length 2 from 10 starts per step since the first fit (201 steps), fewer where
+    // a rollout ended in a terminal state.
+    let model_data = &app.world.resource::<ModelBuffer>().0;
+    assert!(model_data.len() > 201 * 10 && model_data.len() <= 201 * 20, "{} model transitions", model_data.len());
+    let mut errors = Vec::new();
+    for i in 0..model_data.len() {
+        let (s, a, _, next, terminal) = model_data.transition(i);
+        errors.push((next[0] - (s[0] + 0.2 * a[0])).abs());
+        assert_eq!(terminal, next[0].abs() > 1.0, "termination from the env's function");
+    }
+    let mean = errors.iter().sum::<f32>() / errors.len() as f32;
+    let worst = errors.iter().cloned().fold(0.0f32, f32::max);
+    assert!(mean < 0.05 && worst < 0.5, "model rollouts vs the true dynamics: mean error {mean}, worst {worst}");
     app.step().unwrap();
     let m = app.world.resource::<ModelResource>();
     assert_eq!(m.fits, 3);
