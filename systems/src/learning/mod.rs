@@ -5,11 +5,13 @@
 //! resources, so a run is one [`SimApp`] and seeds run as independent apps on separate threads.
 
 mod act;
+mod agent_update;
 mod model_train;
 mod record;
 mod rollout;
 
 pub use act::{act_with_policy, AgentResource, PolicyControlled};
+pub use agent_update::{mixed_batch, update_agent, AgentUpdateSettings, Mixing};
 pub use model_train::{train_model, ModelResource};
 pub use record::{record_real_transitions, EnvBuffer, ObservationBeforeAct};
 pub use rollout::{rollout_model, ModelBuffer, RolloutSettings};
@@ -33,14 +35,15 @@ impl Plugin for AgentPlugin {
     }
 }
 
-/// Adds model training and model rollouts, in that order within `Learn` (insert
-/// [`ModelResource`], [`RolloutSettings`] and [`ModelBuffer`] before stepping).
+/// Adds model training, model rollouts and agent updates, in that order within `Learn` (insert
+/// [`ModelResource`], [`RolloutSettings`], [`ModelBuffer`] and [`AgentUpdateSettings`] before
+/// stepping).
 pub struct ModelTrainPlugin;
 
 impl Plugin for ModelTrainPlugin {
     fn build(&self, app: &mut SimApp) {
         app.add_plugin(AgentPlugin);
-        app.add_systems((train_model, rollout_model).chain().in_set(SimSet::Learn));
+        app.add_systems((train_model, rollout_model, update_agent).chain().in_set(SimSet::Learn));
     }
 }
 

@@ -138,7 +138,7 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
     use vagram_engine::learn::losses::loss_by_name;
     use vagram_engine::learn::trainer::TrainerConfig;
-    let (mut app, _) = run(0, 1000);
+    let (mut app, _) = run(0, 150);
     app.add_plugin(ModelTrainPlugin);
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
@@ -153,6 +153,15 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
         last: None,
     });
     app.world.insert_resource(ModelBuffer(ReplayBuffer::new(10_000, 1, 1)));
+    app.world.insert_resource(AgentUpdateSettings {
+        updates_per_step: 1,
+        batch_size: 32,
+        model_share: vagram_engine::config::Schedule(0.0, 2.0, 0.0, 0.95),
+        mixing: Mixing::PerSample,
+        epoch_length: 100,
+        rng: rand::SeedableRng::seed_from_u64(6),
+        last: None,
+    });
     app.world.insert_resource(RolloutSettings {
         per_step: 10,
         length: vagram_engine::config::Schedule(0.0, 1.0, 2.0, 2.0),
@@ -164,6 +173,8 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     assert!(app.world.resource::<ModelBuffer>().0.is_empty(), "no rollouts before the first fit");
     app.run(200).unwrap();
     assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after steps 100 and 200");
+    let stats = app.world.resource::<AgentUpdateSettings>().last.expect("SAC updated after the random phase");
+    assert!(stats.critic_loss.is_finite() && stats.actor_loss.is_finite());
     // Rollouts of length 2 from 10 starts per step since the first fit (201 steps), fewer where
     // a rollout ended in a terminal state.
     let model_data = &app.world.resource::<ModelBuffer>().0;
