@@ -36,14 +36,8 @@ fn analytic_pendulum() -> f64 {
 fn rapier(kind: &str, threads: usize, block_size: usize) -> f64 {
     let mut template = SpawnOptions::new(0);
     template.action_source = ActionSource::Random;
-    let config = BatchConfig {
-        seed: 0,
-        groups: vec![EnvGroup { kind: kind.into(), count: ENVS }],
-        threads,
-        steps: STEPS,
-        template,
-        block_size,
-    };
+    let config =
+        BatchConfig { seed: 0, groups: vec![EnvGroup { kind: kind.into(), count: ENVS }], threads, steps: STEPS, template, block_size };
     run_batch(&builtin_registry(), &config).expect("batch").throughput()
 }
 

@@ -106,7 +106,11 @@ fn main() {
     println!("sgemm 1024³ reference: {gflops:.1} GFLOP/s\n");
     println!("| workload (batch 256) | steps/s | GFLOP/s | share of sgemm |");
     println!("| --- | ---: | ---: | ---: |");
-    for (name, hidden) in [("7 × (4×200 SiLU) ensemble train step", vec![200; 4]), ("7 × (2×64) ensemble train step", vec![64; 2]), ("7 × (3×64) ensemble train step", vec![64; 3])] {
+    for (name, hidden) in [
+        ("7 × (4×200 SiLU) ensemble train step", vec![200; 4]),
+        ("7 × (2×64) ensemble train step", vec![64; 2]),
+        ("7 × (3×64) ensemble train step", vec![64; 3]),
+    ] {
         let (steps, gf) = ensemble_training(&dev, &hidden);
         println!("| {name} | {steps:.0} | {gf:.1} | {:.0}% |", 100.0 * gf / gflops);
     }

@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
-use vagram::engine::env::joints;
 use vagram::engine::env::ResetDistribution;
+use vagram::engine::env::joints;
 use vagram::engine::rapier3d::prelude::*;
 use vagram::prelude::*;
 
@@ -67,7 +67,9 @@ impl EnvModel for Acrobot {
         let bar = world.insert_body(RigidBodyBuilder::fixed().translation(origin));
         let upper = link(world, origin, groups);
         let lower = link(world, origin - Vector::Z, groups);
-        let hinge = |anchor: f64| RevoluteJointBuilder::new(Vector::Y).local_anchor1(Vector::Z * anchor).local_anchor2(Vector::Z * 0.5).contacts_enabled(false);
+        let hinge = |anchor: f64| {
+            RevoluteJointBuilder::new(Vector::Y).local_anchor1(Vector::Z * anchor).local_anchor2(Vector::Z * 0.5).contacts_enabled(false)
+        };
         let shoulder = world.insert_multibody_joint(bar, upper, hinge(0.0)).expect("tree");
         let elbow = world.insert_multibody_joint(upper, lower, hinge(-0.5)).expect("tree");
         joints::set_damping(world, shoulder, 0.0);

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --release --example sac_pendulum -- [SEED] [ENV_STEPS]`
 
-use vagram::model_free::{train_sac, SacRun};
+use vagram::model_free::{SacRun, train_sac};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -15,6 +15,6 @@ pub mod plot;
 /// Everything needed to author, spawn and step environments, in one import.
 pub mod prelude {
     pub use vagram_engine::prelude::*;
-    pub use vagram_envs::{builtin_registry, Cartpole, Pendulum};
+    pub use vagram_envs::{Cartpole, Pendulum, builtin_registry};
     pub use vagram_systems::prelude::*;
 }

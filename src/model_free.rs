@@ -3,12 +3,12 @@
 
 use rand::{RngExt, SeedableRng};
 
+use crate::engine::SimApp;
 use crate::engine::env::components::{Action, Done, EpisodeLog, EpisodeRecord, FinalObservation, Observation, Reward};
 use crate::engine::env::{ActionSource, EnvRegistry, SpawnOptions};
+use crate::engine::learn::AutoDevice;
 use crate::engine::learn::replay::ReplayBuffer;
 use crate::engine::learn::sac::{Sac, SacConfig, SacStats};
-use crate::engine::learn::AutoDevice;
-use crate::engine::SimApp;
 
 /// How to train.
 #[derive(Debug, Clone)]
@@ -41,11 +41,7 @@ pub type Progress<'a> = dyn FnMut(usize, Option<SacStats>, &[EpisodeRecord]) + '
 /// Trains SAC, one update per env step after the random phase; `progress(step, last update's
 /// stats, finished episodes)` is called after every step. Actions are scaled from [−1, 1] to
 /// the env's action box.
-pub fn train_sac(
-    registry: &EnvRegistry,
-    run: &SacRun,
-    progress: &mut Progress,
-) -> anyhow::Result<(Sac<AutoDevice>, Vec<EpisodeRecord>)> {
+pub fn train_sac(registry: &EnvRegistry, run: &SacRun, progress: &mut Progress) -> anyhow::Result<(Sac<AutoDevice>, Vec<EpisodeRecord>)> {
     let factory = registry.get(&run.env)?;
     let spec = factory.spec().clone();
     let (obs_dim, act_dim) = (spec.obs_dim, spec.action_dim());
@@ -55,7 +51,8 @@ pub fn train_sac(
     let env = factory.spawn(&mut app, &options)?;
     app.world.entity_mut(env).insert(FinalObservation::default());
     let (low, high) = (spec.action_space.low.clone(), spec.action_space.high.clone());
-    let scale = |unit: &[f32]| -> Vec<f32> { unit.iter().enumerate().map(|(i, u)| low[i] + (u + 1.0) * 0.5 * (high[i] - low[i])).collect() };
+    let scale =
+        |unit: &[f32]| -> Vec<f32> { unit.iter().enumerate().map(|(i, u)| low[i] + (u + 1.0) * 0.5 * (high[i] - low[i])).collect() };
 
     let dev = AutoDevice::seed_from_u64(run.seed);
     let mut sac = Sac::new(&dev, obs_dim, act_dim, run.sac.clone());

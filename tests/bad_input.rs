@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use vagram::engine::env::model::EnvInstance;
 use vagram::engine::env::ActionTable;
+use vagram::engine::env::model::EnvInstance;
 use vagram::engine::physics::BlockSlot;
 use vagram::prelude::*;
 

@@ -49,8 +49,17 @@ fn recorded_pendulum_trajectory_matches_gym() {
     let csv: String = std::iter::once("torque".to_string()).chain(us.iter().map(|u| u.to_string())).collect::<Vec<_>>().join("\n");
     std::fs::write(&actions, csv).unwrap();
     let (code, out, err) = vagram(&[
-        "simulate", "--env", "pendulum", "--init-state", "2.5,-1.0", "--reset-noise", "0",
-        "--actions", actions.to_str().unwrap(), "--record", record.to_str().unwrap(),
+        "simulate",
+        "--env",
+        "pendulum",
+        "--init-state",
+        "2.5,-1.0",
+        "--reset-noise",
+        "0",
+        "--actions",
+        actions.to_str().unwrap(),
+        "--record",
+        record.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("recorded 120 steps"), "{out}");
@@ -67,7 +76,9 @@ fn recorded_pendulum_trajectory_matches_gym() {
         }
         if t < 120 {
             let u = us[t].clamp(-2.0, 2.0);
-            let reward = -(((th + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI) - std::f64::consts::PI).powi(2) + 0.1 * thdot * thdot + 0.001 * u * u);
+            let reward = -(((th + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI) - std::f64::consts::PI).powi(2)
+                + 0.1 * thdot * thdot
+                + 0.001 * u * u);
             thdot = (thdot + (15.0 * th.sin() + 3.0 * u) * 0.05).clamp(-8.0, 8.0);
             th += thdot * 0.05;
             assert!((rows[t + 1][4] - reward).abs() < 1e-3, "step {t} reward {} vs gym {reward}", rows[t + 1][4]);

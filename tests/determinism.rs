@@ -11,10 +11,7 @@ fn config(threads: usize, block_size: usize, seed: u64) -> BatchConfig {
     template.distractors = Some(DistractorConfig { dims: 3, variant: DistractorVariant::Reference });
     BatchConfig {
         seed,
-        groups: vec![
-            EnvGroup { kind: "pendulum".into(), count: 37 },
-            EnvGroup { kind: "cartpole".into(), count: 29 },
-        ],
+        groups: vec![EnvGroup { kind: "pendulum".into(), count: 37 }, EnvGroup { kind: "cartpole".into(), count: 29 }],
         threads,
         steps: 450,
         template,
@@ -64,10 +61,7 @@ fn env_trajectory_does_not_depend_on_its_block_neighbours() {
                 target = Some(e);
             }
         }
-        common::trajectory(&mut app, target.unwrap(), 600)
-            .into_iter()
-            .map(|(o, r)| (common::bits(&o), r.to_bits()))
-            .collect::<Vec<_>>()
+        common::trajectory(&mut app, target.unwrap(), 600).into_iter().map(|(o, r)| (common::bits(&o), r.to_bits())).collect::<Vec<_>>()
     };
     assert_eq!(run(false), run(true));
 }

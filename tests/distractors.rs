@@ -5,9 +5,9 @@
 use vagram::engine::env::{DistractorParams, Distractors};
 use vagram::prelude::*;
 
-mod common;
 #[path = "../examples/acrobot.rs"]
 mod acrobot;
+mod common;
 
 const VARIANTS: [DistractorVariant; 2] = [DistractorVariant::Paper, DistractorVariant::Reference];
 
@@ -19,7 +19,13 @@ fn options(env: u64, dims: usize, variant: DistractorVariant, source: ActionSour
 }
 
 /// Runs `n` steps of env `env` of kind `E` and returns (own obs, distractor obs, reward) per step.
-fn run<E: EnvModel + Default>(env: u64, dims: usize, variant: DistractorVariant, source: ActionSource, n: usize) -> Vec<(Vec<f32>, Vec<f32>, f32)> {
+fn run<E: EnvModel + Default>(
+    env: u64,
+    dims: usize,
+    variant: DistractorVariant,
+    source: ActionSource,
+    n: usize,
+) -> Vec<(Vec<f32>, Vec<f32>, f32)> {
     let base = E::default().spec().obs_dim;
     let (mut app, e) = common::single(4, E::default(), options(env, dims, variant, source));
     common::trajectory(&mut app, e, n)

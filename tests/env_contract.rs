@@ -34,9 +34,17 @@ fn every_env_honours_the_contract() {
                 let s = &app.world.get::<PhysState>(e).unwrap().current;
                 for i in 0..spec.nq() {
                     let (d, lo, hi) = (spec.reset.default.q[i], spec.reset.low.q[i], spec.reset.high.q[i]);
-                    assert!(s.q[i] >= d + noise * lo - 1e-9 && s.q[i] <= d + noise * hi + 1e-9, "{name}: q[{i}] = {} outside reset box", s.q[i]);
+                    assert!(
+                        s.q[i] >= d + noise * lo - 1e-9 && s.q[i] <= d + noise * hi + 1e-9,
+                        "{name}: q[{i}] = {} outside reset box",
+                        s.q[i]
+                    );
                     let (d, lo, hi) = (spec.reset.default.qd[i], spec.reset.low.qd[i], spec.reset.high.qd[i]);
-                    assert!(s.qd[i] >= d + noise * lo - 1e-9 && s.qd[i] <= d + noise * hi + 1e-9, "{name}: qd[{i}] = {} outside reset box", s.qd[i]);
+                    assert!(
+                        s.qd[i] >= d + noise * lo - 1e-9 && s.qd[i] <= d + noise * hi + 1e-9,
+                        "{name}: qd[{i}] = {} outside reset box",
+                        s.qd[i]
+                    );
                 }
                 let obs = &app.world.get::<Observation>(e).unwrap().0;
                 assert_eq!(obs.len(), spec.obs_dim, "{name}: observation length");

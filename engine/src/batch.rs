@@ -129,11 +129,7 @@ pub const MAX_TOTAL_STEPS: u64 = 1 << 40;
 impl BatchConfig {
     /// Checks counts before any work starts.
     pub fn validate(&self, registry: &EnvRegistry) -> Result<()> {
-        let invalid = |what: &str, value: i64, reason: &str| EngineError::InvalidCount {
-            what: what.into(),
-            value,
-            reason: reason.into(),
-        };
+        let invalid = |what: &str, value: i64, reason: &str| EngineError::InvalidCount { what: what.into(), value, reason: reason.into() };
         if self.groups.is_empty() {
             return Err(invalid("number of env kinds", 0, "give at least one env"));
         }
@@ -158,7 +154,11 @@ impl BatchConfig {
             return Err(invalid("--steps", 0, "must be at least 1"));
         }
         if (total as u64).saturating_mul(self.steps) > MAX_TOTAL_STEPS {
-            return Err(invalid("--envs × --steps", (total as u64).saturating_mul(self.steps).min(i64::MAX as u64) as i64, "more than 2^40 env steps in one run"));
+            return Err(invalid(
+                "--envs × --steps",
+                (total as u64).saturating_mul(self.steps).min(i64::MAX as u64) as i64,
+                "more than 2^40 env steps in one run",
+            ));
         }
         Ok(())
     }

@@ -12,11 +12,11 @@
 #![warn(missing_docs)]
 
 pub mod app;
-pub mod learn;
 pub mod batch;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod learn;
 pub mod physics;
 pub mod plugin;
 pub mod rng;
@@ -39,11 +39,10 @@ pub type Real = f64;
 /// The names most users of the engine need, in one import.
 pub mod prelude {
     pub use crate::app::{SimApp, SimSet, StepCount};
-    pub use crate::batch::{run_batch, BatchConfig, BatchReport, EnvGroup, StepBatch};
+    pub use crate::batch::{BatchConfig, BatchReport, EnvGroup, StepBatch, run_batch};
     pub use crate::env::components::*;
     pub use crate::env::{
-        ActionSource, BoxSpace, DistractorConfig, DistractorVariant, EnvModel, EnvRegistry,
-        EnvSpec, GeneralizedState, SpawnOptions,
+        ActionSource, BoxSpace, DistractorConfig, DistractorVariant, EnvModel, EnvRegistry, EnvSpec, GeneralizedState, SpawnOptions,
     };
     pub use crate::error::EngineError;
     pub use crate::physics::{PhysicsBlocks, PhysicsSettings};

@@ -41,11 +41,7 @@ pub struct PhysicsSettings {
 impl PhysicsSettings {
     /// Rapier integration parameters for these settings.
     pub fn integration_parameters(&self) -> IntegrationParameters {
-        IntegrationParameters {
-            dt: self.dt,
-            num_solver_iterations: self.solver_iterations.max(1),
-            ..IntegrationParameters::default()
-        }
+        IntegrationParameters { dt: self.dt, num_solver_iterations: self.solver_iterations.max(1), ..IntegrationParameters::default() }
     }
 }
 
@@ -115,9 +111,7 @@ impl PhysicsBlocks {
     pub fn block_for(&mut self, kind: &'static str, settings: &PhysicsSettings, key: Option<u64>) -> usize {
         let found = match key {
             Some(k) => self.blocks.iter().position(|b| b.key == k && b.kind == kind),
-            None => self.blocks.iter().rposition(|b| {
-                b.kind == kind && b.members.len() < Self::BLOCK_CAPACITY && b.settings == *settings
-            }),
+            None => self.blocks.iter().rposition(|b| b.kind == kind && b.members.len() < Self::BLOCK_CAPACITY && b.settings == *settings),
         };
         found.unwrap_or_else(|| {
             let key = key.unwrap_or(u64::MAX - self.blocks.len() as u64);

@@ -21,10 +21,10 @@
 //! - **Physics**: τ 0.02, g 9.8, cart 1.0 kg, pole 0.1 kg, pole half-length 0.5.
 
 use rapier3d::prelude::*;
+use vagram_engine::Real;
 use vagram_engine::env::joints;
 use vagram_engine::env::{BoxSpace, EnvModel, EnvSpec, GeneralizedState, ResetDistribution};
 use vagram_engine::physics::PhysicsSettings;
-use vagram_engine::Real;
 
 /// How positions are advanced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,15 +57,7 @@ pub struct CartpoleParams {
 
 impl Default for CartpoleParams {
     fn default() -> Self {
-        Self {
-            g: 9.8,
-            cart_mass: 1.0,
-            pole_mass: 0.1,
-            half_length: 0.5,
-            force_mag: 10.0,
-            tau: 0.02,
-            integrator: CartpoleIntegrator::Euler,
-        }
+        Self { g: 9.8, cart_mass: 1.0, pole_mass: 0.1, half_length: 0.5, force_mag: 10.0, tau: 0.02, integrator: CartpoleIntegrator::Euler }
     }
 }
 
@@ -144,7 +136,11 @@ impl EnvModel for Cartpole {
             .insert_multibody_joint(rail, cart, PrismaticJointBuilder::new(Vector::X).contacts_enabled(false))
             .expect("rail and cart form a tree");
         let hinge = world
-            .insert_multibody_joint(cart, pole, RevoluteJointBuilder::new(Vector::Y).local_anchor2(Vector::new(0.0, 0.0, -l)).contacts_enabled(false))
+            .insert_multibody_joint(
+                cart,
+                pole,
+                RevoluteJointBuilder::new(Vector::Y).local_anchor2(Vector::new(0.0, 0.0, -l)).contacts_enabled(false),
+            )
             .expect("cart and pole form a tree");
         joints::set_damping(world, hinge, 0.0);
         CartpoleBodies { cart, slider, hinge }

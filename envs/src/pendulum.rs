@@ -14,10 +14,10 @@
 //! - **Physics**: dt 0.05, g 10, m 1, l 1; one Rapier step per env step.
 
 use rapier3d::prelude::*;
+use vagram_engine::Real;
 use vagram_engine::env::joints;
 use vagram_engine::env::{BoxSpace, EnvModel, EnvSpec, GeneralizedState, ResetDistribution};
 use vagram_engine::physics::PhysicsSettings;
-use vagram_engine::Real;
 
 /// Physical parameters of the pendulum (gym's defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,10 +104,7 @@ impl EnvModel for Pendulum {
                 .can_sleep(false),
         );
         let radius = 0.05;
-        world.insert_collider(
-            ColliderBuilder::capsule_z(l / 2.0 - radius, radius).density(0.0).collision_groups(groups),
-            Some(rod),
-        );
+        world.insert_collider(ColliderBuilder::capsule_z(l / 2.0 - radius, radius).density(0.0).collision_groups(groups), Some(rod));
         let hinge = RevoluteJointBuilder::new(Vector::Y).local_anchor2(Vector::new(0.0, 0.0, -l / 2.0)).contacts_enabled(false);
         let joint = world.insert_multibody_joint(pivot, rod, hinge).expect("pivot and rod form a tree");
         joints::set_damping(world, joint, 0.0);

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use vagram::engine::learn::landscape::{landscape, PendulumCoordinates};
-use vagram::model_free::{train_sac, SacRun};
+use vagram::engine::learn::landscape::{PendulumCoordinates, landscape};
+use vagram::model_free::{SacRun, train_sac};
 
 /// Arguments of `vagram landscape`.
 #[derive(Args, Debug)]

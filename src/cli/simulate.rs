@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::Args;
-use vagram::engine::batch::{run_batch_with_progress, BatchConfig, BatchReport, EnvGroup};
-use vagram::engine::env::{ActionSource, ActionTable, DistractorConfig, DistractorVariant, SpawnOptions};
-use vagram::engine::env::components::{EndReason, EpisodeLog};
 use vagram::engine::SimApp;
+use vagram::engine::batch::{BatchConfig, BatchReport, EnvGroup, run_batch_with_progress};
+use vagram::engine::env::components::{EndReason, EpisodeLog};
+use vagram::engine::env::{ActionSource, ActionTable, DistractorConfig, DistractorVariant, SpawnOptions};
 use vagram::systems::TrajectoryRecorder;
 
 /// Arguments of `vagram simulate`.
@@ -108,8 +108,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         None => {
             let total: u64 = config.groups.iter().map(|g| g.count as u64).sum::<u64>() * config.steps;
             let bar = indicatif::ProgressBar::new(total).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} env steps · ETA {eta}")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} env steps · ETA {eta}").expect("valid template"),
             );
             let report = run_batch_with_progress(&registry, &config, &|done| bar.set_position(done));
             bar.finish_and_clear();

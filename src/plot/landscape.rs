@@ -34,7 +34,14 @@ pub fn draw_landscape(l: &Landscape, path: &Path, size: u32, labels: [&str; 2]) 
     Ok(())
 }
 
-fn draw_panel(area: &DrawingArea<BitMapBackend, plotters::coord::Shift>, l: &Landscape, name: &str, grid: &[f64], sqrt: bool, labels: [&str; 2]) -> anyhow::Result<()> {
+fn draw_panel(
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    l: &Landscape,
+    name: &str,
+    grid: &[f64],
+    sqrt: bool,
+    labels: [&str; 2],
+) -> anyhow::Result<()> {
     let (x0, x1) = (l.xs[0], *l.xs.last().expect("grid"));
     let (y0, y1) = (l.ys[0], *l.ys.last().expect("grid"));
     let mut chart = ChartBuilder::on(area)

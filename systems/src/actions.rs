@@ -2,8 +2,8 @@
 //! validating, clipping (as gym does) and applying them to the physics.
 
 use bevy_ecs::prelude::*;
-use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::EnvModel;
+use vagram_engine::env::model::EnvInstance;
 use vagram_engine::physics::BlockSlot;
 use vagram_engine::prelude::*;
 
@@ -26,12 +26,7 @@ pub fn choose_actions<E: EnvModel>(
                 None => errors.0.push(EngineError::Csv {
                     path: table.path.clone(),
                     line: 0,
-                    message: format!(
-                        "has {} action rows, env {} needs a row for step {}",
-                        table.len(),
-                        id.0,
-                        step.0 + 1
-                    ),
+                    message: format!("has {} action rows, env {} needs a row for step {}", table.len(), id.0, step.0 + 1),
                 }),
             },
             ActionSource::External => {}
@@ -51,23 +46,11 @@ pub fn apply_actions<E: EnvModel>(
         let spec = inst.model.spec();
         let expected = spec.action_dim();
         if action.0.len() != expected {
-            errors.0.push(EngineError::ActionDim {
-                env: id.0,
-                kind: spec.name.into(),
-                step: step.0,
-                expected,
-                got: action.0.len(),
-            });
+            errors.0.push(EngineError::ActionDim { env: id.0, kind: spec.name.into(), step: step.0, expected, got: action.0.len() });
             continue;
         }
         if let Some((index, value)) = action.0.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            errors.0.push(EngineError::NonFiniteAction {
-                env: id.0,
-                kind: spec.name.into(),
-                step: step.0,
-                index,
-                value: *value,
-            });
+            errors.0.push(EngineError::NonFiniteAction { env: id.0, kind: spec.name.into(), step: step.0, index, value: *value });
             continue;
         }
         spec.action_space.clip(&mut action.0);

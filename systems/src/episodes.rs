@@ -4,8 +4,8 @@
 
 use bevy_ecs::prelude::*;
 use rapier3d::prelude::PhysicsWorld;
-use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::EnvModel;
+use vagram_engine::env::model::EnvInstance;
 use vagram_engine::physics::{BlockSlot, PhysicsBlock};
 use vagram_engine::prelude::*;
 

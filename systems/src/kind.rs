@@ -8,7 +8,7 @@ use bevy_ecs::prelude::*;
 use vagram_engine::env::{EnvFactory, EnvModel, EnvSpec, SpawnOptions};
 use vagram_engine::prelude::*;
 
-use crate::{actions, physics, KindStage};
+use crate::{KindStage, actions, physics};
 
 /// The systems of env kind `E`, one per step phase: choose and apply actions, step its physics
 /// blocks, observe, evaluate, reset. Added automatically by [`spawn_env`](crate::spawn_env).

@@ -3,8 +3,8 @@
 
 use bevy_ecs::prelude::*;
 use rapier3d::prelude::*;
-use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::EnvModel;
+use vagram_engine::env::model::EnvInstance;
 use vagram_engine::prelude::*;
 
 /// Rigid bodies carry `slot + 1` in their user data, so quarantine reports map to instances.
@@ -52,9 +52,8 @@ pub fn step_physics<E: EnvModel>(
                     && let Ok((_, mut done)) = envs.get_mut(*entity)
                 {
                     done.terminated = true;
-                    done.reason = Some(EndReason::NonFinitePhysics {
-                        what: "a rigid body's pose or velocity (quarantined by Rapier)".into(),
-                    });
+                    done.reason =
+                        Some(EndReason::NonFinitePhysics { what: "a rigid body's pose or velocity (quarantined by Rapier)".into() });
                 }
             }
         }

@@ -6,8 +6,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use bevy_ecs::prelude::*;
-use vagram_engine::prelude::*;
 use vagram_engine::Result;
+use vagram_engine::prelude::*;
 
 /// Streams an env's trajectory to a CSV file: `step, obs_0.., reward, terminated, truncated`.
 /// Row 0 is the initial observation.

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
+use vagram_engine::Result;
 use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::{Distractors, EnvModel, SpawnOptions};
 use vagram_engine::physics::{BlockSlot, PhysicsBlock};
 use vagram_engine::prelude::*;
-use vagram_engine::Result;
 
-use crate::episodes::reset_instance;
 use crate::EnvPlugin;
+use crate::episodes::reset_instance;
 
 /// Spawns one instance of `model` as an entity (adding `EnvPlugin<E>` on first use) and
 /// returns it, ready for its first step.

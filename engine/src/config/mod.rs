@@ -204,10 +204,11 @@ impl RunConfig {
         };
         let mut tree = toml::Table::try_from(&*self).expect("a config always serialises");
         let sections: Vec<String> = tree.keys().cloned().collect();
-        let table = tree
-            .get_mut(section)
-            .and_then(toml::Value::as_table_mut)
-            .ok_or_else(|| ConfigError::UnknownKey { key: key.into(), section: section.into(), known: sections.join(", ") })?;
+        let table = tree.get_mut(section).and_then(toml::Value::as_table_mut).ok_or_else(|| ConfigError::UnknownKey {
+            key: key.into(),
+            section: section.into(),
+            known: sections.join(", "),
+        })?;
         let known = RunConfig::keys_of(section);
         if !known.contains(&field) {
             return Err(ConfigError::UnknownKey { key: key.into(), section: section.into(), known: known.join(", ") });
@@ -222,9 +223,35 @@ impl RunConfig {
         match section {
             "run" => vec!["env_steps", "epoch_length", "initial_random_steps", "eval_episodes"],
             "env" => vec!["name", "distractors", "distractor_variant"],
-            "model" => vec!["loss", "probabilistic", "members", "elites", "hidden", "activation", "lr", "weight_decay", "batch_size", "patience", "validation_ratio", "train_every", "clip_percentile"],
+            "model" => vec![
+                "loss",
+                "probabilistic",
+                "members",
+                "elites",
+                "hidden",
+                "activation",
+                "lr",
+                "weight_decay",
+                "batch_size",
+                "patience",
+                "validation_ratio",
+                "train_every",
+                "clip_percentile",
+            ],
             "rollout" => vec!["per_step", "length", "retain_epochs"],
-            "agent" => vec!["updates_per_step", "batch_size", "hidden", "actor_lr", "critic_lr", "alpha_lr", "target_entropy", "fixed_alpha", "gamma", "tau", "target_update_interval"],
+            "agent" => vec![
+                "updates_per_step",
+                "batch_size",
+                "hidden",
+                "actor_lr",
+                "critic_lr",
+                "alpha_lr",
+                "target_entropy",
+                "fixed_alpha",
+                "gamma",
+                "tau",
+                "target_update_interval",
+            ],
             "mixing" => vec!["model_share", "mode"],
             _ => vec![],
         }
@@ -242,7 +269,12 @@ impl RunConfig {
         if e.distractors > 4096 {
             return Err(invalid("env.distractors", e.distractors, "at most 4096"));
         }
-        for (key, v) in [("run.env_steps", r.env_steps), ("run.epoch_length", r.epoch_length), ("model.train_every", m.train_every), ("agent.target_update_interval", a.target_update_interval)] {
+        for (key, v) in [
+            ("run.env_steps", r.env_steps),
+            ("run.epoch_length", r.epoch_length),
+            ("model.train_every", m.train_every),
+            ("agent.target_update_interval", a.target_update_interval),
+        ] {
             if v == 0 {
                 return Err(invalid(key, v, "must be at least 1"));
             }
@@ -277,7 +309,9 @@ impl RunConfig {
         if a.hidden.is_empty() {
             return Err(invalid("agent.hidden", "[]", "SAC networks need at least one hidden layer"));
         }
-        for (key, v) in [("model.lr", m.lr), ("agent.actor_lr", a.actor_lr), ("agent.critic_lr", a.critic_lr), ("agent.alpha_lr", a.alpha_lr)] {
+        for (key, v) in
+            [("model.lr", m.lr), ("agent.actor_lr", a.actor_lr), ("agent.critic_lr", a.critic_lr), ("agent.alpha_lr", a.alpha_lr)]
+        {
             if !(v > 0.0 && v.is_finite() && v < 1.0) {
                 return Err(invalid(key, v, "a learning rate in (0, 1)"));
             }

@@ -191,7 +191,7 @@ impl Distractors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, StreamPurpose};
+    use crate::rng::{StreamPurpose, stream};
 
     fn rng() -> ChaCha8Rng {
         stream(3, 0, StreamPurpose::Distractors)
@@ -205,9 +205,7 @@ mod tests {
         assert_eq!(d.state, x0, "episode starts at x0");
         for _ in 0..200 {
             let x = d.state.clone();
-            let mut expect: Vec<f32> = (0..4)
-                .map(|i| x[i] + (0..4).map(|j| a[i * 4 + j] * x[j]).sum::<f32>().sin())
-                .collect();
+            let mut expect: Vec<f32> = (0..4).map(|i| x[i] + (0..4).map(|j| a[i * 4 + j] * x[j]).sum::<f32>().sin()).collect();
             if expect.iter().any(|v| v.abs() >= BOUND) {
                 expect = x0.clone();
             }
@@ -232,7 +230,12 @@ mod tests {
             let expect: Vec<f32> = (0..3)
                 .map(|i| {
                     let v = wx[i] + 0.1 * (0..3).map(|j| p[i * 3 + j] * wx[j]).sum::<f32>().sin();
-                    if v.abs() > BOUND { resets += 1; c[i] } else { v }
+                    if v.abs() > BOUND {
+                        resets += 1;
+                        c[i]
+                    } else {
+                        v
+                    }
                 })
                 .collect();
             d.step();

@@ -45,10 +45,7 @@ impl EnvRegistry {
 
     /// The factory for `name`, or an error listing the known names.
     pub fn get(&self, name: &str) -> Result<&Arc<dyn EnvFactory>> {
-        self.factories.get(name).ok_or_else(|| EngineError::UnknownEnv {
-            name: name.to_string(),
-            known: self.names().join(", "),
-        })
+        self.factories.get(name).ok_or_else(|| EngineError::UnknownEnv { name: name.to_string(), known: self.names().join(", ") })
     }
 
     /// Registered names, sorted.

@@ -3,9 +3,9 @@
 
 use rand::RngExt;
 
+use crate::Real;
 use crate::error::{EngineError, Result};
 use crate::physics::PhysicsSettings;
-use crate::Real;
 
 /// A box `[low, high]` in R^n (gym's `Box` space).
 #[derive(Debug, Clone, PartialEq)]

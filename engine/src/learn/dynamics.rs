@@ -8,12 +8,12 @@
 
 use dfdx::prelude::*;
 
+use super::Activation;
 use super::adam::{Adam, AdamConfig};
 use super::ensemble::{EnsembleMlp, Tensor3};
 use super::logvar_bounds::LogvarBounds;
 use super::losses::{LossError, LossInputs, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
-use super::Activation;
 
 /// Architecture and optimiser settings of a dynamics model.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +213,12 @@ impl<D: Device<f32>> DynamicsModel<D> {
     }
 
     /// The state loss and reward MSE of every member on its batch (no update): validation.
-    pub fn member_losses(&self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<Vec<TrainStats>, LearnError> {
+    pub fn member_losses(
+        &self,
+        batches: &[MemberBatch],
+        loss: &dyn ModelLoss,
+        values: Option<&dyn ValueOracle>,
+    ) -> Result<Vec<TrainStats>, LearnError> {
         let states: Vec<&[f32]> = batches.iter().map(|b| b.states).collect();
         let actions: Vec<&[f32]> = batches.iter().map(|b| b.actions).collect();
         let pred = self.predict(&states, &actions)?;
@@ -287,14 +292,24 @@ impl<D: Device<f32>> DynamicsModel<D> {
             }
         }
         if !stats.state_loss.is_finite() {
-            return Err(LearnError::NonFinite { tensor: format!("{} loss", loss.name()), step: self.steps, index: 0, value: stats.state_loss as f32 });
+            return Err(LearnError::NonFinite {
+                tensor: format!("{} loss", loss.name()),
+                step: self.steps,
+                index: 0,
+                value: stats.state_loss as f32,
+            });
         }
         Ok((d_out, stats, d_max, d_min))
     }
 
     /// One gradient step of every member on its batch: `loss` on the next states, MSE on the
     /// reward, the bound regulariser for probabilistic models. Losses are averaged over members.
-    pub fn train_step(&mut self, batches: &[MemberBatch], loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>) -> Result<TrainStats, LearnError> {
+    pub fn train_step(
+        &mut self,
+        batches: &[MemberBatch],
+        loss: &dyn ModelLoss,
+        values: Option<&dyn ValueOracle>,
+    ) -> Result<TrainStats, LearnError> {
         let s = self.state_dim;
         let b = batches.first().map_or(0, |x| x.rewards.len());
         for (m, batch) in batches.iter().enumerate() {

@@ -58,10 +58,7 @@ impl<D: Device<f32>> EnsembleMlp<D> {
                 let std = 1.0 / (2.0 * (i as f32).sqrt());
                 let normal = Normal::new(0.0f32, std).expect("finite std");
                 let values: Vec<f32> = (0..members * i * o).map(|_| normal.sample(&mut rng)).collect();
-                EnsembleLinear {
-                    weight: dev.tensor_from_vec(values, (members, i, o)),
-                    bias: dev.zeros_like(&(members, o)),
-                }
+                EnsembleLinear { weight: dev.tensor_from_vec(values, (members, i, o)), bias: dev.zeros_like(&(members, o)) }
             })
             .collect();
         Self { layers, activation }

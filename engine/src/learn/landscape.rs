@@ -57,7 +57,14 @@ fn mean_value(values: &[Vec<f32>], i: usize) -> f64 {
 }
 
 /// The landscapes on an `n × n` grid spanning `x_range × y_range` around `reference`.
-pub fn landscape(oracle: &dyn ValueOracle, coords: &dyn Coordinates, reference: [f64; 2], x_range: [f64; 2], y_range: [f64; 2], n: usize) -> Landscape {
+pub fn landscape(
+    oracle: &dyn ValueOracle,
+    coords: &dyn Coordinates,
+    reference: [f64; 2],
+    x_range: [f64; 2],
+    y_range: [f64; 2],
+    n: usize,
+) -> Landscape {
     let axis = |r: [f64; 2]| (0..n).map(|i| r[0] + (r[1] - r[0]) * i as f64 / (n - 1).max(1) as f64).collect::<Vec<_>>();
     let (xs, ys) = (axis(x_range), axis(y_range));
     let grid: Vec<[f64; 2]> = ys.iter().flat_map(|y| xs.iter().map(move |x| [*x, *y])).collect();

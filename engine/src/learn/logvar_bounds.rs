@@ -75,7 +75,8 @@ impl LogvarBounds {
         let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
         let dim = self.max.len();
         for j in 0..2 * dim {
-            let (param, g) = if j < dim { (&mut self.max[j], d_max[j] + self.reg) } else { (&mut self.min[j - dim], d_min[j - dim] - self.reg) };
+            let (param, g) =
+                if j < dim { (&mut self.max[j], d_max[j] + self.reg) } else { (&mut self.min[j - dim], d_min[j - dim] - self.reg) };
             let (m, v) = &mut self.moments[j];
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;

@@ -9,8 +9,8 @@ pub mod adam;
 
 pub mod dynamics;
 pub mod ensemble;
-pub mod logvar_bounds;
 pub mod landscape;
+pub mod logvar_bounds;
 pub mod losses;
 pub mod normalizer;
 pub mod replay;

@@ -81,7 +81,13 @@ impl ReplayBuffer {
         let oldest = if self.len < self.capacity { 0 } else { self.next };
         let j = (oldest + i) % self.capacity;
         let (o, a) = (self.obs_dim, self.action_dim);
-        (&self.obs[j * o..(j + 1) * o], &self.actions[j * a..(j + 1) * a], self.rewards[j], &self.next_obs[j * o..(j + 1) * o], self.terminated[j] > 0.5)
+        (
+            &self.obs[j * o..(j + 1) * o],
+            &self.actions[j * a..(j + 1) * a],
+            self.rewards[j],
+            &self.next_obs[j * o..(j + 1) * o],
+            self.terminated[j] > 0.5,
+        )
     }
 
     /// Every stored transition, oldest first (a model-fitting data set).

@@ -10,12 +10,12 @@ use dfdx::prelude::*;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
+use super::Activation;
 use super::adam::{Adam, AdamConfig};
 use super::ensemble::{EnsembleMlp, Tensor3};
 use super::losses::ValueOracle;
 use super::replay::Batch;
-use super::value_grad::{critic_value_gradients, ValueGradients};
-use super::Activation;
+use super::value_grad::{ValueGradients, critic_value_gradients};
 
 /// Bounds of the actor's log standard deviation (CleanRL's).
 const LOG_STD_MIN: f32 = -5.0;
@@ -183,11 +183,7 @@ impl<D: Device<f32>> Sac<D> {
 
     /// Actions in [−1, 1] for `obs` (`N × obs_dim`): sampled, or `tanh(mean)` when deterministic.
     pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Vec<f32> {
-        if deterministic {
-            self.actor_host(obs).0.iter().map(|m| m.tanh()).collect()
-        } else {
-            self.sample_host(obs).actions
-        }
+        if deterministic { self.actor_host(obs).0.iter().map(|m| m.tanh()).collect() } else { self.sample_host(obs).actions }
     }
 
     /// `[obs, action]` rows repeated for both critic members: `[2, N, obs + act]`.

@@ -82,7 +82,12 @@ struct Gathered {
 
 fn gather(data: &Dataset, rows: &[usize], s: usize, a: usize) -> Gathered {
     let pick = |src: &[f32], w: usize| rows.iter().flat_map(|&i| src[i * w..(i + 1) * w].iter().copied()).collect();
-    Gathered { states: pick(data.states, s), actions: pick(data.actions, a), next_states: pick(data.next_states, s), rewards: pick(data.rewards, 1) }
+    Gathered {
+        states: pick(data.states, s),
+        actions: pick(data.actions, a),
+        next_states: pick(data.next_states, s),
+        rewards: pick(data.rewards, 1),
+    }
 }
 
 impl Gathered {
@@ -113,10 +118,8 @@ pub fn fit<D: Device<f32>>(
     order.shuffle(&mut rng);
     let n_val = ((n as f64 * config.validation_ratio).round() as usize).clamp(1, n - 1);
     let (val_rows, train_rows) = order.split_at(n_val);
-    let train_inputs: Vec<f32> = train_rows
-        .iter()
-        .flat_map(|&i| data.states[i * s..(i + 1) * s].iter().chain(&data.actions[i * a..(i + 1) * a]).copied())
-        .collect();
+    let train_inputs: Vec<f32> =
+        train_rows.iter().flat_map(|&i| data.states[i * s..(i + 1) * s].iter().chain(&data.actions[i * a..(i + 1) * a]).copied()).collect();
     model.normalizer = Normalizer::fit(&train_inputs, s + a);
     let validation = gather(data, val_rows, s, a);
     let val_batches = vec![validation.batch(); e];
@@ -124,7 +127,8 @@ pub fn fit<D: Device<f32>>(
         Ok(model.member_losses(&val_batches, validation_loss, values)?.iter().map(|t| t.state_loss + t.reward_loss).collect())
     };
 
-    let mut bootstraps: Vec<Vec<usize>> = (0..e).map(|_| (0..train_rows.len()).map(|_| train_rows[rng.random_range(0..train_rows.len())]).collect()).collect();
+    let mut bootstraps: Vec<Vec<usize>> =
+        (0..e).map(|_| (0..train_rows.len()).map(|_| train_rows[rng.random_range(0..train_rows.len())]).collect()).collect();
     let mut best = score(model)?;
     let mut best_net = model.net.clone();
     let (mut epochs, mut since_improvement, mut train_loss) = (0, 0, f64::NAN);
@@ -186,7 +190,12 @@ mod tests {
     }
 
     fn model() -> DynamicsModel<TestDevice> {
-        let config = DynamicsConfig { members: 4, hidden: vec![16, 16], adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() }, ..DynamicsConfig::default() };
+        let config = DynamicsConfig {
+            members: 4,
+            hidden: vec![16, 16],
+            adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() },
+            ..DynamicsConfig::default()
+        };
         DynamicsModel::new(&TestDevice::seed_from_u64(0), 2, 1, &config).unwrap()
     }
 

@@ -4,8 +4,8 @@
 use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
 use vagram_engine::env::BoxSpace;
-use vagram_engine::learn::sac::Sac;
 use vagram_engine::learn::AutoDevice;
+use vagram_engine::learn::sac::Sac;
 use vagram_engine::prelude::*;
 
 use super::record::ObservationBeforeAct;

@@ -48,7 +48,11 @@ pub fn mixed_batch(real: &ReplayBuffer, model: &ReplayBuffer, share: f64, mixing
     }
     match mixing {
         Mixing::PerBatch => {
-            if rng.random_bool(share.min(1.0)) { model.sample(size, rng) } else { real.sample(size, rng) }
+            if rng.random_bool(share.min(1.0)) {
+                model.sample(size, rng)
+            } else {
+                real.sample(size, rng)
+            }
         }
         Mixing::PerSample => {
             let from_model = (0..size).filter(|_| rng.random_bool(share.min(1.0))).count();
@@ -133,6 +137,9 @@ mod tests {
         }
         assert!((250..350).contains(&model_batches), "{model_batches} model batches of 1000");
         let empty = ReplayBuffer::new(10, 1, 1);
-        assert!(mixed_batch(&real, &empty, 1.0, Mixing::PerBatch, 8, &mut rng).rewards.iter().all(|r| *r == 0.0), "no model data yet: real batch");
+        assert!(
+            mixed_batch(&real, &empty, 1.0, Mixing::PerBatch, 8, &mut rng).rewards.iter().all(|r| *r == 0.0),
+            "no model data yet: real batch"
+        );
     }
 }

@@ -10,11 +10,11 @@ mod model_train;
 mod record;
 mod rollout;
 
-pub use act::{act_with_policy, AgentResource, PolicyControlled};
-pub use agent_update::{mixed_batch, update_agent, AgentUpdateSettings, Mixing};
-pub use model_train::{train_model, ModelResource};
-pub use record::{record_real_transitions, EnvBuffer, ObservationBeforeAct};
-pub use rollout::{rollout_model, ModelBuffer, RolloutSettings};
+pub use act::{AgentResource, PolicyControlled, act_with_policy};
+pub use agent_update::{AgentUpdateSettings, Mixing, mixed_batch, update_agent};
+pub use model_train::{ModelResource, train_model};
+pub use record::{EnvBuffer, ObservationBeforeAct, record_real_transitions};
+pub use rollout::{ModelBuffer, RolloutSettings, rollout_model};
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;

@@ -3,10 +3,10 @@
 //! the agent's value functions for the value-aware losses.
 
 use bevy_ecs::prelude::*;
+use vagram_engine::learn::AutoDevice;
 use vagram_engine::learn::dynamics::DynamicsModel;
 use vagram_engine::learn::losses::ModelLoss;
-use vagram_engine::learn::trainer::{fit, Dataset, FitReport, TrainerConfig};
-use vagram_engine::learn::AutoDevice;
+use vagram_engine::learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
 use vagram_engine::prelude::*;
 
 use super::{AgentResource, EnvBuffer};

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use vagram_engine::env::{EnvModel, SpawnOptions};
+use vagram_engine::learn::AutoDevice;
 use vagram_engine::learn::replay::ReplayBuffer;
 use vagram_engine::learn::sac::{Sac, SacConfig};
-use vagram_engine::learn::AutoDevice;
 use vagram_engine::prelude::*;
 
 use super::*;
@@ -39,7 +39,12 @@ impl EnvModel for Slider {
     fn spec(&self) -> &EnvSpec {
         &self.spec
     }
-    fn build(&self, world: &mut vagram_engine::rapier3d::prelude::PhysicsWorld, origin: vagram_engine::rapier3d::prelude::Vector, _: vagram_engine::rapier3d::prelude::InteractionGroups) -> Self::Bodies {
+    fn build(
+        &self,
+        world: &mut vagram_engine::rapier3d::prelude::PhysicsWorld,
+        origin: vagram_engine::rapier3d::prelude::Vector,
+        _: vagram_engine::rapier3d::prelude::InteractionGroups,
+    ) -> Self::Bodies {
         use vagram_engine::rapier3d::prelude::*;
         let body = RigidBodyBuilder::kinematic_velocity_based().translation(origin);
         world.insert_body(body)
@@ -90,7 +95,13 @@ fn transitions_chain_and_mark_terminations_but_not_truncations() {
     let log = &app.world.resource::<EpisodeLog>().0;
     let (mut terminated, mut truncated) = (0, 0);
     let mut boundary = 0usize;
-    let ends: Vec<usize> = log.iter().scan(0usize, |t, e| { *t += e.length as usize; Some(*t - 1) }).collect();
+    let ends: Vec<usize> = log
+        .iter()
+        .scan(0usize, |t, e| {
+            *t += e.length as usize;
+            Some(*t - 1)
+        })
+        .collect();
     for i in 0..599 {
         let (obs, action, _, next, term) = buf.transition(i);
         assert!(action[0].abs() <= 1.0, "unit-box actions");
@@ -194,9 +205,16 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     assert_eq!(m.last.as_ref().unwrap().elites.len(), 2);
     // On all the data, the fitted model must beat a fresh one by far.
     let data = app.world.resource::<EnvBuffer>().0.contents();
-    let batch = vagram_engine::learn::dynamics::MemberBatch { states: &data.obs, actions: &data.actions, next_states: &data.next_obs, rewards: &data.rewards };
+    let batch = vagram_engine::learn::dynamics::MemberBatch {
+        states: &data.obs,
+        actions: &data.actions,
+        next_states: &data.next_obs,
+        rewards: &data.rewards,
+    };
     let mse = loss_by_name("mse").unwrap();
-    let score = |model: &DynamicsModel<AutoDevice>| -> f64 { model.member_losses(&[batch; 3], mse.as_ref(), None).unwrap().iter().map(|t| t.state_loss + t.reward_loss).sum() };
+    let score = |model: &DynamicsModel<AutoDevice>| -> f64 {
+        model.member_losses(&[batch; 3], mse.as_ref(), None).unwrap().iter().map(|t| t.state_loss + t.reward_loss).sum()
+    };
     let fresh = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
     let (trained, untrained) = (score(&m.model), score(&fresh));
     assert!(trained < untrained / 10.0, "fitted {trained} vs fresh {untrained}");

@@ -4,9 +4,9 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use super::*;
-use crate::learn::losses::{loss_by_name, Vagram};
-use crate::learn::value_grad::ValueGradients;
 use crate::learn::TestDevice;
+use crate::learn::losses::{Vagram, loss_by_name};
+use crate::learn::value_grad::ValueGradients;
 
 const S: usize = 3;
 const A: usize = 1;
@@ -19,11 +19,7 @@ fn data(n: usize, noise: f32, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f
     for _ in 0..n {
         let x: [f32; S] = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
         let u: f32 = rng.random_range(-1.0..1.0);
-        let next = [
-            x[0] + 0.1 * (x[1] + u),
-            x[1] + 0.1 * (-x[0] + 0.5 * x[2]),
-            x[2] + 0.1 * (-0.3 * x[2] - u),
-        ];
+        let next = [x[0] + 0.1 * (x[1] + u), x[1] + 0.1 * (-x[0] + 0.5 * x[2]), x[2] + 0.1 * (-0.3 * x[2] - u)];
         s.extend(x);
         a.push(u);
         s2.extend(next.iter().map(|v| v + if noise > 0.0 { gauss.sample(&mut rng) } else { 0.0 }));
@@ -45,13 +41,27 @@ fn model(members: usize, probabilistic: bool) -> DynamicsModel<TestDevice> {
 
 /// Trains on minibatches of 64 (every member on the same batch) and returns the final stats
 /// on the whole data set.
-fn fit(model: &mut DynamicsModel<TestDevice>, loss: &dyn ModelLoss, values: Option<&dyn ValueOracle>, steps: usize, noise: f32) -> Vec<TrainStats> {
+fn fit(
+    model: &mut DynamicsModel<TestDevice>,
+    loss: &dyn ModelLoss,
+    values: Option<&dyn ValueOracle>,
+    steps: usize,
+    noise: f32,
+) -> Vec<TrainStats> {
     let (s, a, s2, r) = data(512, noise, 1);
-    model.normalizer = Normalizer::fit(&s.chunks(S).zip(a.chunks(A)).flat_map(|(x, u)| x.iter().chain(u).copied().collect::<Vec<_>>()).collect::<Vec<_>>(), S + A);
+    model.normalizer = Normalizer::fit(
+        &s.chunks(S).zip(a.chunks(A)).flat_map(|(x, u)| x.iter().chain(u).copied().collect::<Vec<_>>()).collect::<Vec<_>>(),
+        S + A,
+    );
     let e = model.members();
     for t in 0..steps {
         let lo = (t * 64) % 512;
-        let batch = MemberBatch { states: &s[lo * S..(lo + 64) * S], actions: &a[lo..lo + 64], next_states: &s2[lo * S..(lo + 64) * S], rewards: &r[lo..lo + 64] };
+        let batch = MemberBatch {
+            states: &s[lo * S..(lo + 64) * S],
+            actions: &a[lo..lo + 64],
+            next_states: &s2[lo * S..(lo + 64) * S],
+            rewards: &r[lo..lo + 64],
+        };
         model.train_step(&vec![batch; e], loss, values).unwrap();
     }
     let whole = MemberBatch { states: &s, actions: &a, next_states: &s2, rewards: &r };

@@ -3,7 +3,7 @@
 //! model's prediction, where it may never have seen data.
 
 use super::mse::mse_terms;
-use super::{mean_over, LossError, LossEval, LossInputs, ModelLoss};
+use super::{LossError, LossEval, LossInputs, ModelLoss, mean_over};
 
 /// IterVAML, with an optional MSE term.
 #[derive(Debug, Clone, Copy, Default)]

@@ -3,7 +3,7 @@
 //! to ∇V, so its minimum is not unique (paper App. B). Kept for the loss landscape figure and
 //! ablations.
 
-use super::{mean_over, LossError, LossEval, LossInputs, ModelLoss};
+use super::{LossError, LossEval, LossInputs, ModelLoss, mean_over};
 
 /// The Taylor-approximated VAML loss of eq. 5.
 #[derive(Debug, Clone, Copy, Default)]

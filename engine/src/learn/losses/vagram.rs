@@ -10,7 +10,7 @@
 //! gets no gradient from the state loss (train it with `mle` or freeze it); App. F of the paper
 //! compares exactly that against the probabilistic MLE model.
 
-use super::{mean_over, clip_norms_at_percentile, LossError, LossEval, LossInputs, ModelLoss};
+use super::{LossError, LossEval, LossInputs, ModelLoss, clip_norms_at_percentile, mean_over};
 
 /// The VaGraM loss.
 #[derive(Debug, Clone, Copy)]

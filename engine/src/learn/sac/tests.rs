@@ -3,11 +3,19 @@
 use rand::{RngExt, SeedableRng};
 
 use super::*;
-use crate::learn::replay::ReplayBuffer;
 use crate::learn::TestDevice;
+use crate::learn::replay::ReplayBuffer;
 
 fn agent(fixed_alpha: Option<f32>) -> Sac<TestDevice> {
-    let config = SacConfig { hidden: vec![64, 64], gamma: 0.0, fixed_alpha, actor_lr: 1e-3, critic_lr: 1e-3, alpha_lr: 1e-2, ..SacConfig::default() };
+    let config = SacConfig {
+        hidden: vec![64, 64],
+        gamma: 0.0,
+        fixed_alpha,
+        actor_lr: 1e-3,
+        critic_lr: 1e-3,
+        alpha_lr: 1e-2,
+        ..SacConfig::default()
+    };
     Sac::new(&TestDevice::seed_from_u64(0), 2, 1, config)
 }
 
