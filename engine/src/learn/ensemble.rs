@@ -123,19 +123,6 @@ impl<D: Device<f32>> EnsembleMlp<D> {
             dst.bias.copy_from(&b);
         }
     }
-
-    /// Every parameter tensor, layer by layer (weight then bias).
-    pub fn parameters(&self) -> Vec<ParamRef<'_, D>> {
-        self.layers.iter().flat_map(|l| [ParamRef::W(&l.weight), ParamRef::B(&l.bias)]).collect()
-    }
-}
-
-/// A reference to one parameter tensor of an ensemble (weights and biases have different ranks).
-pub enum ParamRef<'a, D: Device<f32>> {
-    /// A weight tensor.
-    W(&'a Tensor3<D>),
-    /// A bias tensor.
-    B(&'a Tensor<(usize, usize), f32, D>),
 }
 
 #[cfg(test)]
