@@ -17,6 +17,19 @@ pub struct PolicyControlled {
     pub space: BoxSpace,
 }
 
+/// Marks an evaluation env: it acts with the deterministic policy (`tanh(μ(s))`), alongside
+/// training, and its transitions are never recorded; its episodes are the evaluation returns.
+#[derive(Component, Debug, Clone)]
+pub struct EvalControlled {
+    /// The env's action box.
+    pub space: BoxSpace,
+}
+
+/// Maps an action from the agent's unit box onto `space`.
+fn scale(space: &BoxSpace, unit: &[f32]) -> Vec<f32> {
+    unit.iter().enumerate().map(|(i, u)| space.low[i] + (u + 1.0) * 0.5 * (space.high[i] - space.low[i])).collect()
+}
+
 /// The agent and its acting state.
 #[derive(Resource)]
 pub struct AgentResource {
@@ -54,9 +67,16 @@ pub fn act_with_policy(
         } else {
             agent.sac.act(&obs.0, agent.deterministic)
         };
-        let (lo, hi) = (&controlled.space.low, &controlled.space.high);
-        action.0 = unit.iter().enumerate().map(|(i, u)| lo[i] + (u + 1.0) * 0.5 * (hi[i] - lo[i])).collect();
+        action.0 = scale(&controlled.space, &unit);
         before.0.clone_from(&obs.0);
         agent.last_unit_actions.push((entity, unit));
+    }
+}
+
+/// Fills [`Action`] of every evaluation env with the deterministic policy's action.
+pub fn act_for_evaluation(mut agent: ResMut<AgentResource>, mut envs: Query<(&EvalControlled, &Observation, &mut Action)>) {
+    for (controlled, obs, mut action) in &mut envs {
+        let unit = agent.sac.act(&obs.0, true);
+        action.0 = scale(&controlled.space, &unit);
     }
 }

@@ -10,7 +10,7 @@ mod model_train;
 mod record;
 mod rollout;
 
-pub use act::{AgentResource, PolicyControlled, act_with_policy};
+pub use act::{AgentResource, EvalControlled, PolicyControlled, act_for_evaluation, act_with_policy};
 pub use agent_update::{AgentUpdateSettings, Mixing, mixed_batch, update_agent};
 pub use model_train::{ModelResource, train_model};
 pub use record::{EnvBuffer, ObservationBeforeAct, record_real_transitions};
@@ -29,7 +29,7 @@ impl Plugin for AgentPlugin {
     fn build(&self, app: &mut SimApp) {
         app.add_plugin(crate::CorePlugin);
         app.add_systems((
-            act_with_policy.in_set(SimSet::Act).after(KindStage(SimSet::Act)),
+            (act_with_policy, act_for_evaluation).chain().in_set(SimSet::Act).after(KindStage(SimSet::Act)),
             record_real_transitions.in_set(SimSet::Record).after(crate::record::keep_final_observations),
         ));
     }

@@ -219,3 +219,24 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     let (trained, untrained) = (score(&m.model), score(&fresh));
     assert!(trained < untrained / 10.0, "fitted {trained} vs fresh {untrained}");
 }
+
+#[test]
+fn evaluation_envs_act_deterministically_and_are_not_recorded() {
+    let (mut app, _train_env) = run(0, 0);
+    let model = Slider::new();
+    let space = model.spec().action_space.clone();
+    let options = SpawnOptions { action_source: ActionSource::External, ..SpawnOptions::new(1) };
+    let eval = spawn_env(&mut app, Arc::new(model), &options).unwrap();
+    app.world.entity_mut(eval).insert(EvalControlled { space });
+    for _ in 0..120 {
+        let obs = app.world.get::<Observation>(eval).unwrap().0.clone();
+        app.step().unwrap();
+        let applied = app.world.get::<Action>(eval).unwrap().0.clone();
+        let unit = app.world.resource_mut::<AgentResource>().sac.act(&obs, true);
+        assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "deterministic policy action");
+    }
+    assert_eq!(app.world.resource::<EnvBuffer>().0.len(), 120, "only the training env is recorded");
+    let log = &app.world.resource::<EpisodeLog>().0;
+    assert!(log.iter().any(|e| e.env == 1), "evaluation episodes are logged under their env id");
+    assert!(log.iter().any(|e| e.env == 0));
+}
