@@ -50,9 +50,6 @@ pub fn train_sac(registry: &EnvRegistry, run: &SacRun, progress: &mut Progress) 
     options.action_source = ActionSource::External;
     let env = factory.spawn(&mut app, &options)?;
     app.world.entity_mut(env).insert(FinalObservation::default());
-    let (low, high) = (spec.action_space.low.clone(), spec.action_space.high.clone());
-    let scale =
-        |unit: &[f32]| -> Vec<f32> { unit.iter().enumerate().map(|(i, u)| low[i] + (u + 1.0) * 0.5 * (high[i] - low[i])).collect() };
 
     let dev = AutoDevice::seed_from_u64(run.seed);
     let mut sac = Sac::new(&dev, obs_dim, act_dim, run.sac.clone());
@@ -61,7 +58,7 @@ pub fn train_sac(registry: &EnvRegistry, run: &SacRun, progress: &mut Progress) 
     for t in 0..run.steps {
         let obs = app.world.get::<Observation>(env).expect("env entity").0.clone();
         let unit = if t < run.random_steps { (0..act_dim).map(|_| rng.random_range(-1.0f32..1.0)).collect() } else { sac.act(&obs, false) };
-        app.world.get_mut::<Action>(env).expect("env entity").0 = scale(&unit);
+        app.world.get_mut::<Action>(env).expect("env entity").0 = spec.action_space.from_unit(&unit);
         app.step()?;
         let reward = app.world.get::<Reward>(env).expect("env entity").0;
         let terminated = app.world.get::<Done>(env).expect("env entity").terminated;

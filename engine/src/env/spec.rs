@@ -34,6 +34,11 @@ impl BoxSpace {
         }
     }
 
+    /// Maps a point of the unit box `[-1, 1]^n` (where agents act) linearly onto this box.
+    pub fn from_unit(&self, unit: &[f32]) -> Vec<f32> {
+        unit.iter().zip(self.low.iter().zip(&self.high)).map(|(u, (lo, hi))| lo + (u + 1.0) * 0.5 * (hi - lo)).collect()
+    }
+
     /// A uniform sample from the box.
     pub fn sample(&self, rng: &mut impl rand::Rng, out: &mut [f32]) {
         for ((v, lo), hi) in out.iter_mut().zip(&self.low).zip(&self.high) {

@@ -255,9 +255,10 @@ impl<D: Device<f32>> Sac<D> {
         // log π = Σ_a [−ε²/2 − log σ − log √(2π) − log(1 − tanh²u)]
         let gauss_const: Tensor3<D> = (eps.square() * -0.5) - 0.5 * (2.0 * std::f32::consts::PI).ln();
         let log_pi = (squash.negate() - log_std + gauss_const).sum::<(usize, usize), Axis<2>>().reshape_like(&(n,));
+        let (log_pi, tape) = log_pi.split_tape();
+        let log_pi_host = log_pi.as_vec();
         // Scale by α while still on the tape: an op on a split-off tensor is not recorded.
-        let (entropy_term, tape) = (log_pi * alpha).split_tape();
-        let log_pi_host: Vec<f32> = entropy_term.as_vec().iter().map(|v| v / alpha.max(f32::MIN_POSITIVE)).collect();
+        let (entropy_term, tape) = (log_pi.put_tape(tape) * alpha).split_tape();
         let action = action.put_tape(tape).reshape_like(&(n, a));
         let state: Tensor<(usize, usize), f32, D> = self.dev.tensor_from_vec(obs.to_vec(), (n, self.obs_dim));
         let sa = (state.retaped::<OwnedTape<f32, D>>(), action).concat_along(Axis::<1>);

@@ -25,11 +25,6 @@ pub struct EvalControlled {
     pub space: BoxSpace,
 }
 
-/// Maps an action from the agent's unit box onto `space`.
-fn scale(space: &BoxSpace, unit: &[f32]) -> Vec<f32> {
-    unit.iter().enumerate().map(|(i, u)| space.low[i] + (u + 1.0) * 0.5 * (space.high[i] - space.low[i])).collect()
-}
-
 /// The agent and its acting state.
 #[derive(Resource)]
 pub struct AgentResource {
@@ -67,7 +62,7 @@ pub fn act_with_policy(
         } else {
             agent.sac.act(&obs.0, agent.deterministic)
         };
-        action.0 = scale(&controlled.space, &unit);
+        action.0 = controlled.space.from_unit(&unit);
         before.0.clone_from(&obs.0);
         agent.last_unit_actions.push((entity, unit));
     }
@@ -77,6 +72,6 @@ pub fn act_with_policy(
 pub fn act_for_evaluation(mut agent: ResMut<AgentResource>, mut envs: Query<(&EvalControlled, &Observation, &mut Action)>) {
     for (controlled, obs, mut action) in &mut envs {
         let unit = agent.sac.act(&obs.0, true);
-        action.0 = scale(&controlled.space, &unit);
+        action.0 = controlled.space.from_unit(&unit);
     }
 }
