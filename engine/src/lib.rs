@@ -8,7 +8,10 @@
 //!   registry, distracting dimensions, action sources);
 //! - [`physics`]: the Rapier worlds environments live in, grouped in blocks;
 //! - [`rng`]: seeding, with one independent ChaCha stream per env and purpose;
-//! - [`batch`]: the crossbeam runner that steps many envs on many threads.
+//! - [`batch`]: the crossbeam runner that steps many envs on many threads;
+//! - [`config`]: run configurations (TOML, presets, validation);
+//! - [`learn`]: the learning core on dfdx (ensembles, losses, SAC, replay);
+//! - [`snapshot`]: named-tensor snapshots of learning state for checkpoints.
 #![warn(missing_docs)]
 
 pub mod app;
@@ -20,6 +23,7 @@ pub mod learn;
 pub mod physics;
 pub mod plugin;
 pub mod rng;
+pub mod snapshot;
 
 pub use app::{SimApp, SimSet, StepCount};
 pub use env::{EnvModel, EnvSpec, GeneralizedState};

@@ -48,7 +48,8 @@ pub struct Adam<D: Device<f32>> {
     pub config: AdamConfig,
     /// Steps taken.
     pub t: u64,
-    moments: Vec<(<D as Storage<f32>>::Vec, <D as Storage<f32>>::Vec)>,
+    pub(crate) moments: Vec<(<D as Storage<f32>>::Vec, <D as Storage<f32>>::Vec)>,
+    pub(crate) device: D,
 }
 
 impl<D: Device<f32>> Adam<D> {
@@ -62,7 +63,7 @@ impl<D: Device<f32>> Adam<D> {
             .flat_map(|l| [l.weight.shape().num_elements(), l.bias.shape().num_elements()])
             .map(|n| (alloc(n), alloc(n)))
             .collect();
-        Self { config, t: 0, moments }
+        Self { config, t: 0, moments, device: dev }
     }
 
     /// One update of every parameter of `net` from `grads` (a parameter without a gradient gets

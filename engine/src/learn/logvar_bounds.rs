@@ -12,8 +12,8 @@ pub struct LogvarBounds {
     pub min: Vec<f32>,
     /// Weight of `Σ max − Σ min` in the loss.
     pub reg: f32,
-    moments: Vec<(f32, f32)>,
-    t: i32,
+    pub(crate) moments: Vec<(f32, f32)>,
+    pub(crate) t: i32,
 }
 
 /// Bounded log-variances of a batch with the derivatives needed to backpropagate through them.

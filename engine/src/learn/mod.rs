@@ -9,6 +9,7 @@ pub mod adam;
 
 pub mod dynamics;
 pub mod ensemble;
+pub mod host;
 pub mod landscape;
 pub mod logvar_bounds;
 pub mod losses;
@@ -22,6 +23,7 @@ pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
 
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
+pub use host::HostIo;
 
 /// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.
 pub type AutoDevice = dfdx::tensor::AutoDevice;

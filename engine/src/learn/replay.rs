@@ -11,13 +11,13 @@ pub struct ReplayBuffer {
     pub obs_dim: usize,
     /// Action width.
     pub action_dim: usize,
-    obs: Vec<f32>,
-    actions: Vec<f32>,
-    rewards: Vec<f32>,
-    next_obs: Vec<f32>,
-    terminated: Vec<f32>,
-    len: usize,
-    next: usize,
+    pub(crate) obs: Vec<f32>,
+    pub(crate) actions: Vec<f32>,
+    pub(crate) rewards: Vec<f32>,
+    pub(crate) next_obs: Vec<f32>,
+    pub(crate) terminated: Vec<f32>,
+    pub(crate) len: usize,
+    pub(crate) next: usize,
 }
 
 /// A sampled minibatch.

@@ -97,10 +97,10 @@ pub struct Sac<D: Device<f32>> {
     pub action_dim: usize,
     /// Updates done.
     pub updates: u64,
-    actor_adam: Adam<D>,
-    critic_adam: Adam<D>,
-    alpha_moments: (f32, f32),
-    rng: rand_chacha::ChaCha8Rng,
+    pub(crate) actor_adam: Adam<D>,
+    pub(crate) critic_adam: Adam<D>,
+    pub(crate) alpha_moments: (f32, f32),
+    pub(crate) rng: rand_chacha::ChaCha8Rng,
     dev: D,
 }
 
