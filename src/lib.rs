@@ -2,7 +2,9 @@
 //! engine. This facade re-exports the workspace crates:
 //! - [`engine`]: the app, schedule, authoring API, seeding, batch runner;
 //! - [`systems`]: the ECS systems that step envs;
-//! - [`envs`]: the built-in environments.
+//! - [`envs`]: the built-in environments;
+//! - [`train`]: MBPO training runs (seeds, logs, checkpoints); [`model_free`]: plain SAC;
+//! - [`plot`]: figures (learning curves, loss landscapes).
 #![warn(missing_docs)]
 
 pub use vagram_engine as engine;
@@ -11,6 +13,7 @@ pub use vagram_systems as systems;
 
 pub mod model_free;
 pub mod plot;
+pub mod train;
 
 /// Everything needed to author, spawn and step environments, in one import.
 pub mod prelude {

@@ -1,7 +1,9 @@
 //! Command-line definitions and dispatch.
 
 mod landscape;
+mod plot;
 mod simulate;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +25,19 @@ pub enum Command {
     Envs,
     /// Train a pendulum value function and draw paper Fig. 1 (value, VAML, MSE, VaGraM landscapes).
     Landscape(Box<landscape::LandscapeArgs>),
+    /// Train MBPO with a model loss (VaGraM, MLE, …) over seeds in parallel; logs, checkpoints, curves.
+    Train(Box<train::TrainArgs>),
+    /// Overlay learning curves of runs (mean ± standard error over seeds) in one PNG.
+    Plot(Box<plot::PlotArgs>),
+    /// Print a preset's full config as TOML (a starting point for --config).
+    Config {
+        /// Preset (pendulum, cartpole, hopper).
+        #[arg(long, default_value = "pendulum")]
+        env: String,
+        /// Model loss.
+        #[arg(long, default_value = "vagram")]
+        loss: String,
+    },
 }
 
 /// Runs one parsed command line.
@@ -30,6 +45,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(*args),
         Command::Landscape(args) => landscape::run(*args),
+        Command::Train(args) => train::run(*args),
+        Command::Plot(args) => plot::run(*args),
+        Command::Config { env, loss } => {
+            let config = vagram::engine::config::RunConfig::preset(&env, &loss)
+                .ok_or_else(|| anyhow::anyhow!("--env {env}: no preset (presets: {})", vagram::engine::config::PRESETS.join(", ")))?;
+            print!("{}", config.to_toml());
+            Ok(())
+        }
         Command::Envs => {
             let registry = vagram::envs::builtin_registry();
             for name in registry.names() {

@@ -1,6 +1,7 @@
 //! Figures as PNG files (plotters, bitmap backend). Fonts are embedded (DejaVu Sans), so drawing
 //! needs no system font libraries.
 
+pub mod curves;
 pub mod landscape;
 
 use std::sync::Once;

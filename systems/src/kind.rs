@@ -5,7 +5,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
+use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::{EnvFactory, EnvModel, EnvSpec, SpawnOptions};
+use vagram_engine::physics::BlockSlot;
 use vagram_engine::prelude::*;
 
 use crate::{KindStage, actions, physics};
@@ -59,5 +61,20 @@ impl<E: EnvModel> EnvFactory for ModelFactory<E> {
         let model = self.model.clone();
         let own = model.spec().obs_dim;
         Arc::new(move |obs: &[f32]| model.is_terminal(&obs[..own.min(obs.len())]))
+    }
+
+    fn restore_state(&self, app: &mut SimApp, entity: Entity, state: &GeneralizedState) -> vagram_engine::Result<()> {
+        let not_env = || EngineError::InvalidValue {
+            what: "restored env entity".into(),
+            value: format!("{entity:?}"),
+            reason: format!("is not a spawned '{}' env", self.model.spec().name),
+        };
+        let slot = *app.world.get::<BlockSlot>(entity).ok_or_else(not_env)?;
+        app.world.get::<EnvInstance<E>>(entity).ok_or_else(not_env)?;
+        app.world.resource_scope(|world, mut blocks: Mut<PhysicsBlocks>| {
+            let inst = world.get::<EnvInstance<E>>(entity).expect("checked above");
+            self.model.write_state(&inst.bodies, &mut blocks.blocks[slot.block].world, state);
+        });
+        Ok(())
     }
 }

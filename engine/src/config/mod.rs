@@ -104,6 +104,9 @@ pub struct ModelSection {
     pub train_every: u64,
     /// VaGraM's value-gradient norm clip percentile.
     pub clip_percentile: f64,
+    /// Cap on training epochs per fit (absent: until patience runs out, as MBRL-Lib).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_epochs: Option<usize>,
 }
 
 /// Model rollouts.
@@ -237,6 +240,7 @@ impl RunConfig {
                 "validation_ratio",
                 "train_every",
                 "clip_percentile",
+                "max_epochs",
             ],
             "rollout" => vec!["per_step", "length", "retain_epochs"],
             "agent" => vec![
@@ -282,6 +286,13 @@ impl RunConfig {
         if r.epoch_length > r.env_steps {
             return Err(invalid("run.epoch_length", r.epoch_length, &format!("longer than run.env_steps = {}", r.env_steps)));
         }
+        if !r.env_steps.is_multiple_of(r.epoch_length) {
+            return Err(invalid(
+                "run.env_steps",
+                r.env_steps,
+                &format!("must be a whole number of epochs of run.epoch_length = {}", r.epoch_length),
+            ));
+        }
         if !LOSS_NAMES.contains(&m.loss.as_str()) {
             return Err(invalid("model.loss", &m.loss, &format!("expected one of {}", LOSS_NAMES.join(", "))));
         }
@@ -321,6 +332,9 @@ impl RunConfig {
         }
         if !(m.validation_ratio > 0.0 && m.validation_ratio < 1.0) {
             return Err(invalid("model.validation_ratio", m.validation_ratio, "must be in (0, 1)"));
+        }
+        if m.max_epochs == Some(0) {
+            return Err(invalid("model.max_epochs", 0, "must be at least 1 (or absent for no cap)"));
         }
         if !(m.clip_percentile > 0.0 && m.clip_percentile <= 100.0) {
             return Err(invalid("model.clip_percentile", m.clip_percentile, "must be in (0, 100]"));

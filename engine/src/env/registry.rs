@@ -20,6 +20,9 @@ pub trait EnvFactory: Send + Sync {
     /// The kind's pure termination function on its own observation dimensions (for model
     /// rollouts, which never touch the simulator).
     fn termination_fn(&self) -> TerminationFn;
+    /// Puts the physics of the spawned env `entity` into `state` (used to resume from a
+    /// checkpoint); the entity's `PhysState` is the caller's to set.
+    fn restore_state(&self, app: &mut SimApp, entity: Entity, state: &super::GeneralizedState) -> Result<()>;
 }
 
 /// A pure, shareable termination function on an env's own observation dimensions.

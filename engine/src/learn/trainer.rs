@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use super::dynamics::{DynamicsModel, LearnError, MemberBatch};
-use super::losses::{ModelLoss, ValueOracle};
+use super::losses::{IterVaml, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
 
 /// How to fit.
@@ -70,6 +70,11 @@ pub struct FitReport {
     pub validation: Vec<f64>,
     /// Indices of the elite members, best first.
     pub elites: Vec<usize>,
+    /// Mean validation score of the elites.
+    pub validation_loss: f64,
+    /// VAML error on the held-out split, mean over the elites: `(1/K) Σ_k (V_k(s') − V_k(ŝ'))²`
+    /// with SAC's four value functions (`None` without value functions).
+    pub vaml_error: Option<f64>,
 }
 
 /// Gathered rows of a data set.
@@ -170,7 +175,15 @@ pub fn fit<D: Device<f32>>(
     let mut ranked: Vec<usize> = (0..e).collect();
     ranked.sort_by(|x, y| validation[*x].total_cmp(&validation[*y]));
     ranked.truncate(config.elites);
-    Ok(FitReport { epochs, train_loss, validation, elites: ranked })
+    let validation_loss = ranked.iter().map(|m| validation[*m]).sum::<f64>() / ranked.len() as f64;
+    let vaml_error = match values {
+        Some(oracle) => {
+            let errors = model.member_losses(&val_batches, &IterVaml { mse_weight: 0.0 }, Some(oracle))?;
+            Some(ranked.iter().map(|m| errors[*m].state_loss).sum::<f64>() / ranked.len() as f64)
+        }
+        None => None,
+    };
+    Ok(FitReport { epochs, train_loss, validation, elites: ranked, validation_loss, vaml_error })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use vagram_engine::learn::replay::{Batch, ReplayBuffer};
 use vagram_engine::learn::sac::SacStats;
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer, ModelBuffer};
+use super::{AgentResource, EnvBuffer, EpochStats, ModelBuffer};
 
 /// How real and model data are mixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,11 +75,13 @@ pub fn update_agent(
     model_buffer: Res<ModelBuffer>,
     mut agent: ResMut<AgentResource>,
     mut settings: ResMut<AgentUpdateSettings>,
+    mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
     if step.0 < agent.random_steps || env_buffer.0.is_empty() {
         return;
     }
+    let started = std::time::Instant::now();
     let settings = &mut *settings;
     let share = settings.model_share.at((step.0 / settings.epoch_length.max(1)) as f64);
     for _ in 0..settings.updates_per_step {
@@ -88,10 +90,12 @@ pub fn update_agent(
         if !(stats.critic_loss.is_finite() && stats.actor_loss.is_finite()) {
             let message = format!("non-finite SAC loss (critic {}, actor {})", stats.critic_loss, stats.actor_loss);
             errors.0.push(EngineError::Learning { stage: "agent update", step: step.0 + 1, message });
-            return;
+            break;
         }
+        epoch.add_update(&stats);
         settings.last = Some(stats);
     }
+    epoch.seconds.sac += started.elapsed().as_secs_f64();
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use vagram_engine::learn::losses::ModelLoss;
 use vagram_engine::learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer};
+use super::{AgentResource, EnvBuffer, EpochStats};
 
 /// The dynamics model and how it is trained.
 #[derive(Resource)]
@@ -38,12 +38,14 @@ pub fn train_model(
     buffer: Res<EnvBuffer>,
     agent: Res<AgentResource>,
     mut model: ResMut<ModelResource>,
+    mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
     let done = step.0 + 1; // env steps completed, this one included
     if !done.is_multiple_of(model.train_every.max(1)) || buffer.0.len() < 2 {
         return;
     }
+    let started = std::time::Instant::now();
     let data = buffer.0.contents();
     let dataset = Dataset { states: &data.obs, actions: &data.actions, next_states: &data.next_obs, rewards: &data.rewards };
     let oracle = agent.sac.value_oracle();
@@ -56,4 +58,5 @@ pub fn train_model(
         }
         Err(e) => errors.0.push(EngineError::Learning { stage: "model training", step: done, message: e.to_string() }),
     }
+    epoch.seconds.model += started.elapsed().as_secs_f64();
 }

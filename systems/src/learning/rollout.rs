@@ -12,7 +12,7 @@ use vagram_engine::env::TerminationFn;
 use vagram_engine::learn::replay::ReplayBuffer;
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer, ModelResource};
+use super::{AgentResource, EnvBuffer, EpochStats, ModelResource};
 
 /// Model-generated transitions (`D_model`).
 #[derive(Resource, Debug, Clone)]
@@ -41,13 +41,30 @@ pub fn rollout_model(
     mut agent: ResMut<AgentResource>,
     mut settings: ResMut<RolloutSettings>,
     mut model_buffer: ResMut<ModelBuffer>,
+    mut epoch_stats: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
-    let Some(report) = &model.last else { return };
+    if model.last.is_none() {
+        return;
+    }
     if env_buffer.0.is_empty() {
         return;
     }
-    let settings = &mut *settings;
+    let started = std::time::Instant::now();
+    roll_out(&step, &env_buffer, &model, &mut agent, &mut settings, &mut model_buffer, &mut errors);
+    epoch_stats.seconds.rollout += started.elapsed().as_secs_f64();
+}
+
+fn roll_out(
+    step: &StepCount,
+    env_buffer: &EnvBuffer,
+    model: &ModelResource,
+    agent: &mut AgentResource,
+    settings: &mut RolloutSettings,
+    model_buffer: &mut ModelBuffer,
+    errors: &mut SimErrors,
+) {
+    let Some(report) = &model.last else { return };
     let epoch = (step.0 / settings.epoch_length.max(1)) as f64;
     let horizon = settings.length.at(epoch).round().max(1.0) as usize;
     let dim = model.model.state_dim;

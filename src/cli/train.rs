@@ -1,0 +1,303 @@
+//! `vagram train`: MBPO runs with a chosen model loss, seeds in parallel, logs, checkpoints,
+//! resume, learning curves, and Slurm job-array export.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use vagram::engine::config::{PRESETS, RunConfig};
+use vagram::engine::env::EnvRegistry;
+use vagram::plot::curves::{draw_curves, read_curve};
+use vagram::systems::learning::StageSeconds;
+use vagram::train::checkpoint::write_atomic;
+use vagram::train::{SeedJob, SeedOutcome, run_seeds};
+
+/// Arguments of `vagram train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Environment (selects the preset when no --config is given).
+    #[arg(long)]
+    env: Option<String>,
+    /// Model loss: vagram, mle, mse, itervaml, itervaml-mse, value-weighted, taylor.
+    #[arg(long)]
+    loss: Option<String>,
+    /// Number of seeds (seeds are numbered from --first-seed).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// First seed number.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Run directory (default: runs/ENV-LOSS).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A TOML config replacing the preset (see `vagram config`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Override a config key, e.g. --set model.hidden=[64,64] (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Continue the run in this directory from its checkpoints.
+    #[arg(long, conflicts_with = "out")]
+    resume: Option<PathBuf>,
+    /// Run only this seed of the run (e.g. one Slurm array task).
+    #[arg(long)]
+    only_seed: Option<u64>,
+    /// Worker threads for seeds (default: one per core, at most one per seed).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Epochs between checkpoints (the last epoch is always saved).
+    #[arg(long, default_value_t = 1)]
+    checkpoint_every: u64,
+    /// Stop every seed after this many epochs (resume later with --resume).
+    #[arg(long)]
+    stop_after_epochs: Option<u64>,
+    /// Write the run directory and a Slurm job-array script here instead of training.
+    #[arg(long, value_name = "SCRIPT")]
+    export_slurm: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// What `run.toml` records about a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunInfo {
+    /// The seeds of the run.
+    seeds: Vec<u64>,
+    /// The vagram version that created it.
+    created_by: String,
+}
+
+fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result<RunConfig> {
+    let mut config = match (&args.config, base) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            RunConfig::from_toml(&text, &path.display().to_string())?
+        }
+        (None, Some(stored)) => stored,
+        (None, None) => {
+            let env = args.env.as_deref().unwrap_or("pendulum");
+            let loss = args.loss.as_deref().unwrap_or("vagram");
+            RunConfig::preset(env, loss).with_context(|| format!("--env {env}: no preset (presets: {})", PRESETS.join(", ")))?
+        }
+    };
+    if args.config.is_some() || args.resume.is_some() {
+        if let Some(env) = &args.env {
+            config.set(&format!("env.name={env}"))?;
+        }
+        if let Some(loss) = &args.loss {
+            config.set(&format!("model.loss={loss}"))?;
+        }
+    }
+    for assignment in &args.set {
+        config.set(assignment)?;
+    }
+    Ok(config)
+}
+
+/// Keys whose values differ between two configs (dotted).
+fn differing_keys(a: &RunConfig, b: &RunConfig) -> Vec<String> {
+    let (ta, tb) = (toml::Table::try_from(a).expect("serialises"), toml::Table::try_from(b).expect("serialises"));
+    let mut keys = Vec::new();
+    for (section, va) in &ta {
+        let (Some(sa), Some(sb)) = (va.as_table(), tb.get(section).and_then(|v| v.as_table())) else { continue };
+        for (k, v) in sa {
+            if sb.get(k) != Some(v) {
+                keys.push(format!("{section}.{k}"));
+            }
+        }
+    }
+    keys
+}
+
+fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
+    config.validate(&registry.names())?;
+    Ok(())
+}
+
+/// Runs `vagram train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let registry = vagram::envs::builtin_registry();
+    let (dir, config, seeds, resume) = match &args.resume {
+        Some(dir) => {
+            let path = dir.join("config.toml");
+            let text = std::fs::read_to_string(&path).with_context(|| format!("--resume {}: no config.toml there", dir.display()))?;
+            let stored = RunConfig::from_toml(&text, &path.display().to_string())?;
+            let requested = config_from_args(&args, Some(stored.clone()))?;
+            let diff = differing_keys(&stored, &requested);
+            if !diff.is_empty() {
+                bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
+            }
+            let info: RunInfo = toml::from_str(&std::fs::read_to_string(dir.join("run.toml")).context("reading run.toml")?)?;
+            (dir.clone(), stored, info.seeds, true)
+        }
+        None => {
+            let config = config_from_args(&args, None)?;
+            validate(&config, &registry)?;
+            let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
+            if dir.join("config.toml").exists() {
+                bail!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
+            }
+            let n = args.seeds.unwrap_or(1);
+            if n == 0 {
+                bail!("--seeds must be at least 1");
+            }
+            let seeds: Vec<u64> = (args.first_seed..args.first_seed + n).collect();
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
+            let info = RunInfo { seeds: seeds.clone(), created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
+            write_atomic(&dir.join("run.toml"), toml::to_string(&info)?.as_bytes())?;
+            (dir, config, seeds, false)
+        }
+    };
+    validate(&config, &registry)?;
+    if let Some(script) = &args.export_slurm {
+        return export_slurm(script, &dir, &seeds);
+    }
+    let seeds: Vec<u64> = match args.only_seed {
+        Some(s) if !seeds.contains(&s) => bail!("--only-seed {s}: the run's seeds are {seeds:?}"),
+        Some(s) => vec![s],
+        None => seeds,
+    };
+    let config_text = std::fs::read_to_string(dir.join("config.toml"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.unwrap_or(cores).clamp(1, seeds.len());
+    if threads > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // Parallel seeds already fill the cores; splitting small matmuls over them only adds
+        // hand-offs (BENCHMARKS.md). Set before the first tensor op starts rayon's pool.
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
+    let job = SeedJob {
+        config: &config,
+        config_text: &config_text,
+        registry: &registry,
+        run_dir: &dir,
+        seed: 0,
+        resume,
+        checkpoint_every: args.checkpoint_every,
+        stop_after: args.stop_after_epochs,
+    };
+    let epochs = config.run.env_steps / config.run.epoch_length;
+    eprintln!(
+        "training {} with the {} loss: {} seed(s) on {threads} thread(s), {} env steps each ({epochs} epochs) → {}",
+        config.env.name,
+        config.model.loss,
+        seeds.len(),
+        config.run.env_steps,
+        dir.display()
+    );
+    let multi = if args.quiet { MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
+    let style = ProgressStyle::with_template("seed {prefix:>3} [{bar:30}] epoch {pos}/{len} {msg} (ETA {eta})")
+        .expect("valid template")
+        .progress_chars("=> ");
+    let bars: Vec<ProgressBar> = seeds
+        .iter()
+        .map(|s| {
+            let bar = multi.add(ProgressBar::new(epochs).with_style(style.clone()).with_prefix(s.to_string()));
+            bar.set_message("starting");
+            bar
+        })
+        .collect();
+    let started = Instant::now();
+    let last_returns = Mutex::new(vec![f64::NAN; seeds.len()]);
+    let on_epoch = |r: &vagram::train::EpochReport| {
+        let i = seeds.iter().position(|s| *s == r.seed).expect("a seed of this run");
+        bars[i].set_position(r.epochs_done);
+        bars[i].set_message(format!("· {} steps · eval return {:.1}", r.row.env_steps, r.row.eval_return));
+        last_returns.lock().expect("not poisoned")[i] = r.row.eval_return;
+        if args.quiet || multi.is_hidden() {
+            eprintln!(
+                "seed {} epoch {}/{} · {} steps · eval return {:.1}",
+                r.seed, r.epochs_done, r.epochs_total, r.row.env_steps, r.row.eval_return
+            );
+        }
+    };
+    let results = run_seeds(&job, &seeds, threads, &on_epoch);
+    for b in &bars {
+        b.abandon();
+    }
+    report(&results, started.elapsed().as_secs_f64())?;
+    draw_run_curve(&dir, &config)?;
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(s, o)| match o {
+            Ok(SeedOutcome::Stopped { message, .. }) => Some(format!("seed {s}: {message}")),
+            Err(e) => Some(format!("seed {s}: {e:#}")),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        bail!("{} of {} seeds did not finish (logs and last checkpoints kept):\n  {}", failed.len(), results.len(), failed.join("\n  "));
+    }
+    Ok(())
+}
+
+fn report(results: &[(u64, anyhow::Result<SeedOutcome>)], wall: f64) -> anyhow::Result<()> {
+    let mut total = StageSeconds::default();
+    let mut steps = 0u64;
+    for (seed, outcome) in results {
+        match outcome {
+            Ok(SeedOutcome::Finished { epochs, seconds, .. }) => {
+                eprintln!("seed {seed}: finished {epochs} epochs");
+                total.add(seconds);
+                steps += 1;
+            }
+            Ok(SeedOutcome::Paused { epochs }) => eprintln!("seed {seed}: paused after {epochs} epochs (continue with --resume)"),
+            Ok(SeedOutcome::Stopped { epochs, message }) => eprintln!("seed {seed}: STOPPED after {epochs} epochs: {message}"),
+            Err(e) => eprintln!("seed {seed}: could not run: {e:#}"),
+        }
+    }
+    if steps > 0 && total.total() > 0.0 {
+        let t = total.total();
+        let pct = |x: f64| 100.0 * x / t;
+        eprintln!(
+            "time per stage (all seeds): env {:.0}% · model training {:.0}% · rollouts {:.0}% · SAC {:.0}% · evaluation {:.0}% · {:.1} s wall",
+            pct(total.env),
+            pct(total.model),
+            pct(total.rollout),
+            pct(total.sac),
+            pct(total.eval),
+            wall
+        );
+    }
+    Ok(())
+}
+
+fn draw_run_curve(dir: &Path, config: &RunConfig) -> anyhow::Result<()> {
+    let label = format!("{} · {}", config.env.name, config.model.loss);
+    let Ok(curve) = read_curve(dir, "eval_return", &label) else { return Ok(()) };
+    let path = dir.join("learning_curve.png");
+    draw_curves(&[curve], &path, &format!("{label}: evaluation return (mean ± SE over seeds)"), "eval return")?;
+    eprintln!("learning curve: {}", path.display());
+    Ok(())
+}
+
+fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());
+    let ids: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    let text = format!(
+        "#!/bin/bash\n\
+         # One Slurm array task per seed of {dir}; written by `vagram train --export-slurm`.\n\
+         # Submit with `sbatch {script}`; tasks resume from their checkpoint when re-run.\n\
+         # Afterwards: `vagram plot {dir} --out {dir}/learning_curve.png`.\n\
+         #SBATCH --job-name=vagram\n\
+         #SBATCH --array={array}\n\
+         #SBATCH --cpus-per-task=1\n\
+         #SBATCH --output={dir}/slurm-%a.out\n\
+         export RAYON_NUM_THREADS=1\n\
+         exec \"{exe}\" train --resume \"{dir}\" --only-seed \"$SLURM_ARRAY_TASK_ID\" --threads 1 --quiet\n",
+        dir = dir.display(),
+        script = script.display(),
+        array = ids.join(","),
+    );
+    write_atomic(script, text.as_bytes())?;
+    eprintln!("wrote {} (array of {} seed tasks) for the run in {}", script.display(), seeds.len(), dir.display());
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Builds one seed's MBPO app from a [`RunConfig`]: the training env entity (with distracting
+//! dimensions when configured), the agent, both buffers, the dynamics model with its loss, the
+//! rollout and agent-update settings, and the evaluation, all seeded from the run seed.
+
+use bevy_ecs::entity::Entity;
+use rand::SeedableRng;
+
+use crate::engine::SimApp;
+use crate::engine::config::RunConfig;
+use crate::engine::env::components::FinalObservation;
+use crate::engine::env::{ActionSource, DistractorConfig, DistractorVariant, Distractors, EnvRegistry, SpawnOptions};
+use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
+use crate::engine::learn::losses::{Vagram, loss_by_name};
+use crate::engine::learn::replay::ReplayBuffer;
+use crate::engine::learn::sac::{Sac, SacConfig};
+use crate::engine::learn::trainer::TrainerConfig;
+use crate::engine::learn::{Activation, AdamConfig, AutoDevice};
+use crate::systems::learning::{
+    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, MbpoPlugin, Mixing, ModelBuffer, ModelResource, ObservationBeforeAct,
+    PolicyControlled, RolloutSettings,
+};
+
+/// Independent seeds for the parts of one run, derived from the run seed (splitmix64).
+pub fn derive_seed(seed: u64, part: u64) -> u64 {
+    let mut z = seed.wrapping_add(part.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The parts of a run that draw random numbers, each with its own derived seed.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+enum Part {
+    Agent = 1,
+    Exploration,
+    Model,
+    ModelFits,
+    Rollouts,
+    Updates,
+}
+
+/// One seed's app, ready to step.
+pub struct SeedApp {
+    /// The ECS app with every MBPO stage scheduled.
+    pub app: SimApp,
+    /// The training env entity.
+    pub env: Entity,
+    /// The run seed.
+    pub seed: u64,
+}
+
+fn activation(name: &str) -> Activation {
+    if name == "relu" { Activation::Relu } else { Activation::Silu }
+}
+
+impl SeedApp {
+    /// Builds the app for `seed`; `config` must have passed [`RunConfig::validate`].
+    pub fn build(config: &RunConfig, registry: &EnvRegistry, seed: u64) -> anyhow::Result<Self> {
+        let factory = registry.get(&config.env.name)?.clone();
+        let spec = factory.spec().clone();
+        let distractors = (config.env.distractors > 0).then(|| DistractorConfig {
+            dims: config.env.distractors,
+            variant: if config.env.distractor_variant == "reference" { DistractorVariant::Reference } else { DistractorVariant::Paper },
+        });
+        let obs_dim = spec.obs_dim + config.env.distractors;
+        let act_dim = spec.action_dim();
+
+        let mut app = SimApp::new(seed);
+        app.add_plugin(MbpoPlugin);
+        let mut options = SpawnOptions::new(0);
+        options.action_source = ActionSource::External;
+        options.distractors = distractors;
+        let env = factory.spawn(&mut app, &options)?;
+        app.world.entity_mut(env).insert((
+            PolicyControlled { space: spec.action_space.clone() },
+            ObservationBeforeAct::default(),
+            FinalObservation::default(),
+        ));
+        let drawn = distractors.map(|c| (c, app.world.get::<Distractors>(env).expect("spawned with distractors").params.clone()));
+
+        let (r, m, ro, a, mx) = (&config.run, &config.model, &config.rollout, &config.agent, &config.mixing);
+        let dev = AutoDevice::seed_from_u64(derive_seed(seed, Part::Agent as u64));
+        let sac_config = SacConfig {
+            hidden: a.hidden.clone(),
+            gamma: a.gamma,
+            tau: a.tau,
+            target_update_interval: a.target_update_interval,
+            actor_lr: a.actor_lr,
+            critic_lr: a.critic_lr,
+            alpha_lr: a.alpha_lr,
+            fixed_alpha: a.fixed_alpha,
+            target_entropy: a.target_entropy,
+            seed: derive_seed(seed, Part::Agent as u64),
+            ..SacConfig::default()
+        };
+        let sac = Sac::new(&dev, obs_dim, act_dim, sac_config);
+        app.world.insert_resource(AgentResource::new(sac, r.initial_random_steps, derive_seed(seed, Part::Exploration as u64)));
+        app.world.insert_resource(EnvBuffer(ReplayBuffer::new(r.env_steps as usize, obs_dim, act_dim)));
+
+        let dynamics = DynamicsConfig {
+            members: m.members,
+            hidden: m.hidden.clone(),
+            activation: activation(&m.activation),
+            probabilistic: m.probabilistic,
+            adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
+            seed: derive_seed(seed, Part::Model as u64),
+            ..DynamicsConfig::default()
+        };
+        let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;
+        let unknown = || anyhow::anyhow!("model.loss = {} is not a known loss", m.loss);
+        let loss = if m.loss == "vagram" {
+            Box::new(Vagram { clip_percentile: m.clip_percentile })
+        } else {
+            loss_by_name(&m.loss).ok_or_else(unknown)?
+        };
+        // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
+        let validation_loss =
+            if m.loss == "mle" { loss_by_name("mse").ok_or_else(unknown)? } else { loss_by_name(&m.loss).ok_or_else(unknown)? };
+        let validation_loss = if m.loss == "vagram" { Box::new(Vagram { clip_percentile: m.clip_percentile }) } else { validation_loss };
+        app.world.insert_resource(ModelResource {
+            model,
+            loss,
+            validation_loss,
+            trainer: TrainerConfig {
+                batch_size: m.batch_size,
+                validation_ratio: m.validation_ratio,
+                patience: m.patience,
+                elites: m.elites,
+                max_epochs: m.max_epochs,
+                ..TrainerConfig::default()
+            },
+            train_every: m.train_every,
+            seed: derive_seed(seed, Part::ModelFits as u64),
+            fits: 0,
+            last: None,
+        });
+
+        // Room for `retain_epochs` epochs of rollouts at the longest scheduled length.
+        let longest = ro.length.2.max(ro.length.3) as usize;
+        let model_capacity = ro.per_step * longest * r.epoch_length as usize * ro.retain_epochs.max(1) as usize;
+        app.world.insert_resource(ModelBuffer(ReplayBuffer::new(model_capacity, obs_dim, act_dim)));
+        app.world.insert_resource(RolloutSettings {
+            per_step: ro.per_step,
+            length: ro.length,
+            epoch_length: r.epoch_length,
+            is_terminal: factory.termination_fn(),
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Rollouts as u64)),
+        });
+        app.world.insert_resource(AgentUpdateSettings {
+            updates_per_step: a.updates_per_step,
+            batch_size: a.batch_size,
+            model_share: mx.model_share,
+            mixing: if mx.mode == "per-batch" { Mixing::PerBatch } else { Mixing::PerSample },
+            epoch_length: r.epoch_length,
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Updates as u64)),
+            last: None,
+        });
+        app.world.insert_resource(Evaluation {
+            factory,
+            distractors: drawn,
+            episodes: r.eval_episodes,
+            epoch_length: r.epoch_length,
+            seed,
+            last: None,
+        });
+        Ok(Self { app, env, seed })
+    }
+}

@@ -1,0 +1,127 @@
+//! Runs one seed epoch by epoch: steps the app, appends the epoch's CSV rows, checkpoints, and
+//! reports progress. A non-finite loss, prediction, action or physics state stops the seed
+//! cleanly (the NaN guard): the error names what went non-finite, at which stage and env step;
+//! `status.toml` records it, and the CSVs and the last good checkpoint stay as they were.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::build::SeedApp;
+use super::run_dir::{CsvLog, Status, seed_dir, write_status};
+use super::{checkpoint, state};
+use crate::engine::config::RunConfig;
+use crate::engine::env::EnvRegistry;
+use crate::engine::snapshot::TensorStore;
+use crate::systems::learning::{EpochLog, EpochRow, StageSeconds};
+
+/// What to run for one seed.
+#[derive(Clone, Copy)]
+pub struct SeedJob<'a> {
+    /// The run's config (validated).
+    pub config: &'a RunConfig,
+    /// Its TOML text as stored in the run directory (checkpoints are bound to it).
+    pub config_text: &'a str,
+    /// Where env names are looked up.
+    pub registry: &'a EnvRegistry,
+    /// The run directory.
+    pub run_dir: &'a Path,
+    /// The seed.
+    pub seed: u64,
+    /// Continue from the seed's checkpoint when it has one.
+    pub resume: bool,
+    /// Epochs between checkpoints (the last epoch is always saved).
+    pub checkpoint_every: u64,
+    /// Stop (as if interrupted) once this many epochs are done.
+    pub stop_after: Option<u64>,
+}
+
+/// Progress after an epoch.
+#[derive(Debug, Clone)]
+pub struct EpochReport {
+    /// The seed.
+    pub seed: u64,
+    /// Epochs completed.
+    pub epochs_done: u64,
+    /// Epochs in the run.
+    pub epochs_total: u64,
+    /// The epoch's metrics.
+    pub row: EpochRow,
+    /// The epoch's wall-clock seconds per stage.
+    pub seconds: StageSeconds,
+}
+
+/// How a seed ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeedOutcome {
+    /// All epochs done.
+    Finished {
+        /// Epochs done.
+        epochs: u64,
+        /// Seconds per stage over the epochs this call ran.
+        seconds: StageSeconds,
+        /// Wall-clock seconds of this call.
+        wall: f64,
+    },
+    /// Stopped by the NaN guard (or another error during stepping); logs and checkpoint intact.
+    Stopped {
+        /// Epochs completed and logged before the failure.
+        epochs: u64,
+        /// What went wrong, where.
+        message: String,
+    },
+    /// Stopped on request after `epochs` (`stop_after`).
+    Paused {
+        /// Epochs done.
+        epochs: u64,
+    },
+}
+
+/// Runs (or resumes) one seed; `on_epoch` is called after every epoch. `Err` means the seed
+/// could not start (e.g. a damaged checkpoint); failures while training are [`SeedOutcome::Stopped`].
+pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow::Result<SeedOutcome> {
+    let dir = seed_dir(job.run_dir, job.seed);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut run = SeedApp::build(job.config, job.registry, job.seed)?;
+    let mut start = 0;
+    if job.resume && checkpoint::exists(&dir) {
+        let (manifest, store) = checkpoint::load(&dir, job.config_text).with_context(|| format!("seed {}: resuming", job.seed))?;
+        state::load(&mut run, &store, job.registry, &job.config.env.name)
+            .with_context(|| format!("seed {}: the checkpoint {} does not match the config", job.seed, manifest.tensors))?;
+        start = manifest.epoch;
+    }
+    let total = job.config.run.env_steps / job.config.run.epoch_length;
+    let mut csv = CsvLog::open(&dir, start)?;
+    write_status(&dir, &Status { state: "running".into(), epochs: start, message: None })?;
+    let started = Instant::now();
+    let mut seconds = StageSeconds::default();
+    for epoch in start..total {
+        if job.stop_after.is_some_and(|n| epoch >= n) {
+            write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
+            return Ok(SeedOutcome::Paused { epochs: epoch });
+        }
+        if let Err(e) = run.app.run(job.config.run.epoch_length) {
+            let message = format!("epoch {epoch}: {e}");
+            write_status(&dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
+            return Ok(SeedOutcome::Stopped { epochs: epoch, message });
+        }
+        let (row, timing) = {
+            let mut log = run.app.world.resource_mut::<EpochLog>();
+            let row = log.rows.pop().expect("an epoch row at the epoch's end");
+            (row, log.timings.pop().expect("a timing row with every metrics row"))
+        };
+        csv.append(&row, &timing)?;
+        seconds.add(&timing.seconds);
+        let done = epoch + 1;
+        if done % job.checkpoint_every.max(1) == 0 || done == total {
+            let mut store = TensorStore::new();
+            state::save(&run, &mut store);
+            checkpoint::save(&dir, &store, done, row.env_steps, job.config_text)?;
+        }
+        write_status(&dir, &Status { state: "running".into(), epochs: done, message: None })?;
+        on_epoch(&EpochReport { seed: job.seed, epochs_done: done, epochs_total: total, row, seconds: timing.seconds });
+    }
+    write_status(&dir, &Status { state: "finished".into(), epochs: total, message: None })?;
+    Ok(SeedOutcome::Finished { epochs: total, seconds, wall: started.elapsed().as_secs_f64() })
+}

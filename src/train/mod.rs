@@ -1,0 +1,20 @@
+//! `vagram train`: MBPO runs with any model loss, many seeds in parallel, with per-epoch CSV
+//! logs, crash-safe checkpoints and exact resume.
+//!
+//! - [`build`]: one seed's ECS app from a [`RunConfig`](crate::engine::config::RunConfig);
+//! - [`state`]: everything that evolves during a run, as named tensors;
+//! - [`checkpoint`]: the checkpoint files (safetensors + manifest, written atomically);
+//! - [`run_dir`]: the run directory, its CSVs and statuses;
+//! - [`driver`]: one seed, epoch by epoch, with the NaN guard;
+//! - [`parallel`]: many seeds on many threads.
+
+pub mod build;
+pub mod checkpoint;
+pub mod driver;
+pub mod parallel;
+pub mod run_dir;
+pub mod state;
+
+pub use build::SeedApp;
+pub use driver::{EpochReport, SeedJob, SeedOutcome, run_seed};
+pub use parallel::run_seeds;

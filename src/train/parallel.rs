@@ -1,0 +1,40 @@
+//! Many seeds at once: a pool of worker threads (crossbeam scope) takes seeds from a queue, each
+//! running its own independent app, so seeds scale over cores with no shared state but the
+//! progress callback.
+
+use crossbeam::channel;
+
+use super::driver::{EpochReport, SeedJob, SeedOutcome, run_seed};
+
+/// Runs every seed of `seeds` on `threads` worker threads; `on_epoch` receives every seed's
+/// epoch reports (from the worker threads). Results come back in the order of `seeds`.
+pub fn run_seeds(
+    job: &SeedJob,
+    seeds: &[u64],
+    threads: usize,
+    on_epoch: &(dyn Fn(&EpochReport) + Sync),
+) -> Vec<(u64, anyhow::Result<SeedOutcome>)> {
+    let (tx, rx) = channel::unbounded();
+    for (i, s) in seeds.iter().enumerate() {
+        tx.send((i, *s)).expect("queue open");
+    }
+    drop(tx);
+    let (done_tx, done_rx) = channel::unbounded();
+    crossbeam::scope(|scope| {
+        for _ in 0..threads.clamp(1, seeds.len().max(1)) {
+            let (rx, done_tx) = (rx.clone(), done_tx.clone());
+            scope.spawn(move |_| {
+                for (i, seed) in rx.iter() {
+                    let job = SeedJob { seed, ..*job };
+                    let outcome = run_seed(&job, &mut |r| on_epoch(r));
+                    done_tx.send((i, seed, outcome)).expect("results open");
+                }
+            });
+        }
+    })
+    .expect("a seed worker panicked");
+    drop(done_tx);
+    let mut results: Vec<_> = done_rx.iter().collect();
+    results.sort_by_key(|(i, ..)| *i);
+    results.into_iter().map(|(_, s, o)| (s, o)).collect()
+}

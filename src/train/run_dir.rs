@@ -1,0 +1,136 @@
+//! The run directory: `config.toml` (the resolved config every seed runs), one `seed-N/`
+//! directory per seed with `metrics.csv`, `timings.csv`, `status.toml` and the checkpoint, and
+//! the run's learning-curve PNG.
+//!
+//! CSV rows are appended and flushed at every epoch end, before that epoch's checkpoint; on
+//! resume the CSVs are cut back (atomically) to the checkpoint's epoch count, so a crash between
+//! a row and its checkpoint never leaves a duplicated or missing row.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::write_atomic;
+use crate::systems::learning::{EpochRow, TimingRow};
+
+/// Per-epoch metrics file of a seed.
+pub const METRICS: &str = "metrics.csv";
+/// Per-epoch wall-clock file of a seed.
+pub const TIMINGS: &str = "timings.csv";
+/// Timing CSV header.
+pub const TIMING_HEADER: [&str; 7] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s"];
+
+/// The directory of seed `seed` in run `run`.
+pub fn seed_dir(run: &Path, seed: u64) -> PathBuf {
+    run.join(format!("seed-{seed}"))
+}
+
+/// The seeds present in a run directory, sorted.
+pub fn seeds_in(run: &Path) -> anyhow::Result<Vec<u64>> {
+    let mut seeds = Vec::new();
+    for entry in fs::read_dir(run).with_context(|| format!("reading the run directory {}", run.display()))?.flatten() {
+        if let Some(n) = entry.file_name().to_string_lossy().strip_prefix("seed-").and_then(|s| s.parse().ok()) {
+            seeds.push(n);
+        }
+    }
+    seeds.sort_unstable();
+    Ok(seeds)
+}
+
+/// Where a seed stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    /// `running`, `finished` or `stopped`.
+    pub state: String,
+    /// Epochs completed (and logged).
+    pub epochs: u64,
+    /// Why the seed stopped, when it did.
+    pub message: Option<String>,
+}
+
+/// Writes `status.toml` of a seed.
+pub fn write_status(dir: &Path, status: &Status) -> anyhow::Result<()> {
+    write_atomic(&dir.join("status.toml"), toml::to_string(status)?.as_bytes())
+}
+
+/// Reads `status.toml` of a seed, if there is one.
+pub fn read_status(dir: &Path) -> Option<Status> {
+    toml::from_str(&fs::read_to_string(dir.join("status.toml")).ok()?).ok()
+}
+
+/// Appends epoch rows to a seed's CSVs.
+pub struct CsvLog {
+    metrics: fs::File,
+    timings: fs::File,
+}
+
+fn line(cells: &[String]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(cells).expect("writing to memory");
+    String::from_utf8(w.into_inner().expect("flushing to memory")).expect("CSV of UTF-8 cells")
+}
+
+impl CsvLog {
+    /// Opens the CSVs of `dir`, keeping the header and the first `epochs` rows of each and
+    /// creating them (with headers) when absent.
+    pub fn open(dir: &Path, epochs: u64) -> anyhow::Result<Self> {
+        let header = |h: &[&str]| line(&h.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        for (name, head) in [(METRICS, header(&EpochRow::HEADER)), (TIMINGS, header(&TIMING_HEADER))] {
+            let path = dir.join(name);
+            let kept: String = match fs::read_to_string(&path) {
+                Ok(text) => text.lines().take(1 + epochs as usize).map(|l| format!("{l}\n")).collect(),
+                Err(_) => head.clone(),
+            };
+            let kept = if kept.is_empty() { head } else { kept };
+            write_atomic(&path, kept.as_bytes())?;
+        }
+        let append = |name: &str| fs::OpenOptions::new().append(true).open(dir.join(name)).with_context(|| format!("opening {name}"));
+        Ok(Self { metrics: append(METRICS)?, timings: append(TIMINGS)? })
+    }
+
+    /// Appends one epoch's rows and flushes them to disk.
+    pub fn append(&mut self, row: &EpochRow, timing: &TimingRow) -> anyhow::Result<()> {
+        self.metrics.write_all(line(&row.cells()).as_bytes())?;
+        let s = &timing.seconds;
+        let t = [timing.epoch as f64, s.env, s.model, s.rollout, s.sac, s.eval, s.total()];
+        let cells: Vec<String> =
+            t.iter().enumerate().map(|(i, v)| if i == 0 { timing.epoch.to_string() } else { format!("{v:.4}") }).collect();
+        self.timings.write_all(line(&cells).as_bytes())?;
+        self.metrics.sync_data()?;
+        self.timings.sync_data()?;
+        Ok(())
+    }
+}
+
+/// One seed's metrics as read back from `metrics.csv`: column name → values per epoch.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows of numbers (NaN where empty or unparsable).
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl Metrics {
+    /// Reads a metrics CSV.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+        let header = reader.headers()?.iter().map(str::to_string).collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.with_context(|| format!("reading {}", path.display()))?;
+            rows.push(record.iter().map(|c| c.parse().unwrap_or(f64::NAN)).collect());
+        }
+        Ok(Self { header, rows })
+    }
+
+    /// The values of column `name`.
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let i = self.header.iter().position(|h| h == name)?;
+        Some(self.rows.iter().map(|r| r.get(i).copied().unwrap_or(f64::NAN)).collect())
+    }
+}

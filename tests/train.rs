@@ -1,0 +1,216 @@
+//! `vagram train` end to end on tiny configs: logs and checkpoints are written, a run stopped
+//! after epoch k and resumed writes the same metrics as an uninterrupted run bit for bit, a
+//! resume under another config or from a damaged checkpoint is refused with the checkpoint left
+//! in place, and the NaN guard stops one seed cleanly while the others finish.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vagram::engine::config::RunConfig;
+use vagram::engine::snapshot::TensorStore;
+use vagram::train::run_dir::seed_dir;
+use vagram::train::{SeedJob, SeedOutcome, checkpoint, run_seeds};
+
+fn vagram(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vagram")).args(args).output().expect("run vagram");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn temp(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("vagram-train-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&p);
+    p
+}
+
+/// A run small enough for CI: 4 epochs of 100 steps, tiny nets.
+const TINY: [&str; 14] = [
+    "run.env_steps=400",
+    "run.epoch_length=100",
+    "run.initial_random_steps=100",
+    "model.members=3",
+    "model.elites=2",
+    "model.hidden=[16]",
+    "model.batch_size=32",
+    "model.max_epochs=3",
+    "model.train_every=100",
+    "rollout.per_step=8",
+    "rollout.length=[0, 2, 1, 3]",
+    "agent.hidden=[16, 16]",
+    "agent.batch_size=32",
+    "agent.updates_per_step=1",
+];
+
+fn train_args<'a>(env: &'a str, loss: &'a str, extra: &[&'a str]) -> Vec<String> {
+    let mut args: Vec<String> = ["train", "--env", env, "--loss", loss, "--quiet"].iter().map(|s| s.to_string()).collect();
+    for s in TINY.iter().chain(extra) {
+        args.push("--set".into());
+        args.push(s.to_string());
+    }
+    args
+}
+
+fn run_cli(args: &[String]) -> (i32, String) {
+    vagram(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn metrics(run: &Path, seed: u64) -> String {
+    fs::read_to_string(seed_dir(run, seed).join("metrics.csv")).expect("metrics.csv")
+}
+
+#[test]
+fn a_resumed_run_matches_the_uninterrupted_run_bit_for_bit() {
+    for (env, loss, extra) in [("pendulum", "mle", vec!["env.distractors=2"]), ("cartpole", "vagram", vec![])] {
+        let (full, parted) = (temp(&format!("full-{env}")), temp(&format!("parted-{env}")));
+        let mut args = train_args(env, loss, &extra);
+        args.extend(["--seeds".into(), "2".into(), "--out".into(), full.display().to_string()]);
+        let (code, err) = run_cli(&args);
+        assert_eq!(code, 0, "{err}");
+
+        let mut args = train_args(env, loss, &extra);
+        args.extend(["--seeds", "2", "--out", &parted.display().to_string(), "--stop-after-epochs", "2"].map(String::from));
+        let (code, err) = run_cli(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("paused after 2 epochs"), "{err}");
+        assert_eq!(metrics(&parted, 0).lines().count(), 3, "header + 2 epochs before the stop");
+        let (code, err) = vagram(&["train", "--resume", &parted.display().to_string(), "--quiet"]);
+        assert_eq!(code, 0, "{err}");
+
+        for seed in [0, 1] {
+            let (a, b) = (metrics(&full, seed), metrics(&parted, seed));
+            assert_eq!(a.lines().count(), 5, "{env}: header + 4 epochs");
+            assert_eq!(a, b, "{env} seed {seed}: resumed metrics differ from the uninterrupted run");
+            let timings = fs::read_to_string(seed_dir(&parted, seed).join("timings.csv")).unwrap();
+            assert_eq!(timings.lines().count(), 5);
+        }
+        assert_ne!(metrics(&full, 0), metrics(&full, 1), "seeds differ");
+        let last = metrics(&full, 0).lines().last().unwrap().to_string();
+        let cells: Vec<&str> = last.split(',').collect();
+        assert_eq!((cells[0], cells[1]), ("3", "400"), "epoch and env steps: {last}");
+        assert!(cells.iter().skip(2).all(|c| *c != "NaN" && *c != "inf"), "every metric is set by the last epoch: {last}");
+        assert!(full.join("learning_curve.png").is_file());
+        let status = fs::read_to_string(seed_dir(&full, 1).join("status.toml")).unwrap();
+        assert!(status.contains("state = \"finished\""), "{status}");
+    }
+}
+
+#[test]
+fn resume_refuses_another_config_and_damaged_checkpoints_and_keeps_them() {
+    let run = temp("refuse");
+    let mut args = train_args("pendulum", "vagram", &[]);
+    args.extend(["--out", &run.display().to_string(), "--stop-after-epochs", "1"].map(String::from));
+    assert_eq!(run_cli(&args).0, 0);
+    let dir = seed_dir(&run, 0);
+    let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().to_string(), fs::read(e.path()).unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&dir);
+    assert!(before.iter().any(|(n, _)| n == "checkpoint-000001.safetensors"), "{:?}", before.iter().map(|f| &f.0).collect::<Vec<_>>());
+
+    let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--set", "model.lr=0.01", "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("these keys differ: model.lr"), "{err}");
+    let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--loss", "mse", "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("model.loss"), "{err}");
+    assert_eq!(files(&dir), before, "a refused resume changes nothing");
+    let (code, err) = run_cli(&args);
+    assert_eq!(code, 2);
+    assert!(err.contains("already holds a run"), "{err}");
+
+    // A flipped byte in the tensors: refused by the CRC, and the files stay.
+    let tensors = dir.join("checkpoint-000001.safetensors");
+    let mut bytes = fs::read(&tensors).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    fs::write(&tensors, &bytes).unwrap();
+    let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--quiet"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("CRC-32 mismatch"), "{err}");
+    assert!(tensors.is_file() && checkpoint::exists(&dir), "the damaged checkpoint is left for inspection");
+    // A truncated file names the length.
+    fs::write(&tensors, &bytes[..mid]).unwrap();
+    let (_, err) = vagram(&["train", "--resume", &run.display().to_string(), "--quiet"]);
+    assert!(err.contains("truncated or damaged"), "{err}");
+    assert_eq!(fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count(), 2, "the logged epoch is kept");
+}
+
+#[test]
+fn the_nan_guard_stops_one_seed_cleanly_and_the_others_finish() {
+    let run = temp("nan");
+    let mut config = RunConfig::preset("pendulum", "vagram").unwrap();
+    for s in TINY {
+        config.set(s).unwrap();
+    }
+    let text = config.to_toml();
+    fs::create_dir_all(&run).unwrap();
+    let registry = vagram::envs::builtin_registry();
+    let job = SeedJob {
+        config: &config,
+        config_text: &text,
+        registry: &registry,
+        run_dir: &run,
+        seed: 0,
+        resume: true,
+        checkpoint_every: 1,
+        stop_after: Some(2),
+    };
+    let first = run_seeds(&job, &[0, 1], 2, &|_| {});
+    assert!(first.iter().all(|(_, o)| matches!(o, Ok(SeedOutcome::Paused { epochs: 2 }))), "{first:?}");
+
+    // Poison seed 0's policy in its checkpoint, as a diverged update would.
+    let dir = seed_dir(&run, 0);
+    let (manifest, store) = checkpoint::load(&dir, &text).unwrap();
+    let mut poisoned = TensorStore::from_bytes(&store.to_bytes(None)).unwrap();
+    let shape = [1, 2]; // the actor's output bias: [mean, log std] of the one action
+    let mut b = poisoned.get_f32("agent.actor.2.bias", &shape).unwrap();
+    b[0] = f32::NAN;
+    poisoned.put_f32("agent.actor.2.bias", &shape, &b);
+    checkpoint::save(&dir, &poisoned, manifest.epoch, manifest.env_steps, &text).unwrap();
+    let checkpoint_before = fs::read(dir.join(&manifest.tensors)).unwrap();
+
+    let resumed = run_seeds(&SeedJob { stop_after: None, ..job }, &[0, 1], 2, &|_| {});
+    match &resumed[0].1 {
+        Ok(SeedOutcome::Stopped { epochs: 2, message }) => {
+            assert!(message.contains("epoch 2") && message.contains("NaN") && message.contains("action"), "{message}")
+        }
+        other => panic!("seed 0 must stop on the NaN: {other:?}"),
+    }
+    assert!(matches!(resumed[1].1, Ok(SeedOutcome::Finished { epochs: 4, .. })), "{:?}", resumed[1].1);
+    assert_eq!(metrics(&run, 0).lines().count(), 3, "seed 0 keeps its 2 logged epochs");
+    assert_eq!(metrics(&run, 1).lines().count(), 5);
+    assert_eq!(fs::read(dir.join(&manifest.tensors)).unwrap(), checkpoint_before, "its last checkpoint is untouched");
+    let status = fs::read_to_string(dir.join("status.toml")).unwrap();
+    assert!(status.contains("stopped") && status.contains("NaN"), "{status}");
+}
+
+#[test]
+fn plot_overlays_runs_and_reports_missing_columns() {
+    let run = temp("plot");
+    let mut args = train_args("pendulum", "mse", &["run.env_steps=200"]);
+    args.extend(["--out", &run.display().to_string()].map(String::from));
+    assert_eq!(run_cli(&args).0, 0);
+    let out = run.join("cmp.png");
+    let (code, err) =
+        vagram(&["plot", &run.display().to_string(), &run.display().to_string(), "--labels", "a,b", "--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(fs::metadata(&out).unwrap().len() > 5000, "a drawn PNG");
+    let (code, err) = vagram(&["plot", &run.display().to_string(), "--metric", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no column 'nonsense'"), "{err}");
+    let script = run.join("job.sh");
+    let other = temp("slurm");
+    let mut args = train_args("pendulum", "mse", &[]);
+    args.extend(["--seeds", "3", "--out", &other.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from));
+    let (code, err) = run_cli(&args);
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(&script).unwrap();
+    assert!(text.contains("#SBATCH --array=0,1,2") && text.contains("--only-seed \"$SLURM_ARRAY_TASK_ID\""), "{text}");
+    assert!(other.join("config.toml").is_file() && !seed_dir(&other, 0).exists(), "export writes the run, trains nothing");
+}
