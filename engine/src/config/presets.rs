@@ -72,11 +72,12 @@ impl RunConfig {
                 mixing: MixingSection { model_share: Schedule(1.0, 5.0, 0.0, 0.95), mode: "per-sample".into() },
             },
             "pendulum" => RunConfig {
-                run: RunSection { env_steps: 6000, epoch_length: 200, initial_random_steps: 200, eval_episodes: 1 },
+                run: RunSection { env_steps: 5000, epoch_length: 200, initial_random_steps: 200, eval_episodes: 1 },
                 env: env("pendulum"),
                 model: model(loss, 200, 256, 5, Some(MAX_FIT_EPOCHS)),
                 rollout: RolloutSection { per_step: 400, length: Schedule(1.0, 15.0, 1.0, 1.0), retain_epochs: 1 },
-                agent: agent(256, [3e-4, 3e-4, 3e-4], None, 10, 1),
+                // 128-wide SAC nets: the pendulum needs no more, and the loop runs ~3× faster on 2 cores.
+                agent: agent(128, [3e-4, 3e-4, 3e-4], None, 10, 1),
                 mixing: MixingSection { model_share: Schedule(0.0, 10.0, 0.0, 0.95), mode: "per-sample".into() },
             },
             _ => return None,
