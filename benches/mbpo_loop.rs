@@ -1,0 +1,126 @@
+//! Seconds per real env step of the full MBPO loop, with a per-stage breakdown.
+//!
+//! 1. Pendulum, the `pendulum` preset (VaGraM): the real ECS loop (`SeedApp`), timed over one
+//!    epoch after the first model fit and the random phase, from the stages' own clocks.
+//! 2. A Hopper-sized configuration (obs 11, action 3) with the reference's settings — MBRL-Lib's
+//!    stock `mbpo_hopper`: 7 × 4×200 SiLU ensemble, 400 rollouts per step, 40 SAC updates per
+//!    step with 512-wide nets, batch 256, model training every 250 steps at 5k samples. There is
+//!    no hopper env yet, so the learning stages are timed on synthetic Hopper-sized data and
+//!    combined the way the reference was measured: 40 SAC updates + one step of rollouts + the
+//!    model fit amortised over 250 steps, with the fit as long as the reference's (30 s at 13 ms
+//!    per 256-sample batch ≈ 2300 batches).
+//!
+//! Run: `cargo bench --bench mbpo_loop` (results go to BENCHMARKS.md by hand).
+
+use std::time::Instant;
+
+use rand::{RngExt, SeedableRng};
+use vagram::engine::config::RunConfig;
+use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
+use vagram::engine::learn::replay::ReplayBuffer;
+use vagram::engine::learn::sac::{Sac, SacConfig};
+use vagram::systems::learning::EpochLog;
+use vagram::train::SeedApp;
+
+type Dev = vagram::engine::learn::AutoDevice;
+
+/// Reference: MBRL-Lib 0.2.0 + PyTorch CPU, stock mbpo_hopper, these 2-core machines (issue #4).
+const REFERENCE_S_PER_STEP: f64 = 0.87;
+const REFERENCE_BATCHES_PER_FIT: f64 = 30.0 / 0.013;
+
+fn pendulum() {
+    let config = RunConfig::preset("pendulum", "vagram").expect("preset");
+    let registry = vagram::envs::builtin_registry();
+    let mut run = SeedApp::build(&config, &registry, 0).expect("builds");
+    run.app.run(2 * config.run.epoch_length).expect("warm-up epochs");
+    run.app.world.resource_mut::<EpochLog>().timings.clear();
+    let start = Instant::now();
+    run.app.run(config.run.epoch_length).expect("timed epoch");
+    let wall = start.elapsed().as_secs_f64();
+    let t = run.app.world.resource::<EpochLog>().timings[0].seconds;
+    let per = |x: f64| 1e3 * x / config.run.epoch_length as f64;
+    println!(
+        "pendulum preset (vagram), epoch 3: {:.1} ms per env step (wall {:.1} ms): env {:.2} · model training {:.1} · rollouts {:.1} · SAC {:.1} · eval {:.2} ms",
+        1e3 * wall / config.run.epoch_length as f64,
+        per(t.total()),
+        per(t.env),
+        per(t.model),
+        per(t.rollout),
+        per(t.sac),
+        per(t.eval)
+    );
+}
+
+fn hopper_sized() {
+    let (obs, act, b) = (11, 3, 256);
+    let dev = Dev::seed_from_u64(0);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut buffer = ReplayBuffer::new(5000, obs, act);
+    for _ in 0..5000 {
+        let s: Vec<f32> = (0..obs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let a: Vec<f32> = (0..act).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let s2: Vec<f32> = s.iter().map(|x| x + 0.01).collect();
+        buffer.push(&s, &a, 1.0, &s2, false);
+    }
+    let mut sac = Sac::new(&dev, obs, act, SacConfig { hidden: vec![512, 512], ..SacConfig::default() });
+    let sac_s = {
+        for _ in 0..3 {
+            sac.update(&buffer.sample(b, &mut rng));
+        }
+        let n = 40;
+        let start = Instant::now();
+        for _ in 0..n {
+            sac.update(&buffer.sample(b, &mut rng));
+        }
+        start.elapsed().as_secs_f64() / n as f64
+    };
+    let mut model =
+        DynamicsModel::new(&dev, obs, act, &DynamicsConfig { probabilistic: true, ..DynamicsConfig::default() }).expect("model");
+    let batch_s = {
+        let batches: Vec<_> = (0..7).map(|_| buffer.sample(b, &mut rng)).collect();
+        let views: Vec<MemberBatch> = batches
+            .iter()
+            .map(|x| MemberBatch { states: &x.obs, actions: &x.actions, next_states: &x.next_obs, rewards: &x.rewards })
+            .collect();
+        let loss = vagram::engine::learn::losses::GaussianNll;
+        for _ in 0..3 {
+            model.train_step(&views, &loss, None).expect("step");
+        }
+        let n = 20;
+        let start = Instant::now();
+        for _ in 0..n {
+            model.train_step(&views, &loss, None).expect("step");
+        }
+        start.elapsed().as_secs_f64() / n as f64
+    };
+    let rollout_s = {
+        let starts = buffer.sample(400, &mut rng).obs;
+        let n = 10;
+        let start = Instant::now();
+        for _ in 0..n {
+            let actions = sac.act(&starts, false);
+            model.predict(&vec![&starts[..]; 7], &vec![&actions[..]; 7]).expect("predict");
+        }
+        start.elapsed().as_secs_f64() / n as f64
+    };
+    let per_step = 40.0 * sac_s + REFERENCE_BATCHES_PER_FIT * batch_s / 250.0 + rollout_s;
+    println!(
+        "hopper-sized reference config: {:.3} s per env step = SAC 40 × {:.1} ms + model {:.0} batches × {:.1} ms / 250 steps + rollouts {:.1} ms",
+        per_step,
+        1e3 * sac_s,
+        REFERENCE_BATCHES_PER_FIT,
+        1e3 * batch_s,
+        1e3 * rollout_s
+    );
+    println!(
+        "  vs MBRL-Lib reference {REFERENCE_S_PER_STEP} s per env step: {:.2}× ({} the 0.29 s target)",
+        REFERENCE_S_PER_STEP / per_step,
+        if per_step <= 0.29 { "meets" } else { "misses" }
+    );
+}
+
+fn main() {
+    println!("RAYON_NUM_THREADS = {}", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
+    hopper_sized();
+    pendulum();
+}
