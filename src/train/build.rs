@@ -10,7 +10,7 @@ use crate::engine::config::RunConfig;
 use crate::engine::env::components::FinalObservation;
 use crate::engine::env::{ActionSource, DistractorConfig, DistractorVariant, Distractors, EnvRegistry, SpawnOptions};
 use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
-use crate::engine::learn::losses::{Vagram, loss_by_name};
+use crate::engine::learn::losses::{ModelLoss, Vagram, loss_by_name};
 use crate::engine::learn::replay::ReplayBuffer;
 use crate::engine::learn::sac::{Sac, SacConfig};
 use crate::engine::learn::trainer::TrainerConfig;
@@ -109,19 +109,26 @@ impl SeedApp {
         };
         let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;
         let unknown = || anyhow::anyhow!("model.loss = {} is not a known loss", m.loss);
-        let loss = if m.loss == "vagram" {
-            Box::new(Vagram { clip_percentile: m.clip_percentile })
-        } else {
-            loss_by_name(&m.loss).ok_or_else(unknown)?
+        let by_name = |name: &str| -> anyhow::Result<Box<dyn ModelLoss>> {
+            if name == "vagram" {
+                Ok(Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0 }))
+            } else {
+                loss_by_name(name).ok_or_else(unknown)
+            }
         };
+        let loss = by_name(&m.loss)?;
         // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
-        let validation_loss =
-            if m.loss == "mle" { loss_by_name("mse").ok_or_else(unknown)? } else { loss_by_name(&m.loss).ok_or_else(unknown)? };
-        let validation_loss = if m.loss == "vagram" { Box::new(Vagram { clip_percentile: m.clip_percentile }) } else { validation_loss };
+        let validation_loss = by_name(if m.loss == "mle" { "mse" } else { &m.loss })?;
+        // VaGraM's first fit (end of epoch 0, value function untrained) adds plain MSE (SPEC §2).
+        let warmup = (m.loss == "vagram").then(|| {
+            let loss: Box<dyn ModelLoss> = Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0 });
+            (r.epoch_length, loss)
+        });
         app.world.insert_resource(ModelResource {
             model,
             loss,
             validation_loss,
+            warmup,
             trainer: TrainerConfig {
                 batch_size: m.batch_size,
                 validation_ratio: m.validation_ratio,

@@ -20,6 +20,9 @@ pub struct ModelResource {
     pub loss: Box<dyn ModelLoss>,
     /// Loss scoring validation (early stopping, elites).
     pub validation_loss: Box<dyn ModelLoss>,
+    /// A different training loss for the fits up to an env step (VaGraM adds MSE while the value
+    /// function is untrained).
+    pub warmup: Option<(u64, Box<dyn ModelLoss>)>,
     /// Early stopping, batch size, elites.
     pub trainer: TrainerConfig,
     /// Env steps between fits.
@@ -51,7 +54,11 @@ pub fn train_model(
     let oracle = agent.sac.value_oracle();
     let m = &mut *model;
     let seed = m.seed.wrapping_add(m.fits);
-    match fit(&mut m.model, &dataset, m.loss.as_ref(), m.validation_loss.as_ref(), Some(&oracle), &m.trainer, seed) {
+    let loss = match &m.warmup {
+        Some((until, warmup)) if done <= *until => warmup.as_ref(),
+        _ => m.loss.as_ref(),
+    };
+    match fit(&mut m.model, &dataset, loss, m.validation_loss.as_ref(), Some(&oracle), &m.trainer, seed) {
         Ok(report) => {
             m.fits += 1;
             m.last = Some(report);

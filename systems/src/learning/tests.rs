@@ -157,6 +157,7 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
         model,
         loss: loss_by_name("vagram").unwrap(),
         validation_loss: loss_by_name("mse").unwrap(),
+        warmup: None,
         trainer: TrainerConfig { batch_size: 32, patience: 3, max_epochs: Some(60), elites: 2, ..TrainerConfig::default() },
         train_every: 100,
         seed: 3,

@@ -117,7 +117,7 @@ fn vagram_minimum_is_the_environment_sample_and_unique_without_zero_gradients() 
     let flat = Linear(vec![1.0, 0.0, 2.0]);
     let mut p = target.clone();
     p[1] += 0.5;
-    assert_eq!(eval(&Vagram { clip_percentile: 100.0 }, &state, &p, &target, &logvar, &flat).value, 0.0);
+    assert_eq!(eval(&Vagram { clip_percentile: 100.0, mse_weight: 0.0 }, &state, &p, &target, &logvar, &flat).value, 0.0);
 }
 
 #[test]
@@ -178,4 +178,16 @@ fn value_aware_losses_without_values_say_so() {
     assert!(err.contains("vagram") && err.contains("value functions"), "{err}");
     assert!(GaussianNll.evaluate(&inputs).unwrap_err().to_string().contains("log-variances"));
     assert!(Mse.evaluate(&inputs).is_ok());
+}
+
+#[test]
+fn vagram_with_its_warmup_mse_term_adds_exactly_mse() {
+    let (state, pred, target, logvar) = batch(16, 5);
+    let plain = eval(&Vagram::default(), &state, &pred, &target, &logvar, &Analytic);
+    let warm = eval(&Vagram { mse_weight: 1.0, ..Vagram::default() }, &state, &pred, &target, &logvar, &Analytic);
+    let mse = eval(&Mse, &state, &pred, &target, &logvar, &Analytic);
+    assert!((warm.value - plain.value - mse.value).abs() < 1e-12 * warm.value.abs().max(1.0));
+    for j in 0..pred.len() {
+        assert!((warm.d_pred[j] - plain.d_pred[j] - mse.d_pred[j]).abs() < 1e-6, "d/dpred[{j}]");
+    }
 }

@@ -10,6 +10,7 @@
 //! gets no gradient from the state loss (train it with `mle` or freeze it); App. F of the paper
 //! compares exactly that against the probabilistic MLE model.
 
+use super::mse::mse_terms;
 use super::{LossError, LossEval, LossInputs, ModelLoss, clip_norms_at_percentile, mean_over};
 
 /// The VaGraM loss.
@@ -17,11 +18,14 @@ use super::{LossError, LossEval, LossInputs, ModelLoss, clip_norms_at_percentile
 pub struct Vagram {
     /// Percentile at which value-gradient norms are clipped (95 in the paper; 100 disables).
     pub clip_percentile: f64,
+    /// Weight of an added plain MSE term: 1 while the value function is still untrained (the
+    /// authors' code adds it in the first epoch), 0 otherwise.
+    pub mse_weight: f64,
 }
 
 impl Default for Vagram {
     fn default() -> Self {
-        Self { clip_percentile: 95.0 }
+        Self { clip_percentile: 95.0, mse_weight: 0.0 }
     }
 }
 
@@ -45,6 +49,10 @@ impl ModelLoss for Vagram {
                 d_pred[i] += (2.0 * w * e / n) as f32;
             }
         }
-        Ok(LossEval { value: value / n, d_pred, d_logvar: None })
+        let mut value = value / n;
+        if self.mse_weight > 0.0 {
+            value += mse_terms(x.pred, x.target, self.mse_weight, &mut d_pred);
+        }
+        Ok(LossEval { value, d_pred, d_logvar: None })
     }
 }
