@@ -52,7 +52,7 @@ fn out_of_range_actions_are_clipped_like_gym() {
 #[test]
 fn unknown_env_lists_the_known_ones() {
     let msg = builtin_registry().get("hoper").err().unwrap().to_string();
-    assert!(msg.contains("'hoper'") && msg.contains("cartpole, pendulum"), "{msg}");
+    assert!(msg.contains("'hoper'") && msg.contains("cartpole, hopper, pendulum"), "{msg}");
 }
 
 #[test]

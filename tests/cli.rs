@@ -24,7 +24,7 @@ fn simulate_prints_throughput_and_episode_summary() {
 #[test]
 fn bad_arguments_give_one_clear_error_line() {
     let cases: [(&[&str], &str); 5] = [
-        (&["simulate", "--env", "hoper"], "unknown environment 'hoper' (known: cartpole, pendulum)"),
+        (&["simulate", "--env", "hoper"], "unknown environment 'hoper' (known: cartpole, hopper, pendulum)"),
         (&["simulate", "--envs", "0"], "envs of kind 'pendulum' = 0 is invalid"),
         (&["simulate", "--steps", "0"], "--steps = 0 is invalid"),
         (&["simulate", "--record", "/tmp/x.csv", "--envs", "2"], "--record writes one trajectory"),

@@ -3,9 +3,11 @@
 #![warn(missing_docs)]
 
 pub mod cartpole;
+pub mod hopper;
 pub mod pendulum;
 
 pub use cartpole::Cartpole;
+pub use hopper::Hopper;
 pub use pendulum::Pendulum;
 
 use vagram_engine::env::EnvRegistry;
@@ -16,5 +18,6 @@ pub fn builtin_registry() -> EnvRegistry {
     let mut registry = EnvRegistry::new();
     registry.register(ModelFactory::new(Pendulum::default()));
     registry.register(ModelFactory::new(Cartpole::default()));
+    registry.register(ModelFactory::new(Hopper::default()));
     registry
 }

@@ -134,7 +134,7 @@ pub fn reset_envs<E: EnvModel>(
             continue;
         }
         let world = &mut blocks.blocks[slot.block].world;
-        if matches!(done.reason, Some(EndReason::NonFinitePhysics { .. })) {
+        if E::REBUILD_ON_RESET || matches!(done.reason, Some(EndReason::NonFinitePhysics { .. })) {
             rebuild_instance(&mut inst, world, slot.slot);
         }
         reset_instance(&inst, world, config, &mut rngs, &mut state, &mut obs);

@@ -51,3 +51,15 @@ pub fn set_damping(world: &mut PhysicsWorld, handle: MultibodyJointHandle, dampi
     let (mb, _) = world.multibody_joints.get_mut(handle).expect("multibody joint of this world");
     mb.damping_mut().fill(damping);
 }
+
+/// Sets the damping and armature (reflected rotor inertia, added to the joint-space mass
+/// matrix's diagonal as in MuJoCo) of every dof of the joint `handle`.
+pub fn set_dof_damping_armature(world: &mut PhysicsWorld, handle: MultibodyJointHandle, damping: Real, armature: Real) {
+    let (mb, link_id) = world.multibody_joints.get_mut(handle).expect("multibody joint of this world");
+    let link = mb.link(link_id).expect("link of its multibody");
+    let (first, n) = (link.assembly_id(), link.joint().ndofs());
+    for i in first..first + n {
+        mb.damping_mut()[i] = damping;
+        mb.armature_mut()[i] = armature;
+    }
+}

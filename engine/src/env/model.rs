@@ -52,6 +52,11 @@ pub trait EnvModel: Send + Sync + Sized + 'static {
     /// rollouts can call it on predicted observations.
     fn is_terminal(&self, obs: &[f32]) -> bool;
 
+    /// Whether an instance's bodies are rebuilt at every reset, so that no solver state (contact
+    /// warm starts, joint-limit impulses) carries over from the previous episode: envs with
+    /// contacts set it to make every episode start exactly like a freshly spawned one.
+    const REBUILD_ON_RESET: bool = false;
+
     /// Whether [`after_substep`](EnvModel::after_substep) must be called (it costs a state read
     /// per instance per substep).
     const HAS_SUBSTEP_HOOK: bool = false;
