@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod evaluate;
 mod landscape;
 mod plot;
 mod simulate;
@@ -27,6 +28,8 @@ pub enum Command {
     Landscape(Box<landscape::LandscapeArgs>),
     /// Train MBPO with a model loss (VaGraM, MLE, …) over seeds in parallel; logs, checkpoints, curves.
     Train(Box<train::TrainArgs>),
+    /// Re-evaluate a run's checkpointed policies over many episodes (mean ± SE per seed and over seeds).
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Overlay learning curves of runs (mean ± standard error over seeds) in one PNG.
     Plot(Box<plot::PlotArgs>),
     /// Print a preset's full config as TOML (a starting point for --config).
@@ -47,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Landscape(args) => landscape::run(*args),
         Command::Train(args) => train::run(*args),
         Command::Plot(args) => plot::run(*args),
+        Command::Evaluate(args) => evaluate::run(*args),
         Command::Config { env, loss } => {
             let config = vagram::engine::config::RunConfig::preset(&env, &loss)
                 .ok_or_else(|| anyhow::anyhow!("--env {env}: no preset (presets: {})", vagram::engine::config::PRESETS.join(", ")))?;

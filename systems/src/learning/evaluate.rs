@@ -60,6 +60,18 @@ impl EvalResult {
 }
 
 impl Evaluation {
+    /// The same settings with no result yet.
+    pub fn clone_settings(&self) -> Self {
+        Self {
+            factory: self.factory.clone(),
+            distractors: self.distractors.clone(),
+            episodes: self.episodes,
+            epoch_length: self.epoch_length,
+            seed: self.seed,
+            last: None,
+        }
+    }
+
     /// Runs `episodes` deterministic-policy episodes for `epoch` and returns them.
     pub fn run(&self, sac: &mut Sac<AutoDevice>, epoch: u64) -> vagram_engine::Result<EvalResult> {
         let spec = self.factory.spec().clone();

@@ -1,0 +1,60 @@
+//! `vagram evaluate`: re-evaluates the policies of a run's checkpoints with many deterministic
+//! episodes (the per-epoch evaluation in metrics.csv uses few, so it is noisy), per seed and
+//! as mean ± standard error over seeds.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use vagram::engine::config::RunConfig;
+use vagram::plot::curves::mean_se;
+use vagram::systems::learning::{AgentResource, Evaluation};
+use vagram::train::run_dir::{seed_dir, seeds_in};
+use vagram::train::{SeedApp, checkpoint, state};
+
+/// Arguments of `vagram evaluate`.
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Run directory.
+    run: PathBuf,
+    /// Episodes per seed.
+    #[arg(long, default_value_t = 20)]
+    episodes: u32,
+}
+
+/// Runs `vagram evaluate`.
+pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    if args.episodes == 0 {
+        anyhow::bail!("--episodes must be at least 1");
+    }
+    let registry = vagram::envs::builtin_registry();
+    let path = args.run.join("config.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}: not a run directory (no config.toml)", args.run.display()))?;
+    let config = RunConfig::from_toml(&text, &path.display().to_string())?;
+    let mut means = Vec::new();
+    for seed in seeds_in(&args.run)? {
+        let dir = seed_dir(&args.run, seed);
+        if !checkpoint::exists(&dir) {
+            println!("seed {seed}: no checkpoint yet");
+            continue;
+        }
+        let (manifest, store) = checkpoint::load(&dir, &text).with_context(|| format!("seed {seed}"))?;
+        let mut run = SeedApp::build(&config, &registry, seed)?;
+        state::load(&mut run, &store, &registry, &config.env.name).with_context(|| format!("seed {seed}: {}", manifest.tensors))?;
+        let world = &mut run.app.world;
+        let result = world.resource_scope(|world, evaluation: bevy_ecs::world::Mut<Evaluation>| {
+            let mut agent = world.resource_mut::<AgentResource>();
+            let evaluation = Evaluation { episodes: args.episodes, last: None, ..evaluation.clone_settings() };
+            // Start states apart from every training-time evaluation (epoch indices stay below 2^30).
+            evaluation.run(&mut agent.sac, 1 << 30)
+        })?;
+        let (m, se) = mean_se(&result.returns).expect("at least one episode");
+        println!("seed {seed}: {} env steps · eval return {m:.1} ± {se:.1} (SE over {} episodes)", manifest.env_steps, args.episodes);
+        means.push(m);
+    }
+    if let Some((m, se)) = mean_se(&means) {
+        println!("{} seeds: eval return {m:.1} ± {se:.1} (mean ± SE over seeds)", means.len());
+    }
+    Ok(())
+}
