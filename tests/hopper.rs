@@ -117,6 +117,7 @@ fn zero_action_topples_like_mujoco() {
     // MuJoCo (gymnasium 1.4, MuJoCo 4.0), seeds 0–9: 141 129 148 186 138 191 133 169 117 136.
     let mut lengths = first_episode_lengths(0, 16, 1.0, |_, _| vec![0.0; 3]);
     lengths.sort_unstable();
+    eprintln!("zero-action episode lengths: {lengths:?}");
     let median = lengths[lengths.len() / 2];
     assert!((128..=186).contains(&median), "median {median} of {lengths:?}");
     assert!(lengths.iter().all(|l| (80..=240).contains(l)), "{lengths:?}");
@@ -127,6 +128,7 @@ fn sinusoidal_action_falls_at_step_40_like_mujoco() {
     // MuJoCo: terminates at step 40 for seeds 0–7 and 9, 39 for seed 8; ours one step later.
     let sin = |t: u32, _: usize| (0..3).map(|i| (0.8 * (0.1 * t as f32 + i as f32).sin()).clamp(-1.0, 1.0)).collect();
     let lengths = first_episode_lengths(0, 10, 1.0, sin);
+    eprintln!("sinusoidal-action episode lengths: {lengths:?}");
     assert!(lengths.iter().all(|l| (39..=41).contains(l)), "{lengths:?}");
     assert!((39..=41).contains(&first_episode_lengths(0, 1, 0.0, sin)[0]), "zero reset noise");
 }
