@@ -253,3 +253,29 @@ fn plot_overlays_runs_and_reports_missing_columns() {
     assert!(text.contains("#SBATCH --array=0,1,2") && text.contains("--only-seed \"$SLURM_ARRAY_TASK_ID\""), "{text}");
     assert!(other.join("config.toml").is_file() && !seed_dir(&other, 0).exists(), "export writes the run, trains nothing");
 }
+
+#[test]
+fn the_hopper_preset_and_the_papers_variants_build_and_step() {
+    let registry = vagram::envs::builtin_registry();
+    let variants: [&[&str]; 6] = [
+        &[],
+        &["model.hidden=[64, 64]"],
+        &["model.hidden=[64, 64, 64]"],
+        &["env.distractors=5"],
+        &["env.distractors=10", "env.distractor_variant=reference"],
+        &["env.distractors=15", "mixing.mode=per-batch"],
+    ];
+    for overrides in variants {
+        let mut config = RunConfig::preset("hopper", "mle").unwrap();
+        for s in overrides {
+            config.set(s).unwrap();
+        }
+        config.validate(&registry.names()).unwrap();
+        let mut run = vagram::train::SeedApp::build(&config, &registry, 0).unwrap();
+        run.app.run(20).unwrap();
+        let obs = &run.app.world.get::<vagram::prelude::Observation>(run.env).unwrap().0;
+        assert_eq!(obs.len(), 11 + config.env.distractors, "{overrides:?}");
+        let buffer = &run.app.world.resource::<vagram::systems::learning::EnvBuffer>().0;
+        assert_eq!(buffer.len(), 20, "{overrides:?}");
+    }
+}
