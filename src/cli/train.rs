@@ -15,7 +15,7 @@ use vagram::engine::env::EnvRegistry;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
-use vagram::train::{SeedJob, SeedOutcome, run_seeds};
+use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
 /// Arguments of `vagram train`.
 #[derive(Args, Debug)]
@@ -58,7 +58,7 @@ pub struct TrainArgs {
     stop_after_epochs: Option<u64>,
     /// Write the run directory and a Slurm job-array script here instead of training.
     #[arg(long, value_name = "SCRIPT")]
-    export_slurm: Option<PathBuf>,
+    pub(crate) export_slurm: Option<PathBuf>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -121,15 +121,40 @@ fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A run ready to train: its directory, config and seeds (created or read back).
+pub struct Prepared {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The resolved, validated config.
+    pub config: RunConfig,
+    /// Its TOML text as stored in the run directory.
+    pub config_text: String,
+    /// The seeds to train now.
+    pub seeds: Vec<u64>,
+    /// Continue from checkpoints.
+    pub resume: bool,
+    /// Worker threads.
+    pub threads: usize,
+}
+
 /// Runs `vagram train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    match prepare(&args)? {
+        Some(prepared) => execute(&prepared, &args, None),
+        None => Ok(()),
+    }
+}
+
+/// Resolves the config, creates (or checks, on resume) the run directory and picks the seeds;
+/// `None` when the command only exported a Slurm script.
+pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
     let registry = vagram::envs::builtin_registry();
     let (dir, config, seeds, resume) = match &args.resume {
         Some(dir) => {
             let path = dir.join("config.toml");
             let text = std::fs::read_to_string(&path).with_context(|| format!("--resume {}: no config.toml there", dir.display()))?;
             let stored = RunConfig::from_toml(&text, &path.display().to_string())?;
-            let requested = config_from_args(&args, Some(stored.clone()))?;
+            let requested = config_from_args(args, Some(stored.clone()))?;
             let diff = differing_keys(&stored, &requested);
             if !diff.is_empty() {
                 bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
@@ -138,7 +163,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             (dir.clone(), stored, info.seeds, true)
         }
         None => {
-            let config = config_from_args(&args, None)?;
+            let config = config_from_args(args, None)?;
             validate(&config, &registry)?;
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
             if dir.join("config.toml").exists() {
@@ -158,7 +183,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     validate(&config, &registry)?;
     if let Some(script) = &args.export_slurm {
-        return export_slurm(script, &dir, &seeds);
+        export_slurm(script, &dir, &seeds)?;
+        return Ok(None);
     }
     let seeds: Vec<u64> = match args.only_seed {
         Some(s) if !seeds.contains(&s) => bail!("--only-seed {s}: the run's seeds are {seeds:?}"),
@@ -174,15 +200,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         // SAFETY: no other thread exists yet.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
+    Ok(Some(Prepared { dir, config, config_text, seeds, resume, threads }))
+}
+
+/// Trains a prepared run (with `watch` looking on, if given): progress bars, per-stage time
+/// report, learning curve; an error lists the seeds that did not finish.
+pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>) -> anyhow::Result<()> {
+    let Prepared { dir, config, config_text, seeds, resume, threads } = prepared;
+    let registry = vagram::envs::builtin_registry();
     let job = SeedJob {
-        config: &config,
-        config_text: &config_text,
+        config,
+        config_text,
         registry: &registry,
-        run_dir: &dir,
+        run_dir: dir,
         seed: 0,
-        resume,
+        resume: *resume,
         checkpoint_every: args.checkpoint_every,
         stop_after: args.stop_after_epochs,
+        watch,
     };
     let epochs = config.run.env_steps / config.run.epoch_length;
     eprintln!(
@@ -219,12 +254,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             );
         }
     };
-    let results = run_seeds(&job, &seeds, threads, &on_epoch);
+    let results = run_seeds(&job, seeds, *threads, &on_epoch);
     for b in &bars {
         b.abandon();
     }
     report(&results, started.elapsed().as_secs_f64())?;
-    draw_run_curve(&dir, &config)?;
+    draw_run_curve(dir, config)?;
     let failed: Vec<String> = results
         .iter()
         .filter_map(|(s, o)| match o {

@@ -35,6 +35,22 @@ pub struct SeedJob<'a> {
     pub checkpoint_every: u64,
     /// Stop (as if interrupted) once this many epochs are done.
     pub stop_after: Option<u64>,
+    /// Something watching the seed train (the viewer), if any.
+    pub watch: Option<&'a dyn Watch>,
+}
+
+/// Watches a seed's app while it trains (the viewer streams its scene, curves and value
+/// functions from here). Called on the seed's worker thread between chunks of env steps, so it
+/// must return quickly and never block; chunking does not change the run's numbers.
+pub trait Watch: Sync {
+    /// Env steps between calls of [`Watch::steps`].
+    fn every(&self) -> u64;
+    /// After every chunk of steps.
+    fn steps(&self, run: &SeedApp);
+    /// After an epoch is logged and checkpointed.
+    fn epoch(&self, run: &SeedApp, report: &EpochReport);
+    /// When the seed has ended, however it ended.
+    fn ended(&self, seed: u64, outcome: &anyhow::Result<SeedOutcome>);
 }
 
 /// Progress after an epoch.
@@ -101,7 +117,7 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
             write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
             return Ok(SeedOutcome::Paused { epochs: epoch });
         }
-        if let Err(e) = run.app.run(job.config.run.epoch_length) {
+        if let Err(e) = run_epoch(&mut run, job.config.run.epoch_length, job.watch) {
             let message = format!("epoch {epoch}: {e}");
             write_status(&dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
             return Ok(SeedOutcome::Stopped { epochs: epoch, message });
@@ -120,8 +136,25 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
             checkpoint::save(&dir, &store, done, row.env_steps, job.config_text)?;
         }
         write_status(&dir, &Status { state: "running".into(), epochs: done, message: None })?;
-        on_epoch(&EpochReport { seed: job.seed, epochs_done: done, epochs_total: total, row, seconds: timing.seconds });
+        let report = EpochReport { seed: job.seed, epochs_done: done, epochs_total: total, row, seconds: timing.seconds };
+        if let Some(w) = job.watch {
+            w.epoch(&run, &report);
+        }
+        on_epoch(&report);
     }
     write_status(&dir, &Status { state: "finished".into(), epochs: total, message: None })?;
     Ok(SeedOutcome::Finished { epochs: total, seconds, wall: started.elapsed().as_secs_f64() })
+}
+
+/// One epoch of env steps, in chunks between the watcher's calls when there is one.
+fn run_epoch(run: &mut SeedApp, steps: u64, watch: Option<&dyn Watch>) -> Result<(), crate::engine::EngineError> {
+    let Some(w) = watch else { return run.app.run(steps) };
+    let mut left = steps;
+    while left > 0 {
+        let n = w.every().clamp(1, left);
+        run.app.run(n)?;
+        w.steps(run);
+        left -= n;
+    }
+    Ok(())
 }

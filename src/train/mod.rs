@@ -16,5 +16,5 @@ pub mod run_dir;
 pub mod state;
 
 pub use build::SeedApp;
-pub use driver::{EpochReport, SeedJob, SeedOutcome, run_seed};
+pub use driver::{EpochReport, SeedJob, SeedOutcome, Watch, run_seed};
 pub use parallel::run_seeds;

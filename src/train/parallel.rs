@@ -27,6 +27,9 @@ pub fn run_seeds(
                 for (i, seed) in rx.iter() {
                     let job = SeedJob { seed, ..*job };
                     let outcome = run_seed(&job, &mut |r| on_epoch(r));
+                    if let Some(w) = job.watch {
+                        w.ended(seed, &outcome);
+                    }
                     done_tx.send((i, seed, outcome)).expect("results open");
                 }
             });
