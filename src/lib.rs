@@ -4,7 +4,8 @@
 //! - [`systems`]: the ECS systems that step envs;
 //! - [`envs`]: the built-in environments;
 //! - [`train`]: MBPO training runs (seeds, logs, checkpoints); [`model_free`]: plain SAC;
-//! - [`plot`]: figures (learning curves, loss landscapes).
+//! - [`plot`]: figures (learning curves, loss landscapes);
+//! - `view` (feature `viewer`): the bridge from training and run directories to the viewer.
 #![warn(missing_docs)]
 
 pub use vagram_engine as engine;
@@ -14,6 +15,8 @@ pub use vagram_systems as systems;
 pub mod model_free;
 pub mod plot;
 pub mod train;
+#[cfg(feature = "viewer")]
+pub mod view;
 
 /// Everything needed to author, spawn and step environments, in one import.
 pub mod prelude {

@@ -5,6 +5,7 @@ mod landscape;
 mod plot;
 mod simulate;
 mod train;
+mod view;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ pub enum Command {
     Evaluate(Box<evaluate::EvaluateArgs>),
     /// Overlay learning curves of runs (mean ± standard error over seeds) in one PNG.
     Plot(Box<plot::PlotArgs>),
+    /// Open the egui viewer: a live side view of envs, with pause, step, speed and manual actions.
+    View(Box<view::ViewArgs>),
     /// Print a preset's full config as TOML (a starting point for --config).
     Config {
         /// Preset (pendulum, cartpole, hopper).
@@ -51,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(*args),
         Command::Plot(args) => plot::run(*args),
         Command::Evaluate(args) => evaluate::run(*args),
+        Command::View(args) => view::run(*args),
         Command::Config { env, loss } => {
             let config = vagram::engine::config::RunConfig::preset(&env, &loss)
                 .ok_or_else(|| anyhow::anyhow!("--env {env}: no preset (presets: {})", vagram::engine::config::PRESETS.join(", ")))?;
