@@ -29,8 +29,11 @@ pub struct ViewArgs {
     /// Close after this many seconds and print the frame rate (scripts, measurements).
     #[arg(long)]
     seconds: Option<f64>,
-    /// With --seconds: write a PNG screenshot just before closing.
-    #[arg(long, requires = "seconds")]
+    /// With --train: close the window once every seed has ended.
+    #[arg(long, requires = "train")]
+    until_trained: bool,
+    /// With --seconds or --until-trained: write a PNG screenshot just before closing.
+    #[arg(long)]
     screenshot: Option<PathBuf>,
     /// The side panel's first page: curves or landscape (the landscape exists for the pendulum).
     #[arg(long, default_value = "landscape", value_parser = ["curves", "landscape"])]
@@ -85,7 +88,10 @@ mod live {
             Some(s) if !(s.is_finite() && s > 0.0) => bail!("--seconds must be a positive number, got {s}"),
             s => s.map(Duration::from_secs_f64),
         };
-        Ok(AutoClose { after, screenshot: args.screenshot.clone() })
+        if args.screenshot.is_some() && after.is_none() && !args.until_trained {
+            bail!("--screenshot is taken just before the viewer closes by itself: add --seconds or --until-trained");
+        }
+        Ok(AutoClose { after, screenshot: args.screenshot.clone(), when_trained: args.until_trained })
     }
 
     fn page(args: &ViewArgs) -> Page {

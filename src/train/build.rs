@@ -125,7 +125,7 @@ impl SeedApp {
             (r.epoch_length, loss)
         });
         app.world.insert_resource(ModelResource {
-            model,
+            model: crate::engine::learn::ThreadBound::new(model),
             loss,
             validation_loss,
             warmup,

@@ -7,18 +7,13 @@
 pub mod open_run;
 pub mod watch;
 
-use crate::engine::learn::AutoDevice;
 use crate::engine::learn::sac::Sac;
-use crate::engine::snapshot::{Snapshot, TensorStore};
+use crate::engine::learn::{HostDevice, HostIo};
 
-/// An independent copy of `sac` (its networks, targets, α and optimiser state), for a viewer
-/// that reads value functions or acts while training goes on with the original.
-pub fn copy_agent(sac: &Sac<AutoDevice>) -> anyhow::Result<Box<Sac<AutoDevice>>> {
-    let mut store = TensorStore::new();
-    sac.save("agent", &mut store);
-    let mut copy = Sac::new(&AutoDevice::default(), sac.obs_dim, sac.action_dim, sac.config.clone());
-    copy.load("agent", &store)?;
-    Ok(Box::new(copy))
+/// An independent CPU copy of `sac` (networks, targets, α, optimiser state), for a viewer that
+/// reads value functions or acts on its own thread while training goes on with the original.
+pub fn copy_agent<D: HostIo>(sac: &Sac<D>) -> anyhow::Result<Box<Sac<HostDevice>>> {
+    Ok(Box::new(sac.copy_to(&HostDevice::default())?))
 }
 
 /// Whether the loss-landscape panel applies: the pendulum without distracting dimensions (its

@@ -9,7 +9,7 @@ use anyhow::Context;
 use vagram_viz::RunHistory;
 
 use crate::engine::config::RunConfig;
-use crate::engine::learn::AutoDevice;
+use crate::engine::learn::HostDevice;
 use crate::engine::learn::sac::Sac;
 use crate::systems::learning::{AgentResource, EpochRow};
 use crate::train::run_dir::{Metrics, read_status, seed_dir, seeds_in};
@@ -22,7 +22,7 @@ pub struct OpenedRun {
     /// Curves and status of every seed.
     pub history: RunHistory,
     /// The seed whose agent was loaded, and the agent.
-    pub agent: Option<(u64, Box<Sac<AutoDevice>>)>,
+    pub agent: Option<(u64, Box<Sac<HostDevice>>)>,
     /// What could not be read, one line each.
     pub messages: Vec<String>,
 }
@@ -34,7 +34,7 @@ fn rows_of(metrics: &Metrics) -> Vec<Vec<f64>> {
 }
 
 /// Loads `seed`'s checkpointed agent.
-pub fn load_agent(dir: &Path, config: &RunConfig, config_text: &str, seed: u64) -> anyhow::Result<Box<Sac<AutoDevice>>> {
+pub fn load_agent(dir: &Path, config: &RunConfig, config_text: &str, seed: u64) -> anyhow::Result<Box<Sac<HostDevice>>> {
     let registry = crate::envs::builtin_registry();
     let seed_path = seed_dir(dir, seed);
     if !checkpoint::exists(&seed_path) {
@@ -45,7 +45,7 @@ pub fn load_agent(dir: &Path, config: &RunConfig, config_text: &str, seed: u64) 
     state::load(&mut run, &store, &registry, &config.env.name)
         .with_context(|| format!("seed {seed}: the checkpoint does not match the run's config"))?;
     let agent = run.app.world.remove_resource::<AgentResource>().expect("a built seed app has an agent");
-    Ok(Box::new(agent.sac))
+    super::copy_agent(&*agent.sac)
 }
 
 /// Opens `dir`; `seed` picks whose agent to load (default: the first seed with a checkpoint).

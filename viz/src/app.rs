@@ -34,6 +34,8 @@ pub struct AutoClose {
     pub after: Option<Duration>,
     /// Write a screenshot here just before closing.
     pub screenshot: Option<PathBuf>,
+    /// Close once every seed of the followed training has ended.
+    pub when_trained: bool,
 }
 
 /// The viewer.
@@ -57,6 +59,7 @@ pub struct Viewer {
     shot: Arc<Mutex<Option<Result<PathBuf, String>>>>,
     shot_asked: bool,
     closing: bool,
+    close_asked: Option<Instant>,
     printed: usize,
 }
 
@@ -81,6 +84,7 @@ impl Viewer {
             shot: Arc::new(Mutex::new(None)),
             shot_asked: false,
             closing: false,
+            close_asked: None,
             printed: 0,
         }
     }
@@ -324,10 +328,12 @@ impl Viewer {
     }
 
     fn auto_close(&mut self, ctx: &egui::Context) {
-        let Some(after) = self.auto_close.after else { return };
-        if self.closing || self.started.elapsed() < after {
+        let trained = self.auto_close.when_trained && self.history.as_ref().is_some_and(RunHistory::all_ended);
+        let due = self.auto_close.after.is_some_and(|after| self.started.elapsed() >= after);
+        if self.closing || !(due || trained) {
             return;
         }
+        let asked_at = *self.close_asked.get_or_insert(Instant::now());
         if let Some(path) = self.auto_close.screenshot.clone() {
             if !self.shot_asked {
                 self.shot_asked = true;
@@ -340,7 +346,7 @@ impl Viewer {
             }
             let done = self.shot.lock().expect("not poisoned").is_some();
             // A renderer that never delivers must not keep the window open forever.
-            if !done && self.started.elapsed() < after + Duration::from_secs(10) {
+            if !done && asked_at.elapsed() < Duration::from_secs(10) {
                 return;
             }
         }

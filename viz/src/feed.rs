@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam::channel::{self, Receiver, Sender, TrySendError};
-use vagram_engine::learn::AutoDevice;
+use vagram_engine::learn::HostDevice;
 use vagram_engine::learn::sac::Sac;
 
 use crate::scene::Drawn;
@@ -51,7 +51,7 @@ pub enum TrainEvent {
         /// Epochs done when it was taken.
         epoch: u64,
         /// The agent copy.
-        agent: Box<Sac<AutoDevice>>,
+        agent: Box<Sac<HostDevice>>,
     },
     /// The seed ended.
     Ended {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use vagram_engine::learn::AutoDevice;
+use vagram_engine::learn::HostDevice;
 use vagram_engine::learn::sac::Sac;
 
 use crate::feed::{Frame, SeedEnd, TrainEvent};
@@ -38,7 +38,7 @@ pub struct ValueSnapshot {
     /// Epochs done when taken.
     pub epoch: u64,
     /// The agent whose critics are the value functions.
-    pub agent: Box<Sac<AutoDevice>>,
+    pub agent: Box<Sac<HostDevice>>,
 }
 
 /// A run as the viewer sees it.
@@ -128,6 +128,11 @@ impl RunHistory {
         self.header.iter().position(|h| h == name)
     }
 
+    /// Whether there are seeds and every one has ended (finished, paused or stopped).
+    pub fn all_ended(&self) -> bool {
+        !self.seeds.is_empty() && self.seeds.values().all(|h| matches!(h.status, SeedStatus::Ended(_)))
+    }
+
     /// One line per seed that did not end well (stopped by an error), for the message panel.
     pub fn problems(&self) -> Vec<String> {
         self.seeds
@@ -192,7 +197,9 @@ mod tests {
         let mut h = RunHistory::new(&HEADER);
         h.apply(row(0, -100.0));
         h.apply(TrainEvent::Ended { seed: 1, end: SeedEnd::Stopped("epoch 2: non-finite SAC loss".into()) });
+        assert!(!h.all_ended(), "seed 0 still runs");
         h.apply(TrainEvent::Ended { seed: 0, end: SeedEnd::Finished });
+        assert!(h.all_ended());
         assert_eq!(h.problems(), vec!["seed 1 stopped: epoch 2: non-finite SAC loss".to_string()]);
         assert!(h.summary()[0].contains("finished") && h.summary()[1].contains("STOPPED"));
         h.add_loaded(5, vec![], "stopped");

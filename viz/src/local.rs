@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
 use vagram_engine::env::{EnvFactory, EnvRegistry, EnvSpec, SpawnOptions};
-use vagram_engine::learn::AutoDevice;
+use vagram_engine::learn::HostDevice;
 use vagram_engine::learn::sac::Sac;
 use vagram_engine::physics::{BlockSlot, PhysicsBlock, PhysicsBlocks};
 use vagram_engine::prelude::*;
@@ -32,7 +32,7 @@ pub struct LocalEnvs {
     envs: Vec<Entity>,
     /// The env's spec.
     pub spec: EnvSpec,
-    policy: Option<Box<Sac<AutoDevice>>>,
+    policy: Option<Box<Sac<HostDevice>>>,
 }
 
 impl LocalEnvs {
@@ -70,7 +70,7 @@ impl LocalEnvs {
     }
 
     /// Installs a policy for [`Drive::Policy`]; its observation and action widths must match.
-    pub fn set_policy(&mut self, agent: Box<Sac<AutoDevice>>) -> anyhow::Result<()> {
+    pub fn set_policy(&mut self, agent: Box<Sac<HostDevice>>) -> anyhow::Result<()> {
         if agent.obs_dim != self.obs_dim() || agent.action_dim != self.spec.action_dim() {
             anyhow::bail!(
                 "the policy expects {} observation and {} action dimensions, the env {} has {} and {}",
@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn a_policy_acts_in_the_action_box_and_a_mismatched_one_is_refused() {
         let mut v = envs("pendulum", 3);
-        let dev = AutoDevice::default();
+        let dev = HostDevice::default();
         let wrong = Box::new(Sac::new(&dev, 4, 1, SacConfig::default()));
         let err = v.set_policy(wrong).unwrap_err().to_string();
         assert!(err.contains("4 observation") && err.contains("pendulum has 3"), "{err}");

@@ -21,16 +21,17 @@ impl HostIo for Cpu {
     }
 }
 
-// Unverified: no GPU or CUDA toolkit was available when this was written (see README).
+// dfdx's Cuda storage is a cache-aware wrapper that derefs to cudarc's `CudaSlice` (neither
+// type is exported by name); the copies go through the slice's own device.
 #[cfg(feature = "cuda")]
 impl HostIo for Cuda {
     fn read_storage(&self, v: &<Self as Storage<f32>>::Vec) -> Vec<f32> {
-        let slice: &dfdx::tensor::cuda::CudaSlice<f32> = v;
+        let slice = &**v;
         slice.device().dtoh_sync_copy(slice).expect("copying optimiser state to the host")
     }
 
     fn write_storage(&self, v: &mut <Self as Storage<f32>>::Vec, data: &[f32]) {
-        let slice: &mut dfdx::tensor::cuda::CudaSlice<f32> = v;
+        let slice = &mut **v;
         slice.device().htod_sync_copy_into(data, slice).expect("copying optimiser state to the device");
     }
 }

@@ -16,17 +16,26 @@ pub mod losses;
 pub mod normalizer;
 pub mod replay;
 pub mod sac;
+pub mod thread_bound;
 pub mod trainer;
 pub mod value_grad;
+
+#[cfg(all(test, feature = "cuda"))]
+mod cuda_tests;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
 
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use host::HostIo;
+pub use thread_bound::ThreadBound;
 
 /// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.
 pub type AutoDevice = dfdx::tensor::AutoDevice;
 
 /// The device tests compare against: always the CPU.
 pub type TestDevice = dfdx::tensor::Cpu;
+
+/// The CPU, for copies of learning state that other threads read (the viewer's policies and
+/// value functions), whatever device training runs on.
+pub type HostDevice = dfdx::tensor::Cpu;

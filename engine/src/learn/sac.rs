@@ -262,7 +262,8 @@ impl<D: Device<f32>> Sac<D> {
         let action = action.put_tape(tape).reshape_like(&(n, a));
         let state: Tensor<(usize, usize), f32, D> = self.dev.tensor_from_vec(obs.to_vec(), (n, self.obs_dim));
         let sa = (state.retaped::<OwnedTape<f32, D>>(), action).concat_along(Axis::<1>);
-        let sa = sa.broadcast_like::<_, Axis<0>>(&(2, n, self.obs_dim + a));
+        // Materialised: CUDA's batched matmul refuses a zero batch stride (a broadcast view).
+        let sa = sa.broadcast_like::<_, Axis<0>>(&(2, n, self.obs_dim + a)).contiguous();
         let q = self.critics.forward(sa).min::<(usize, usize), Axis<0>>().reshape_like(&(n,));
         let loss = (q.negate() + entropy_term).mean::<Rank0, _>();
         (loss, log_pi_host)

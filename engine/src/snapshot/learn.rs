@@ -150,6 +150,18 @@ impl<D: HostIo> Snapshot for Sac<D> {
     }
 }
 
+impl<D: HostIo> Sac<D> {
+    /// An independent copy of the agent on device `dev` (networks, targets, α, optimiser state,
+    /// random stream), through a snapshot: e.g. a CPU copy of a CUDA agent for the viewer.
+    pub fn copy_to<D2: HostIo>(&self, dev: &D2) -> Result<Sac<D2>, SnapshotError> {
+        let mut store = TensorStore::new();
+        self.save("agent", &mut store);
+        let mut copy = Sac::new(dev, self.obs_dim, self.action_dim, self.config.clone());
+        copy.load("agent", &store)?;
+        Ok(copy)
+    }
+}
+
 impl Snapshot for ReplayBuffer {
     fn save(&self, prefix: &str, store: &mut TensorStore) {
         // Only the filled part of the ring is written.

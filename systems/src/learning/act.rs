@@ -4,8 +4,8 @@
 use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
 use vagram_engine::env::BoxSpace;
-use vagram_engine::learn::AutoDevice;
 use vagram_engine::learn::sac::Sac;
+use vagram_engine::learn::{AutoDevice, ThreadBound};
 use vagram_engine::prelude::*;
 
 use super::record::ObservationBeforeAct;
@@ -28,8 +28,8 @@ pub struct EvalControlled {
 /// The agent and its acting state.
 #[derive(Resource)]
 pub struct AgentResource {
-    /// The SAC agent.
-    pub sac: Sac<AutoDevice>,
+    /// The SAC agent (on the learning device, so bound to the seed's thread).
+    pub sac: ThreadBound<Sac<AutoDevice>>,
     /// Env steps with uniformly random actions before the agent acts.
     pub random_steps: u64,
     /// Deterministic actions (evaluation) instead of sampled ones.
@@ -43,7 +43,13 @@ pub struct AgentResource {
 impl AgentResource {
     /// Wraps an agent; exploration draws come from `seed`.
     pub fn new(sac: Sac<AutoDevice>, random_steps: u64, seed: u64) -> Self {
-        Self { sac, random_steps, deterministic: false, rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed), last_unit_actions: Vec::new() }
+        Self {
+            sac: ThreadBound::new(sac),
+            random_steps,
+            deterministic: false,
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+            last_unit_actions: Vec::new(),
+        }
     }
 }
 

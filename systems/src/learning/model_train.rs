@@ -3,10 +3,10 @@
 //! the agent's value functions for the value-aware losses.
 
 use bevy_ecs::prelude::*;
-use vagram_engine::learn::AutoDevice;
 use vagram_engine::learn::dynamics::DynamicsModel;
 use vagram_engine::learn::losses::ModelLoss;
 use vagram_engine::learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
+use vagram_engine::learn::{AutoDevice, ThreadBound};
 use vagram_engine::prelude::*;
 
 use super::{AgentResource, EnvBuffer, EpochStats};
@@ -14,8 +14,8 @@ use super::{AgentResource, EnvBuffer, EpochStats};
 /// The dynamics model and how it is trained.
 #[derive(Resource)]
 pub struct ModelResource {
-    /// The ensemble.
-    pub model: DynamicsModel<AutoDevice>,
+    /// The ensemble (on the learning device, so bound to the seed's thread).
+    pub model: ThreadBound<DynamicsModel<AutoDevice>>,
     /// Training loss on next states.
     pub loss: Box<dyn ModelLoss>,
     /// Loss scoring validation (early stopping, elites).

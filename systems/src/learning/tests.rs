@@ -154,7 +154,7 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
     app.world.insert_resource(ModelResource {
-        model,
+        model: vagram_engine::learn::ThreadBound::new(model),
         loss: loss_by_name("vagram").unwrap(),
         validation_loss: loss_by_name("mse").unwrap(),
         warmup: None,
