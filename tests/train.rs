@@ -12,6 +12,9 @@ use vagram::engine::snapshot::TensorStore;
 use vagram::train::run_dir::seed_dir;
 use vagram::train::{SeedJob, SeedOutcome, checkpoint, run_seeds};
 
+mod common;
+use common::TINY;
+
 fn vagram(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vagram")).args(args).output().expect("run vagram");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into())
@@ -22,24 +25,6 @@ fn temp(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&p);
     p
 }
-
-/// A run small enough for CI: 4 epochs of 100 steps, tiny nets.
-const TINY: [&str; 14] = [
-    "run.env_steps=400",
-    "run.epoch_length=100",
-    "run.initial_random_steps=100",
-    "model.members=3",
-    "model.elites=2",
-    "model.hidden=[16]",
-    "model.batch_size=32",
-    "model.max_epochs=3",
-    "model.train_every=100",
-    "rollout.per_step=8",
-    "rollout.length=[0, 2, 1, 3]",
-    "agent.hidden=[16, 16]",
-    "agent.batch_size=32",
-    "agent.updates_per_step=1",
-];
 
 fn train_args<'a>(env: &'a str, loss: &'a str, extra: &[&'a str]) -> Vec<String> {
     let mut args: Vec<String> = ["train", "--env", env, "--loss", loss, "--quiet"].iter().map(|s| s.to_string()).collect();

@@ -10,6 +10,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+/// The shared tiny run, three epochs long.
+fn tiny() -> Vec<&'static str> {
+    common::TINY.iter().map(|s| if s.starts_with("run.env_steps") { "run.env_steps=300" } else { s }).collect()
+}
+
 fn temp(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("vagram-viewer-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&p);
@@ -38,23 +45,6 @@ fn colours(path: &Path) -> usize {
     vagram_viz::screenshot::distinct_colors(&buf[..info.buffer_size()])
 }
 
-const TINY: [&str; 14] = [
-    "run.env_steps=300",
-    "run.epoch_length=100",
-    "run.initial_random_steps=100",
-    "model.members=3",
-    "model.elites=2",
-    "model.hidden=[16]",
-    "model.batch_size=32",
-    "model.max_epochs=3",
-    "model.train_every=100",
-    "rollout.per_step=8",
-    "rollout.length=[0, 2, 1, 3]",
-    "agent.hidden=[16, 16]",
-    "agent.batch_size=32",
-    "agent.updates_per_step=1",
-];
-
 #[test]
 fn sixty_four_envs_are_drawn() {
     let shot = temp("envs.png");
@@ -69,7 +59,7 @@ fn the_viewer_follows_training_and_opens_the_finished_run() {
     let (run, shot) = (temp("run"), temp("train.png"));
     let mut args = vec!["view", "--seconds", "12", "--screenshot", shot.to_str().unwrap(), "--page", "curves"];
     args.extend(["--train", "--env", "pendulum", "--loss", "vagram", "--seeds", "2", "--quiet", "--out", run.to_str().unwrap()]);
-    for s in TINY {
+    for s in tiny() {
         args.extend(["--set", s]);
     }
     let (code, err) = view(&args);

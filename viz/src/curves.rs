@@ -40,28 +40,19 @@ pub fn curves_ui(ui: &mut egui::Ui, history: &RunHistory) {
     });
     ui.small("model: log10 of training / validation loss and VAML error of the elites");
     plot("model", "log10 loss").show(ui, |p| {
-        for (name, column) in [("train", "model_train_loss"), ("validation", "model_val_loss"), ("VAML error", "vaml_error")] {
-            for (i, (seed, points)) in history.series(column).into_iter().enumerate() {
-                let style = match name {
-                    "train" => egui_plot::LineStyle::Solid,
-                    "validation" => egui_plot::LineStyle::dashed_loose(),
-                    _ => egui_plot::LineStyle::dotted_dense(),
-                };
-                p.line(Line::new(format!("{name} · seed {seed}"), log10(points)).color(seed_color(i)).style(style));
-            }
-        }
+        styled_lines(p, history, [("train", "model_train_loss"), ("validation", "model_val_loss"), ("VAML error", "vaml_error")], true);
     });
     ui.small("SAC: critic loss, actor loss, α");
-    plot("sac", "loss").show(ui, |p| {
-        for (name, column) in [("critic", "critic_loss"), ("actor", "actor_loss"), ("α", "alpha")] {
-            for (i, (seed, points)) in history.series(column).into_iter().enumerate() {
-                let style = match name {
-                    "critic" => egui_plot::LineStyle::Solid,
-                    "actor" => egui_plot::LineStyle::dashed_loose(),
-                    _ => egui_plot::LineStyle::dotted_dense(),
-                };
-                p.line(Line::new(format!("{name} · seed {seed}"), points).color(seed_color(i)).style(style));
-            }
+    plot("sac", "loss").show(ui, |p| styled_lines(p, history, [("critic", "critic_loss"), ("actor", "actor_loss"), ("α", "alpha")], false));
+}
+
+/// Three metrics per seed: solid, dashed and dotted lines in the seed's colour (log10 if asked).
+fn styled_lines(p: &mut egui_plot::PlotUi<'_>, history: &RunHistory, metrics: [(&str, &str); 3], log: bool) {
+    let styles = [egui_plot::LineStyle::Solid, egui_plot::LineStyle::dashed_loose(), egui_plot::LineStyle::dotted_dense()];
+    for ((name, column), style) in metrics.into_iter().zip(styles) {
+        for (i, (seed, points)) in history.series(column).into_iter().enumerate() {
+            let points = if log { log10(points) } else { points };
+            p.line(Line::new(format!("{name} · seed {seed}"), points).color(seed_color(i)).style(style));
         }
-    });
+    }
 }
