@@ -1,7 +1,7 @@
 //! The viewer as a person would use it, under a virtual display (Xvfb with Mesa's software
 //! OpenGL): it opens, draws 64 envs, follows a pendulum training run (scene, curves, loss
-//! landscape), opens the finished run, and shows a damaged checkpoint as a message instead of
-//! crashing. Each screenshot must show a picture, not a blank window.
+//! landscape), opens the finished run, and shows a damaged checkpoint, missing curves and a seed
+//! stopped by the NaN guard as messages instead of crashing. Each screenshot must show a picture, not a blank window.
 //!
 //! Needs `xvfb-run` (Debian: `apt-get install xvfb xauth`; `.ci/run` installs it).
 #![cfg(feature = "viewer")]
@@ -97,8 +97,12 @@ fn the_viewer_follows_training_and_opens_the_finished_run() {
     bytes[mid] ^= 0xff;
     fs::write(&tensors, bytes).unwrap();
     fs::remove_file(run.join("seed-1/metrics.csv")).unwrap();
+    // And mark seed 1 as stopped by the NaN guard, as `vagram train` records it.
+    let nan = "epoch 2: agent update at env step 212: non-finite SAC loss";
+    fs::write(run.join("seed-1/status.toml"), format!("state = \"stopped\"\nepochs = 2\nmessage = \"{nan}\"\n")).unwrap();
     let (code, err) = view(&["view", run.to_str().unwrap(), "--envs", "4", "--seconds", "2"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("policy not loaded") && err.contains("CRC-32 mismatch"), "{err}");
     assert!(err.contains("seed 1: no curves"), "{err}");
+    assert!(err.contains(&format!("seed 1 stopped: {nan}")), "{err}");
 }

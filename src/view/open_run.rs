@@ -62,7 +62,11 @@ pub fn open_run(dir: &Path, seed: Option<u64>) -> anyhow::Result<OpenedRun> {
     }
     for s in &seeds {
         let sd = seed_dir(dir, *s);
-        let status = read_status(&sd).map_or_else(|| "unknown".to_string(), |st| st.state);
+        let stored = read_status(&sd);
+        if let Some(message) = stored.as_ref().and_then(|st| st.message.as_ref()) {
+            messages.push(format!("seed {s} stopped: {message}"));
+        }
+        let status = stored.map_or_else(|| "unknown".to_string(), |st| st.state);
         let rows = match Metrics::read(&sd.join("metrics.csv")) {
             Ok(m) => rows_of(&m),
             Err(e) => {

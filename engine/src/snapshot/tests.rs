@@ -108,3 +108,23 @@ fn damaged_bytes_are_a_format_error() {
         assert!(matches!(TensorStore::from_bytes(damaged), Err(SnapshotError::Format(_))));
     }
 }
+
+#[test]
+fn a_copied_agent_acts_the_same_and_is_independent() {
+    let buffer = filled_buffer(64);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut original = sac(4);
+    for _ in 0..5 {
+        original.update(&buffer.sample(16, &mut rng));
+    }
+    let copy = original.copy_to(&TestDevice::default()).unwrap();
+    let obs = [0.3f32, -0.2, 1.5, 0.9, 0.1, -2.0];
+    let mut copy = copy;
+    assert_eq!(original.act(&obs, true), copy.act(&obs, true));
+    let before = copy.act(&obs, true);
+    for _ in 0..5 {
+        original.update(&buffer.sample(16, &mut rng));
+    }
+    assert_eq!(copy.act(&obs, true), before, "training the original leaves the copy alone");
+    assert_ne!(original.act(&obs, true), before);
+}
