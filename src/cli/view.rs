@@ -94,15 +94,15 @@ mod live {
         Ok(AutoClose { after, screenshot: args.screenshot.clone(), when_trained: args.until_trained })
     }
 
-    fn page(args: &ViewArgs) -> Page {
-        if args.page == "curves" { Page::Curves } else { Page::Landscape }
+    fn with_fps_cap(viewer: Viewer, max_fps: Option<f64>) -> Viewer {
+        match max_fps {
+            Some(fps) => viewer.with_max_fps(fps),
+            None => viewer,
+        }
     }
 
-    fn distractors(n: usize, variant: &str) -> Option<DistractorConfig> {
-        (n > 0).then(|| DistractorConfig {
-            dims: n,
-            variant: if variant == "reference" { DistractorVariant::Reference } else { DistractorVariant::Paper },
-        })
+    fn page(args: &ViewArgs) -> Page {
+        if args.page == "curves" { Page::Curves } else { Page::Landscape }
     }
 
     pub fn run(args: ViewArgs) -> anyhow::Result<()> {
@@ -113,14 +113,15 @@ mod live {
         let registry = vagram::envs::builtin_registry();
         let Some(dir) = &args.run else {
             let env = args.env.clone().unwrap_or_else(|| "pendulum".into());
-            let options =
-                LocalOptions { env: env.clone(), envs: args.envs, seed: args.seed, distractors: distractors(args.distractors, "paper") };
+            let options = LocalOptions {
+                env: env.clone(),
+                envs: args.envs,
+                seed: args.seed,
+                distractors: (args.distractors > 0).then(|| DistractorConfig { dims: args.distractors, variant: DistractorVariant::Paper }),
+            };
             let local = LocalEnvs::new(&registry, &options)?;
-            let mut viewer = Viewer::new(&format!("{} × {env}", args.envs)).with_local(local).with_auto_close(close);
-            if let Some(fps) = args.max_fps {
-                viewer = viewer.with_max_fps(fps);
-            }
-            return run_viewer(viewer);
+            let viewer = Viewer::new(&format!("{} × {env}", args.envs)).with_local(local).with_auto_close(close);
+            return run_viewer(with_fps_cap(viewer, args.max_fps));
         };
         let opened = open_run(dir, args.policy_seed)?;
         let config = &opened.config;
@@ -128,12 +129,8 @@ mod live {
             bail!("--env {}: the run in {} trained on {}", args.env.as_deref().unwrap_or_default(), dir.display(), config.env.name);
         }
         let mut messages = opened.messages;
-        let options = LocalOptions {
-            env: config.env.name.clone(),
-            envs: args.envs,
-            seed: args.seed,
-            distractors: distractors(config.env.distractors, &config.env.distractor_variant),
-        };
+        let options =
+            LocalOptions { env: config.env.name.clone(), envs: args.envs, seed: args.seed, distractors: config.env.distractor_config() };
         let mut local = LocalEnvs::new(&registry, &options)?;
         let mut history = opened.history;
         let landscape = has_landscape(&config.env.name, config.env.distractors);
@@ -155,10 +152,7 @@ mod live {
         if landscape {
             viewer = viewer.with_landscape().with_page(page(&args));
         }
-        if let Some(fps) = args.max_fps {
-            viewer = viewer.with_max_fps(fps);
-        }
-        run_viewer(viewer)
+        run_viewer(with_fps_cap(viewer, args.max_fps))
     }
 
     fn train_and_watch(args: &ViewArgs, train: &[String], close: AutoClose) -> anyhow::Result<()> {

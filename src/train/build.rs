@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use crate::engine::SimApp;
 use crate::engine::config::RunConfig;
 use crate::engine::env::components::FinalObservation;
-use crate::engine::env::{ActionSource, DistractorConfig, DistractorVariant, Distractors, EnvRegistry, SpawnOptions};
+use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
 use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
 use crate::engine::learn::losses::{ModelLoss, Vagram, loss_by_name};
 use crate::engine::learn::replay::ReplayBuffer;
@@ -59,10 +59,7 @@ impl SeedApp {
     pub fn build(config: &RunConfig, registry: &EnvRegistry, seed: u64) -> anyhow::Result<Self> {
         let factory = registry.get(&config.env.name)?.clone();
         let spec = factory.spec().clone();
-        let distractors = (config.env.distractors > 0).then(|| DistractorConfig {
-            dims: config.env.distractors,
-            variant: if config.env.distractor_variant == "reference" { DistractorVariant::Reference } else { DistractorVariant::Paper },
-        });
+        let distractors = config.env.distractor_config();
         let obs_dim = spec.obs_dim + config.env.distractors;
         let act_dim = spec.action_dim();
 

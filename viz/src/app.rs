@@ -57,7 +57,6 @@ pub struct Viewer {
     max_fps: Option<f64>,
     auto_close: AutoClose,
     shot: Arc<Mutex<Option<Result<PathBuf, String>>>>,
-    shot_asked: bool,
     closing: bool,
     close_asked: Option<Instant>,
     printed: usize,
@@ -82,7 +81,6 @@ impl Viewer {
             max_fps: None,
             auto_close: AutoClose::default(),
             shot: Arc::new(Mutex::new(None)),
-            shot_asked: false,
             closing: false,
             close_asked: None,
             printed: 0,
@@ -154,11 +152,6 @@ impl Viewer {
     pub fn fps(&self) -> f64 {
         let n = self.frame_times.len();
         if n == 0 { 0.0 } else { n as f64 / self.frame_times.iter().sum::<f64>() }
-    }
-
-    /// Frames drawn.
-    pub fn frames(&self) -> u64 {
-        self.frames
     }
 
     /// Takes in what training sent and runs this frame's env steps; errors become messages.
@@ -333,10 +326,10 @@ impl Viewer {
         if self.closing || !(due || trained) {
             return;
         }
+        let first_call = self.close_asked.is_none();
         let asked_at = *self.close_asked.get_or_insert(Instant::now());
         if let Some(path) = self.auto_close.screenshot.clone() {
-            if !self.shot_asked {
-                self.shot_asked = true;
+            if first_call {
                 let slot = self.shot.clone();
                 ctx.request_screenshot(move |image| {
                     let result = save_png(&image, &path).map(|_| path).map_err(|e| format!("{e:#}"));

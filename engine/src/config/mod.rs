@@ -74,6 +74,15 @@ pub struct EnvSection {
     pub distractor_variant: String,
 }
 
+impl EnvSection {
+    /// The distracting dimensions to attach, or `None` for none. An unknown variant name falls
+    /// back to `paper`; [`RunConfig::validate`] rejects it first.
+    pub fn distractor_config(&self) -> Option<crate::env::DistractorConfig> {
+        (self.distractors > 0)
+            .then(|| crate::env::DistractorConfig { dims: self.distractors, variant: self.distractor_variant.parse().unwrap_or_default() })
+    }
+}
+
 /// The dynamics model and its training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
