@@ -2,13 +2,18 @@
 //! step, dV/ds of a value net, and a full SAC update, next to the machine's large-sgemm rate
 //! measured in the same run. `benches/pytorch_reference.py` runs the same workloads in PyTorch.
 //!
+//! Each bare workload runs twice: on the device's kernels (on the CPU, the fast path of
+//! `learn::kernels::cpu`) and on dfdx's autodiff graph (`learn::kernels::reference`, the first
+//! implementation), so the table carries its own reference.
+//!
 //! Run: `cargo bench --bench learning` (results go to BENCHMARKS.md by hand).
 
 use std::time::Instant;
 
 use vagram::engine::dfdx::prelude::*;
 use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
-use vagram::engine::learn::ensemble::{EnsembleMlp, Tensor3};
+use vagram::engine::learn::ensemble::EnsembleMlp;
+use vagram::engine::learn::kernels::{Wants, reference};
 use vagram::engine::learn::losses::Mse;
 use vagram::engine::learn::replay::ReplayBuffer;
 use vagram::engine::learn::sac::{Sac, SacConfig};
@@ -45,6 +50,52 @@ fn sgemm_gflops(dev: &Dev) -> f64 {
     calls * 2.0 * (n * n * n) as f64 / 1e9
 }
 
+/// 1024³ sgemm through matrixmultiply (the fast path's kernels: AVX-512 where the CPU has it),
+/// one single-threaded product per core, all cores at once: the machine's practical peak.
+fn sgemm_all_cores_gflops() -> f64 {
+    let n = 1024;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let a = vec![0.5f32; n * n];
+    let b = vec![0.25f32; n * n];
+    let start = Instant::now();
+    let calls: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cores)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut c = vec![0.0f32; n * n];
+                    let mut calls = 0u64;
+                    while start.elapsed().as_secs_f64() < 3.0 {
+                        // SAFETY: a, b and c are n × n, row-major, and c aliases neither.
+                        unsafe {
+                            matrixmultiply::sgemm(
+                                n,
+                                n,
+                                n,
+                                1.0,
+                                a.as_ptr(),
+                                n as isize,
+                                1,
+                                b.as_ptr(),
+                                n as isize,
+                                1,
+                                0.0,
+                                c.as_mut_ptr(),
+                                n as isize,
+                                1,
+                            );
+                        }
+                        calls += 1;
+                    }
+                    std::hint::black_box(&c);
+                    calls
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("sgemm thread")).sum()
+    });
+    calls as f64 * 2.0 * (n * n * n) as f64 / 1e9 / start.elapsed().as_secs_f64()
+}
+
 /// Forward flops of one batch through an ensemble (multiply-adds × 2).
 fn forward_flops(members: usize, widths: &[usize]) -> f64 {
     2.0 * (members * B) as f64 * widths.windows(2).map(|w| (w[0] * w[1]) as f64).sum::<f64>()
@@ -66,28 +117,57 @@ fn ensemble_training(dev: &Dev, hidden: &[usize]) -> (f64, f64) {
     (steps, steps * 3.0 * forward_flops(7, &widths) / 1e9)
 }
 
-fn critic_step(dev: &Dev) -> f64 {
-    let mut critic = EnsembleMlp::new(dev, 1, OBS + ACT, &[256, 256], 1, Activation::Relu, 0);
-    let mut adam = Adam::new(&critic, AdamConfig::default());
-    let x: Tensor3<Dev> = dev.sample_normal_like(&(1, B, OBS + ACT));
-    let d_out = vec![1.0 / B as f32; B];
-    rate(4.0, || {
-        let mut grads = critic.backprop_output_gradient(&x, &d_out);
-        adam.step(&mut critic, &mut grads);
-    })
+/// Which implementation of the ensemble passes a workload runs on.
+#[derive(Clone, Copy, PartialEq)]
+enum Path {
+    /// The device's own kernels (on the CPU: the fast path).
+    Kernels,
+    /// dfdx's autodiff graph (`learn::kernels::reference`).
+    Graph,
 }
 
-fn value_gradient(dev: &Dev) -> f64 {
+/// One MSE training step of a bare ensemble on `x` towards `y`.
+fn mse_step(net: &mut EnsembleMlp<Dev>, adam: &mut Adam<Dev>, x: &[f32], y: &[f32], path: Path) {
+    let grad = |out: &[f32]| Ok::<_, ()>(out.iter().zip(y).map(|(o, t)| 2.0 * (o - t) / y.len() as f32).collect());
+    let passes = match path {
+        Path::Kernels => net.forward_backward(x, Wants::PARAMS, grad),
+        Path::Graph => reference::forward_backward(net, x, Wants::PARAMS, grad),
+    };
+    let mut grads = passes.expect("step").params.expect("gradients");
+    adam.step(net, &mut grads);
+}
+
+/// Training steps per second of a bare `members × hidden` net with MSE (PyTorch's workload).
+fn bare_training(dev: &Dev, members: usize, hidden: &[usize], activation: Activation, path: Path) -> f64 {
+    let out = if members == 7 { OBS + 1 } else { 1 };
+    let mut net = EnsembleMlp::new(dev, members, OBS + ACT, hidden, out, activation, 0);
+    // MBPO's model weight decay; `LEARNING_BENCH_WD=0` turns it off.
+    let wd: f32 = std::env::var("LEARNING_BENCH_WD").ok().and_then(|v| v.parse().ok()).unwrap_or(5e-5);
+    let weight_decay = if members > 1 { wd } else { 0.0 };
+    let mut adam = Adam::new(&net, AdamConfig { weight_decay, ..AdamConfig::default() });
+    let x: Vec<f32> = (0..members * B * (OBS + ACT)).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
+    let y: Vec<f32> = (0..members * B * out).map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0).collect();
+    rate(4.0, || mse_step(&mut net, &mut adam, &x, &y, path))
+}
+
+fn value_gradient(dev: &Dev, path: Path) -> f64 {
     let critic = EnsembleMlp::new(dev, 1, OBS + ACT, &[256, 256], 1, Activation::Relu, 0);
     let s = vec![0.1f32; B * OBS];
     let a = vec![0.2f32; B * ACT];
-    rate(4.0, || {
-        std::hint::black_box(critic_value_gradients(&critic, &s, &a, OBS, ACT));
+    let x: Vec<f32> = (0..B).flat_map(|_| s[..OBS].iter().chain(&a[..ACT]).copied()).collect();
+    rate(4.0, || match path {
+        Path::Kernels => {
+            std::hint::black_box(critic_value_gradients(&critic, &s, &a, OBS, ACT));
+        }
+        Path::Graph => {
+            let grads = reference::forward_backward::<_, ()>(&critic, &x, Wants::INPUT, |y| Ok(vec![1.0; y.len()]));
+            std::hint::black_box(grads.expect("pass").input);
+        }
     })
 }
 
-fn sac_update(dev: &Dev) -> f64 {
-    let mut sac = Sac::new(dev, OBS, ACT, SacConfig::default());
+fn sac_update(dev: &Dev, width: usize) -> f64 {
+    let mut sac = Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![width; 2], ..SacConfig::default() });
     let mut buf = ReplayBuffer::new(4096, OBS, ACT);
     for i in 0..4096 {
         let o = vec![(i % 17) as f32 * 0.1; OBS];
@@ -101,20 +181,55 @@ fn sac_update(dev: &Dev) -> f64 {
 
 fn main() {
     let dev = Dev::seed_from_u64(0);
-    let gflops = sgemm_gflops(&dev);
+    let dfdx_gflops = sgemm_gflops(&dev);
+    let mm_gflops = sgemm_all_cores_gflops();
+    let gflops = dfdx_gflops.max(mm_gflops);
     println!("threads: rayon default (RAYON_NUM_THREADS={})", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
-    println!("sgemm 1024³ reference: {gflops:.1} GFLOP/s\n");
-    println!("| workload (batch 256) | steps/s | GFLOP/s | share of sgemm |");
-    println!("| --- | ---: | ---: | ---: |");
-    for (name, hidden) in [
-        ("7 × (4×200 SiLU) ensemble train step", vec![200; 4]),
-        ("7 × (2×64) ensemble train step", vec![64; 2]),
-        ("7 × (3×64) ensemble train step", vec![64; 3]),
+    println!(
+        "sgemm 1024³ references: dfdx (gemm crate, all threads) {dfdx_gflops:.1} GFLOP/s; matrixmultiply, one product per core {mm_gflops:.1} GFLOP/s"
+    );
+    println!("shares below are of the larger, {gflops:.1} GFLOP/s\n");
+    println!("| workload (batch 256) | kernels, steps/s | GFLOP/s | share of sgemm | dfdx graph, steps/s | kernels / graph |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    // `LEARNING_BENCH_ONLY=3×64` runs only the workloads whose name contains that text (profiling).
+    let only = std::env::var("LEARNING_BENCH_ONLY").ok();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    let silu = Activation::Silu;
+    for (name, members, hidden, act, out) in [
+        ("7 × (4×200 SiLU) ensemble train step", 7, vec![200; 4], silu, OBS + 1),
+        ("7 × (2×64 SiLU) ensemble train step", 7, vec![64; 2], silu, OBS + 1),
+        ("7 × (3×64 SiLU) ensemble train step", 7, vec![64; 3], silu, OBS + 1),
+        ("critic 14→256→256→1 ReLU train step", 1, vec![256; 2], Activation::Relu, 1),
     ] {
-        let (steps, gf) = ensemble_training(&dev, &hidden);
-        println!("| {name} | {steps:.0} | {gf:.1} | {:.0}% |", 100.0 * gf / gflops);
+        if !wanted(name) {
+            continue;
+        }
+        let fast = bare_training(&dev, members, &hidden, act, Path::Kernels);
+        let graph = bare_training(&dev, members, &hidden, act, Path::Graph);
+        let widths: Vec<usize> = std::iter::once(OBS + ACT).chain(hidden.iter().copied()).chain([out]).collect();
+        // forward + backward ≈ 3 × forward
+        let gf = fast * 3.0 * forward_flops(members, &widths) / 1e9;
+        println!("| {name} | {fast:.0} | {gf:.1} | {:.0}% | {graph:.0} | {:.2} |", 100.0 * gf / gflops, fast / graph);
     }
-    println!("| critic 14→256→256→1 train step | {:.0} | | |", critic_step(&dev));
-    println!("| dV/ds of a 14→256→256→1 value net | {:.0} | | |", value_gradient(&dev));
-    println!("| SAC update (256×256 actor + twin critics, obs 11, act 3) | {:.0} | | |", sac_update(&dev));
+    if wanted("dV/ds") {
+        let (fast, graph) = (value_gradient(&dev, Path::Kernels), value_gradient(&dev, Path::Graph));
+        println!("| dV/ds of a 14→256→256→1 value net | {fast:.0} | | | {graph:.0} | {:.2} |", fast / graph);
+    }
+    println!();
+    println!("Full learner steps (kernels path):\n");
+    println!("| workload | steps/s |");
+    println!("| --- | ---: |");
+    for (name, hidden) in
+        [("dynamics model train step, 7 × (4×200), MSE", vec![200; 4]), ("dynamics model train step, 7 × (2×64), MSE", vec![64; 2])]
+    {
+        if wanted(name) {
+            println!("| {name} | {:.0} |", ensemble_training(&dev, &hidden).0);
+        }
+    }
+    for width in [256, 512] {
+        let name = format!("SAC update ({width}×{width} actor + twin critics, obs 11, act 3)");
+        if wanted(&name) {
+            println!("| {name} | {:.0} |", sac_update(&dev, width));
+        }
+    }
 }

@@ -8,11 +8,11 @@ pub mod open_run;
 pub mod watch;
 
 use crate::engine::learn::sac::Sac;
-use crate::engine::learn::{HostDevice, HostIo};
+use crate::engine::learn::{HostDevice, MlpKernels};
 
 /// An independent CPU copy of `sac` (networks, targets, α, optimiser state), for a viewer that
 /// reads value functions or acts on its own thread while training goes on with the original.
-pub fn copy_agent<D: HostIo>(sac: &Sac<D>) -> anyhow::Result<Box<Sac<HostDevice>>> {
+pub fn copy_agent<D: MlpKernels>(sac: &Sac<D>) -> anyhow::Result<Box<Sac<HostDevice>>> {
     Ok(Box::new(sac.copy_to(&HostDevice::default())?))
 }
 

@@ -9,6 +9,7 @@ use dfdx::prelude::*;
 use dfdx::tensor_ops::{AdamConfig as KernelConfig, WeightDecay};
 
 use super::ensemble::EnsembleMlp;
+use super::kernels::denormals::FlushDenormals;
 
 /// Adam's hyperparameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,6 +70,8 @@ impl<D: Device<f32>> Adam<D> {
     /// One update of every parameter of `net` from `grads` (a parameter without a gradient gets
     /// a zero one, i.e. only weight decay and momentum move it).
     pub fn step(&mut self, net: &mut EnsembleMlp<D>, grads: &mut Gradients<f32, D>) {
+        // Decayed weights and moments turn subnormal; on the CPU they would crawl.
+        let _flush = FlushDenormals::new();
         self.t += 1;
         let (cfg, t) = (self.config.kernel(), self.t as i32);
         let mut moments = self.moments.iter_mut();
@@ -98,7 +101,7 @@ mod tests {
         let x = dev.tensor_from_vec(vec![1.0f32, -2.0], (1, 1, 2));
         for step in 1..=3 {
             // d(output)/dW = x, so the gradient is constant.
-            let mut grads = net.backprop_output_gradient(&x, &[1.0]);
+            let mut grads = net.backprop_output_gradient(&x.as_vec(), &[1.0]);
             adam.step(&mut net, &mut grads);
             let w = net.layers[0].weight.as_vec();
             let expect = [before[0] - 0.1 * step as f32, before[1] + 0.1 * step as f32];

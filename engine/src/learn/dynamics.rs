@@ -10,7 +10,8 @@ use dfdx::prelude::*;
 
 use super::Activation;
 use super::adam::{Adam, AdamConfig};
-use super::ensemble::{EnsembleMlp, Tensor3};
+use super::ensemble::EnsembleMlp;
+use super::kernels::{MlpKernels, Wants};
 use super::logvar_bounds::LogvarBounds;
 use super::losses::{LossError, LossInputs, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
@@ -137,7 +138,7 @@ pub struct DynamicsModel<D: Device<f32>> {
     pub steps: u64,
 }
 
-impl<D: Device<f32>> DynamicsModel<D> {
+impl<D: MlpKernels> DynamicsModel<D> {
     /// A fresh model for `state_dim`/`action_dim`.
     pub fn new(dev: &D, state_dim: usize, action_dim: usize, config: &DynamicsConfig) -> Result<Self, LearnError> {
         for (what, v) in [("state dimension", state_dim), ("action dimension", action_dim), ("ensemble members", config.members)] {
@@ -162,7 +163,7 @@ impl<D: Device<f32>> DynamicsModel<D> {
     }
 
     /// Normalised `[s, a]` inputs for every member, `[E, B, S + A]`.
-    fn inputs(&self, states: &[&[f32]], actions: &[&[f32]]) -> Result<Tensor3<D>, LearnError> {
+    fn inputs(&self, states: &[&[f32]], actions: &[&[f32]]) -> Result<Vec<f32>, LearnError> {
         let (s, a, e) = (self.state_dim, self.action_dim, self.members());
         if states.len() != e || actions.len() != e {
             return Err(LearnError::Shape { what: "member batches".into(), expected: e, got: states.len() });
@@ -182,7 +183,7 @@ impl<D: Device<f32>> DynamicsModel<D> {
         }
         check_finite("model inputs", &x, self.steps)?;
         self.normalizer.apply(&mut x);
-        Ok(self.net.layers[0].weight.device().tensor_from_vec(x, (e, b, s + a)))
+        Ok(x)
     }
 
     /// Splits raw outputs into a [`Prediction`] (and the bound derivatives for training).
@@ -207,7 +208,7 @@ impl<D: Device<f32>> DynamicsModel<D> {
     /// Predictions of every member on its own batch.
     pub fn predict(&self, states: &[&[f32]], actions: &[&[f32]]) -> Result<Prediction, LearnError> {
         let x = self.inputs(states, actions)?;
-        let raw = self.net.forward(x).as_vec();
+        let raw = self.net.infer(&x);
         check_finite("model predictions", &raw, self.steps)?;
         Ok(self.split(states, &raw).0)
     }
@@ -323,11 +324,12 @@ impl<D: Device<f32>> DynamicsModel<D> {
         let actions: Vec<&[f32]> = batches.iter().map(|x| x.actions).collect();
         let x = self.inputs(&states, &actions)?;
         let mut extra = None;
-        let (_, mut grads) = self.net.forward_backward(&x, |raw| {
+        let passes = self.net.forward_backward(&x, Wants::PARAMS, |raw| {
             let (d_out, stats, d_max, d_min) = self.output_gradient(batches, &states, raw, loss, values)?;
             extra = Some((stats, d_max, d_min));
             Ok::<_, LearnError>(d_out)
         })?;
+        let mut grads = passes.params.expect("parameter gradients were asked for");
         let (stats, d_max, d_min) = extra.expect("set by the loss closure");
         self.adam.step(&mut self.net, &mut grads);
         if let Some(bounds) = &mut self.bounds {

@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 use super::activation::Activation;
+use super::kernels::{MlpKernels, Passes, Wants};
 
 /// A runtime-shaped rank-3 tensor `[E, B, N]`.
 pub type Tensor3<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
@@ -88,40 +89,49 @@ impl<D: Device<f32>> EnsembleMlp<D> {
         })
     }
 
-    /// Gradients of every parameter for a loss whose gradient with respect to the outputs
-    /// `forward(x)` is `d_out` (host, `[E, B, out]` row-major): backpropagates the surrogate
-    /// `Σ outputs · d_out`, which has exactly those output gradients.
-    pub fn backprop_output_gradient(&self, x: &Tensor3<D>, d_out: &[f32]) -> Gradients<f32, D> {
-        let result: Result<_, std::convert::Infallible> = self.forward_backward(x, |_| Ok(d_out.to_vec()));
-        result.expect("infallible").1
-    }
-
-    /// One forward pass with a tape: `loss_gradient` sees the outputs (host, `[E, B, out]`) and
-    /// returns ∂loss/∂outputs, which is then backpropagated. Returns the outputs and the
-    /// parameter gradients; a single forward serves both the loss and the backward pass.
-    pub fn forward_backward<Err>(
-        &self,
-        x: &Tensor3<D>,
-        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
-    ) -> Result<(Vec<f32>, Gradients<f32, D>), Err> {
-        let (y, tape) = self.forward(x.clone().traced(Gradients::leaky())).split_tape();
-        let outputs = y.as_vec();
-        let d_out = loss_gradient(&outputs)?;
-        let shape = *y.shape();
-        assert_eq!(d_out.len(), shape.num_elements(), "d_out must match the output shape {shape:?}");
-        let upstream: Tensor3<D> = x.device().tensor_from_vec(d_out, shape);
-        Ok((outputs, (y.put_tape(tape) * upstream).sum::<Rank0, _>().backward()))
-    }
-
     /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
     pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
         let mix = |dst: &[f32], src: &[f32]| -> Vec<f32> { dst.iter().zip(src).map(|(d, s)| tau * s + (1.0 - tau) * d).collect() };
         for (dst, src) in self.layers.iter_mut().zip(&source.layers) {
-            let w = mix(&dst.weight.as_vec(), &src.weight.as_vec());
+            let w = mix(&host(&dst.weight), &host(&src.weight));
             dst.weight.copy_from(&w);
-            let b = mix(&dst.bias.as_vec(), &src.bias.as_vec());
+            let b = mix(&host(&dst.bias), &host(&src.bias));
             dst.bias.copy_from(&b);
         }
+    }
+}
+
+/// A tensor's values on the host (a plain copy; `as_vec` walks the strides element by element).
+fn host<S: Shape, D: Device<f32>>(t: &Tensor<S, f32, D>) -> Vec<f32> {
+    let mut v = vec![0.0; t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// The passes learners use, on host data: each device runs them its own way ([`MlpKernels`]).
+impl<D: MlpKernels> EnsembleMlp<D> {
+    /// Outputs `[E, B, out]` of member `m` on row block `m` of `x` (`[E, B, in]`, row-major).
+    pub fn infer(&self, x: &[f32]) -> Vec<f32> {
+        D::infer(self, x)
+    }
+
+    /// One forward pass on `x` (`[E, B, in]`); `loss_gradient` sees the outputs and returns
+    /// ∂loss/∂outputs, which is backpropagated into the gradients `wants` asks for. A single
+    /// forward serves both the loss and the backward pass.
+    pub fn forward_backward<Err>(
+        &self,
+        x: &[f32],
+        wants: Wants,
+        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+    ) -> Result<Passes<D>, Err> {
+        D::forward_backward(self, x, wants, loss_gradient)
+    }
+
+    /// Parameter gradients for a loss whose gradient with respect to the outputs `infer(x)` is
+    /// `d_out` (`[E, B, out]`).
+    pub fn backprop_output_gradient(&self, x: &[f32], d_out: &[f32]) -> Gradients<f32, D> {
+        let passes: Result<_, std::convert::Infallible> = self.forward_backward(x, Wants::PARAMS, |_| Ok(d_out.to_vec()));
+        passes.expect("infallible").params.expect("parameter gradients were asked for")
     }
 }
 
@@ -191,7 +201,7 @@ mod tests {
         };
         let y = net.forward(x.clone()).as_vec();
         let d_out: Vec<f32> = y.iter().zip(t.as_vec()).map(|(y, t)| 2.0 * (y - t) / 30.0).collect();
-        let surrogate = net.backprop_output_gradient(&x, &d_out);
+        let surrogate = net.backprop_output_gradient(&x.as_vec(), &d_out);
         for layer in &net.layers {
             for (a, b) in direct.get(&layer.weight).as_vec().iter().zip(surrogate.get(&layer.weight).as_vec()) {
                 assert!((a - b).abs() < 1e-6, "{a} vs {b}");
@@ -220,7 +230,7 @@ mod tests {
         for _ in 0..400 {
             let y = net.forward(x.clone()).as_vec();
             let d: Vec<f32> = y.iter().zip(&target).map(|(a, b)| 2.0 * (a - b) / y.len() as f32).collect();
-            let mut grads = net.backprop_output_gradient(&x, &d);
+            let mut grads = net.backprop_output_gradient(&xs, &d);
             adam.step(&mut net, &mut grads);
         }
         let end = mse(&net);

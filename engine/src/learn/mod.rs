@@ -10,6 +10,7 @@ pub mod adam;
 pub mod dynamics;
 pub mod ensemble;
 pub mod host;
+pub mod kernels;
 pub mod landscape;
 pub mod logvar_bounds;
 pub mod losses;
@@ -28,6 +29,7 @@ pub use adam::{Adam, AdamConfig};
 
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use host::HostIo;
+pub use kernels::{MlpKernels, Passes, Wants};
 pub use thread_bound::ThreadBound;
 
 /// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.

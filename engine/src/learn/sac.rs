@@ -12,7 +12,8 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::Activation;
 use super::adam::{Adam, AdamConfig};
-use super::ensemble::{EnsembleMlp, Tensor3};
+use super::ensemble::EnsembleMlp;
+use super::kernels::{MlpKernels, Wants};
 use super::losses::ValueOracle;
 use super::replay::Batch;
 use super::value_grad::{ValueGradients, critic_value_gradients};
@@ -101,11 +102,7 @@ pub struct Sac<D: Device<f32>> {
     pub(crate) critic_adam: Adam<D>,
     pub(crate) alpha_moments: (f32, f32),
     pub(crate) rng: rand_chacha::ChaCha8Rng,
-    dev: D,
 }
-
-/// A scalar loss still holding its gradient tape.
-type TapedScalar<D> = Tensor<Rank0, f32, D, OwnedTape<f32, D>>;
 
 /// Host-side policy outputs for a batch.
 struct PolicySample {
@@ -113,7 +110,7 @@ struct PolicySample {
     log_probs: Vec<f32>,
 }
 
-impl<D: Device<f32>> Sac<D> {
+impl<D: MlpKernels> Sac<D> {
     /// A fresh agent.
     pub fn new(dev: &D, obs_dim: usize, action_dim: usize, config: SacConfig) -> Self {
         let actor = EnsembleMlp::new(dev, 1, obs_dim, &config.hidden, 2 * action_dim, config.activation, config.seed);
@@ -134,7 +131,6 @@ impl<D: Device<f32>> Sac<D> {
             alpha_moments: (0.0, 0.0),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(2)),
             config,
-            dev: dev.clone(),
         }
     }
 
@@ -149,15 +145,13 @@ impl<D: Device<f32>> Sac<D> {
 
     /// Actor outputs `(mean, log std)` on the host for `obs` (`N × obs_dim`).
     fn actor_host(&self, obs: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let n = obs.len() / self.obs_dim;
+        let out = self.actor.infer(obs);
         let a = self.action_dim;
-        let x: Tensor3<D> = self.dev.tensor_from_vec(obs.to_vec(), (1, n, self.obs_dim));
-        let out = self.actor.forward(x).as_vec();
-        let mut mean = Vec::with_capacity(n * a);
-        let mut log_std = Vec::with_capacity(n * a);
+        let mut mean = Vec::with_capacity(out.len() / 2);
+        let mut log_std = Vec::with_capacity(out.len() / 2);
         for row in out.chunks(2 * a) {
             mean.extend_from_slice(&row[..a]);
-            log_std.extend(row[a..].iter().map(|r| LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (r.tanh() + 1.0)));
+            log_std.extend(row[a..].iter().map(|&r| bounded_log_std(r)));
         }
         (mean, log_std)
     }
@@ -173,7 +167,7 @@ impl<D: Device<f32>> Sac<D> {
             let mut lp = 0.0f32;
             for j in i * a..(i + 1) * a {
                 let act = (mean[j] + log_std[j].exp() * eps[j]).tanh();
-                lp += -0.5 * eps[j] * eps[j] - log_std[j] - 0.5 * (2.0 * std::f32::consts::PI).ln() - (1.0 - act * act + 1e-6).ln();
+                lp += log_prob_term(eps[j], log_std[j], act);
                 actions.push(act);
             }
             log_probs.push(lp);
@@ -187,12 +181,11 @@ impl<D: Device<f32>> Sac<D> {
     }
 
     /// `[obs, action]` rows repeated for both critic members: `[2, N, obs + act]`.
-    fn critic_input(&self, obs: &[f32], actions: &[f32]) -> Tensor3<D> {
+    fn critic_input(&self, obs: &[f32], actions: &[f32]) -> Vec<f32> {
         let n = obs.len() / self.obs_dim;
         let (o, a) = (self.obs_dim, self.action_dim);
         let row: Vec<f32> = (0..n).flat_map(|i| obs[i * o..(i + 1) * o].iter().chain(&actions[i * a..(i + 1) * a]).copied()).collect();
-        let both = [row.clone(), row].concat();
-        self.dev.tensor_from_vec(both, (2, n, o + a))
+        [row.clone(), row].concat()
     }
 
     /// One SAC update on `batch` (actions in [−1, 1]).
@@ -200,7 +193,7 @@ impl<D: Device<f32>> Sac<D> {
         let n = batch.rewards.len();
         // Critic: regress both Q's on r + γ(1 − d)(min Q_target(s', a') − α log π(a'|s')).
         let next = self.sample_host(&batch.next_obs);
-        let q_next = self.target_critics.forward(self.critic_input(&batch.next_obs, &next.actions)).as_vec();
+        let q_next = self.target_critics.infer(&self.critic_input(&batch.next_obs, &next.actions));
         let alpha = self.alpha();
         let y: Vec<f32> = (0..n)
             .map(|i| {
@@ -208,17 +201,18 @@ impl<D: Device<f32>> Sac<D> {
                 batch.rewards[i] + self.config.gamma * (1.0 - batch.terminated[i]) * soft
             })
             .collect();
-        let target: Tensor3<D> = self.dev.tensor_from_vec([y.clone(), y].concat(), (2, n, 1));
-        let q = self.critics.forward(self.critic_input(&batch.obs, &batch.actions).traced(Gradients::leaky()));
-        let critic_loss = (q - target).square().sum::<Rank0, _>() / n as f32;
-        let critic_loss_value = critic_loss.as_vec()[0];
-        let mut grads = critic_loss.backward();
+        // Loss Σ_k Σ_i (Q_k,i − y_i)² / n over both critics.
+        let mut critic_loss = 0.0f32;
+        let x = self.critic_input(&batch.obs, &batch.actions);
+        let passes = self.critics.forward_backward(&x, Wants::PARAMS, |q| {
+            critic_loss = q.iter().enumerate().map(|(j, q)| (q - y[j % n]).powi(2)).sum::<f32>() / n as f32;
+            Ok::<_, std::convert::Infallible>(q.iter().enumerate().map(|(j, q)| 2.0 * (q - y[j % n]) / n as f32).collect())
+        });
+        let mut grads = infallible(passes).params.expect("parameter gradients were asked for");
         self.critic_adam.step(&mut self.critics, &mut grads);
 
         // Actor: minimise E[α log π(a|s) − min_k Q_k(s, a)], a = tanh(μ + σ ε) reparameterised.
-        let (actor_loss, log_pi) = self.actor_loss(&batch.obs, alpha);
-        let actor_loss_value = actor_loss.as_vec()[0];
-        let mut grads = actor_loss.backward();
+        let (actor_loss, log_pi, mut grads) = self.actor_gradients(&batch.obs, alpha);
         self.actor_adam.step(&mut self.actor, &mut grads);
 
         // Temperature: d/dlogα of −α·E[log π + H̄] is −α·E[log π + H̄].
@@ -233,40 +227,70 @@ impl<D: Device<f32>> Sac<D> {
         if self.updates.is_multiple_of(self.config.target_update_interval.max(1)) {
             self.target_critics.polyak_from(&self.critics, self.config.tau);
         }
-        SacStats { critic_loss: critic_loss_value, actor_loss: actor_loss_value, alpha: self.alpha(), entropy: -mean_log_pi }
+        SacStats { critic_loss, actor_loss, alpha: self.alpha(), entropy: -mean_log_pi }
     }
 
-    /// The actor loss as a taped scalar, and the sampled log-probabilities.
-    fn actor_loss(&mut self, obs: &[f32], alpha: f32) -> (TapedScalar<D>, Vec<f32>) {
-        let (n, a) = (obs.len() / self.obs_dim, self.action_dim);
-        let noise = self.noise(n * a);
-        let eps: Tensor3<D> = self.dev.tensor_from_vec(noise, (1, n, a));
-        let x: Tensor3<D> = self.dev.tensor_from_vec(obs.to_vec(), (1, n, self.obs_dim));
-        let out = self.actor.forward(x.traced(Gradients::leaky()));
-        // Values used twice are split off the tape and the tape handed on (dfdx's idiom).
-        let (out, tape) = out.split_tape();
-        let (mean, tape) = out.clone().put_tape(tape).slice((.., .., 0..a)).split_tape();
-        let half = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
-        let log_std = out.put_tape(tape).slice((.., .., a..2 * a)).tanh() * half + (LOG_STD_MIN + half);
-        let (log_std, tape) = log_std.split_tape();
-        let u = log_std.clone().put_tape(tape).exp() * eps.clone() + mean;
-        let (action, tape) = u.tanh().split_tape();
-        let squash = (action.clone().put_tape(tape).square().negate() + (1.0 + 1e-6)).ln();
-        // log π = Σ_a [−ε²/2 − log σ − log √(2π) − log(1 − tanh²u)]
-        let gauss_const: Tensor3<D> = (eps.square() * -0.5) - 0.5 * (2.0 * std::f32::consts::PI).ln();
-        let log_pi = (squash.negate() - log_std + gauss_const).sum::<(usize, usize), Axis<2>>().reshape_like(&(n,));
-        let (log_pi, tape) = log_pi.split_tape();
-        let log_pi_host = log_pi.as_vec();
-        // Scale by α while still on the tape: an op on a split-off tensor is not recorded.
-        let (entropy_term, tape) = (log_pi.put_tape(tape) * alpha).split_tape();
-        let action = action.put_tape(tape).reshape_like(&(n, a));
-        let state: Tensor<(usize, usize), f32, D> = self.dev.tensor_from_vec(obs.to_vec(), (n, self.obs_dim));
-        let sa = (state.retaped::<OwnedTape<f32, D>>(), action).concat_along(Axis::<1>);
-        // Materialised: CUDA's batched matmul refuses a zero batch stride (a broadcast view).
-        let sa = sa.broadcast_like::<_, Axis<0>>(&(2, n, self.obs_dim + a)).contiguous();
-        let q = self.critics.forward(sa).min::<(usize, usize), Axis<0>>().reshape_like(&(n,));
-        let loss = (q.negate() + entropy_term).mean::<Rank0, _>();
-        (loss, log_pi_host)
+    /// The actor loss `mean(α log π(a|s) − min_k Q_k(s, a))` with fresh reparameterisation
+    /// noise, the sampled log-probabilities, and the actor's parameter gradients.
+    ///
+    /// The chain rule through the squashed Gaussian is written out on the host: with
+    /// `u = μ + σ ε`, `a = tanh u`, `log σ = b(r)` (the bounded raw output r) and
+    /// `log π = Σ [−ε²/2 − log σ − log √(2π) − ln(1 − a² + 1e−6)]`,
+    /// `∂L/∂a = (α · 2a / (1 − a² + 1e−6) − ∂Q_min/∂a) / n`, `∂L/∂μ = ∂L/∂a · (1 − a²)`,
+    /// `∂L/∂log σ = ∂L/∂μ · σ ε − α / n`, `∂L/∂r = ∂L/∂log σ · b'(r)`. ∂Q_min/∂a is the input
+    /// gradient of the smaller critic at `[s, a]`; the critics' parameters get no gradient.
+    fn actor_gradients(&mut self, obs: &[f32], alpha: f32) -> (f32, Vec<f32>, Gradients<f32, D>) {
+        let (o, a) = (self.obs_dim, self.action_dim);
+        let n = obs.len() / o;
+        let eps = self.noise(n * a);
+        let mut loss = 0.0f32;
+        let mut log_pi = vec![0.0f32; n];
+        let passes = self.actor.forward_backward(obs, Wants::PARAMS, |out| {
+            let mut actions = Vec::with_capacity(n * a);
+            let mut log_std = Vec::with_capacity(n * a);
+            for (i, row) in out.chunks(2 * a).enumerate() {
+                for j in 0..a {
+                    let ls = bounded_log_std(row[a + j]);
+                    let act = (row[j] + ls.exp() * eps[i * a + j]).tanh();
+                    log_pi[i] += log_prob_term(eps[i * a + j], ls, act);
+                    actions.push(act);
+                    log_std.push(ls);
+                }
+            }
+            // The smaller critic per sample takes the gradient (as min's backward does).
+            let x = self.critic_input(obs, &actions);
+            let mut smaller = vec![0usize; n];
+            let q = self.critics.forward_backward(&x, Wants::INPUT, |q| {
+                let mut d = vec![0.0f32; 2 * n];
+                for i in 0..n {
+                    smaller[i] = usize::from(q[n + i] < q[i]);
+                    d[smaller[i] * n + i] = 1.0;
+                }
+                Ok::<_, std::convert::Infallible>(d)
+            });
+            let q = infallible(q);
+            let dq = q.input.expect("input gradients were asked for");
+            let inv_n = 1.0 / n as f32;
+            let mut d_out = vec![0.0f32; n * 2 * a];
+            for i in 0..n {
+                let k = smaller[i];
+                loss += (alpha * log_pi[i] - q.outputs[k * n + i]) * inv_n;
+                let row = &out[i * 2 * a..(i + 1) * 2 * a];
+                for j in 0..a {
+                    let act = actions[i * a + j];
+                    let dq_da = dq[(k * n + i) * (o + a) + o + j];
+                    let d_act = (alpha * 2.0 * act / (1.0 - act * act + 1e-6) - dq_da) * inv_n;
+                    let d_mean = d_act * (1.0 - act * act);
+                    let d_log_std = d_mean * log_std[i * a + j].exp() * eps[i * a + j] - alpha * inv_n;
+                    let t = row[a + j].tanh();
+                    d_out[i * 2 * a + j] = d_mean;
+                    d_out[i * 2 * a + a + j] = d_log_std * 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (1.0 - t * t);
+                }
+            }
+            Ok::<_, std::convert::Infallible>(d_out)
+        });
+        let grads = infallible(passes).params.expect("parameter gradients were asked for");
+        (loss, log_pi, grads)
     }
 
     /// The value functions VaGraM reads: both critics and both target critics, each at the
@@ -284,12 +308,28 @@ fn adam_scalar(m: &mut (f32, f32), g: f32, lr: f32, t: u64) -> f32 {
     lr * (m.0 / c1) / ((m.1 / c2).sqrt() + 1e-8)
 }
 
+/// The actor's raw log-std output mapped into [LOG_STD_MIN, LOG_STD_MAX] (CleanRL's tanh bound).
+fn bounded_log_std(raw: f32) -> f32 {
+    LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (raw.tanh() + 1.0)
+}
+
+/// One action dimension's term of log π for a tanh-squashed Gaussian sample `act = tanh(μ + σε)`.
+fn log_prob_term(eps: f32, log_std: f32, act: f32) -> f32 {
+    -0.5 * eps * eps - log_std - 0.5 * (2.0 * std::f32::consts::PI).ln() - (1.0 - act * act + 1e-6).ln()
+}
+
+fn infallible<T>(r: Result<T, std::convert::Infallible>) -> T {
+    match r {
+        Ok(v) => v,
+    }
+}
+
 /// SAC's four value functions as a [`ValueOracle`].
 pub struct SacValues<'a, D: Device<f32>> {
     sac: &'a Sac<D>,
 }
 
-impl<D: Device<f32>> ValueOracle for SacValues<'_, D> {
+impl<D: MlpKernels> ValueOracle for SacValues<'_, D> {
     fn evaluate(&self, states: &[f32]) -> ValueGradients {
         let actions: Vec<f32> = self.sac.actor_host(states).0.iter().map(|m| m.tanh()).collect();
         let (o, a) = (self.sac.obs_dim, self.sac.action_dim);

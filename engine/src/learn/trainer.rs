@@ -3,11 +3,11 @@
 //! when no member's validation score improves by more than a relative threshold for `patience`
 //! epochs, the best weights restored, and the `elites` best members selected.
 
-use dfdx::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use super::dynamics::{DynamicsModel, LearnError, MemberBatch};
+use super::kernels::MlpKernels;
 use super::losses::{IterVaml, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
 
@@ -102,7 +102,7 @@ impl Gathered {
 }
 
 /// Fits `model` to `data` with `loss` (validation scored with `validation_loss`), seeded by `seed`.
-pub fn fit<D: Device<f32>>(
+pub fn fit<D: MlpKernels>(
     model: &mut DynamicsModel<D>,
     data: &Dataset,
     loss: &dyn ModelLoss,

@@ -4,19 +4,19 @@
 //! into the actor, as the paper's code), the gradient is the partial derivative of the critic
 //! with respect to its state input.
 
-use dfdx::prelude::*;
+use super::ensemble::EnsembleMlp;
+use super::kernels::{MlpKernels, Wants};
 
-use super::ensemble::{EnsembleMlp, Tensor3};
-
-/// d(output of member m)/d(input) for every member and row: `[E, B, in]`. The net must have a
-/// single output.
-pub fn input_gradient<D: Device<f32>>(net: &EnsembleMlp<D>, x: &Tensor3<D>) -> Tensor3<D> {
+/// Outputs and d(output of member m)/d(input) for every member and row (`[E, B]` and
+/// `[E, B, in]`) of a single-output net on `x` (`[E, B, in]`). Parameter gradients are not
+/// computed.
+pub fn input_gradient<D: MlpKernels>(net: &EnsembleMlp<D>, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     assert_eq!(net.output_dim(), 1, "input_gradient needs a scalar-output net");
-    let y = net.forward(x.clone().traced(Gradients::leaky()));
     // Each member's output depends only on its own input row, so one backward of the total
     // gives every per-member, per-sample gradient.
-    let grads = y.sum::<Rank0, _>().backward();
-    grads.get(x)
+    let passes: Result<_, std::convert::Infallible> = net.forward_backward(x, Wants::INPUT, |y| Ok(vec![1.0; y.len()]));
+    let passes = passes.expect("infallible");
+    (passes.outputs, passes.input.expect("input gradients were asked for"))
 }
 
 /// Values and state gradients of critic-based value functions.
@@ -30,7 +30,7 @@ pub struct ValueGradients {
 
 /// `V_k(s_i) = Q_k(s_i, a_i)` for every member k of `critics` (inputs `[state, action]`), and
 /// the gradients with respect to the state part only (actions are held fixed).
-pub fn critic_value_gradients<D: Device<f32>>(
+pub fn critic_value_gradients<D: MlpKernels>(
     critics: &EnsembleMlp<D>,
     states: &[f32],
     actions: &[f32],
@@ -51,10 +51,7 @@ pub fn critic_value_gradients<D: Device<f32>>(
     for _ in 0..k {
         input.extend_from_slice(&row);
     }
-    let dev = critics.layers[0].weight.device().clone();
-    let x: Tensor3<D> = dev.tensor_from_vec(input, (k, n, width));
-    let values = critics.forward(x.clone()).as_vec();
-    let full = input_gradient(critics, &x).as_vec();
+    let (values, full) = input_gradient(critics, &input);
     let grads = (0..k)
         .map(|m| {
             (0..n)

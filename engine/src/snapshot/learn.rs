@@ -8,6 +8,7 @@ use crate::learn::adam::Adam;
 use crate::learn::dynamics::DynamicsModel;
 use crate::learn::ensemble::EnsembleMlp;
 use crate::learn::host::HostIo;
+use crate::learn::kernels::MlpKernels;
 use crate::learn::logvar_bounds::LogvarBounds;
 use crate::learn::normalizer::Normalizer;
 use crate::learn::replay::ReplayBuffer;
@@ -102,7 +103,7 @@ impl Snapshot for Normalizer {
     }
 }
 
-impl<D: HostIo> Snapshot for DynamicsModel<D> {
+impl<D: MlpKernels> Snapshot for DynamicsModel<D> {
     fn save(&self, prefix: &str, store: &mut TensorStore) {
         self.net.save(&n(prefix, "net"), store);
         self.adam.save(&n(prefix, "adam"), store);
@@ -125,7 +126,7 @@ impl<D: HostIo> Snapshot for DynamicsModel<D> {
     }
 }
 
-impl<D: HostIo> Snapshot for Sac<D> {
+impl<D: MlpKernels> Snapshot for Sac<D> {
     fn save(&self, prefix: &str, store: &mut TensorStore) {
         self.actor.save(&n(prefix, "actor"), store);
         self.critics.save(&n(prefix, "critics"), store);
@@ -150,10 +151,10 @@ impl<D: HostIo> Snapshot for Sac<D> {
     }
 }
 
-impl<D: HostIo> Sac<D> {
+impl<D: MlpKernels> Sac<D> {
     /// An independent copy of the agent on device `dev` (networks, targets, α, optimiser state,
     /// random stream), through a snapshot: e.g. a CPU copy of a CUDA agent for the viewer.
-    pub fn copy_to<D2: HostIo>(&self, dev: &D2) -> Result<Sac<D2>, SnapshotError> {
+    pub fn copy_to<D2: MlpKernels>(&self, dev: &D2) -> Result<Sac<D2>, SnapshotError> {
         let mut store = TensorStore::new();
         self.save("agent", &mut store);
         let mut copy = Sac::new(dev, self.obs_dim, self.action_dim, self.config.clone());

@@ -47,7 +47,7 @@ fn critics_learn_q_and_actor_climbs_it() {
         assert!((a - 0.5).abs() < 0.1, "deterministic action {a}, optimum 0.5");
     }
     // Q at the optimum beats Q far from it.
-    let q = sac.critics.forward(sac.critic_input(&[0.3, -0.2, 0.3, -0.2], &[0.5, -0.8])).as_vec();
+    let q = sac.critics.infer(&sac.critic_input(&[0.3, -0.2, 0.3, -0.2], &[0.5, -0.8]));
     assert!(q[0] > q[1] + 0.5 && q[2] > q[3] + 0.5, "{q:?}");
 }
 
@@ -105,4 +105,60 @@ fn sac_is_deterministic_for_a_seed_and_exposes_four_value_functions() {
     let vg = a.value_oracle().evaluate(&[0.1, 0.2, -0.3, 0.4]);
     assert_eq!(vg.values.len(), 4, "two critics and two target critics");
     assert!(vg.grads.iter().all(|g| g.len() == 4 && g.iter().all(|v| v.is_finite())));
+}
+
+/// The actor loss built as dfdx's autodiff graph (how it was first written): the reference the
+/// host-side chain rule in `Sac::actor_gradients` is checked against.
+fn graph_actor_loss(sac: &Sac<TestDevice>, obs: &[f32], noise: Vec<f32>, alpha: f32) -> (f32, Gradients<f32, TestDevice>) {
+    use crate::learn::ensemble::Tensor3;
+    let dev = TestDevice::seed_from_u64(9);
+    let (n, a, o) = (obs.len() / sac.obs_dim, sac.action_dim, sac.obs_dim);
+    let eps: Tensor3<TestDevice> = dev.tensor_from_vec(noise, (1, n, a));
+    let x: Tensor3<TestDevice> = dev.tensor_from_vec(obs.to_vec(), (1, n, o));
+    let (out, tape) = sac.actor.forward(x.traced(Gradients::leaky())).split_tape();
+    let (mean, tape) = out.clone().put_tape(tape).slice((.., .., 0..a)).split_tape();
+    let half = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
+    let log_std = out.put_tape(tape).slice((.., .., a..2 * a)).tanh() * half + (LOG_STD_MIN + half);
+    let (log_std, tape) = log_std.split_tape();
+    let u = log_std.clone().put_tape(tape).exp() * eps.clone() + mean;
+    let (action, tape) = u.tanh().split_tape();
+    let squash = (action.clone().put_tape(tape).square().negate() + (1.0 + 1e-6)).ln();
+    let gauss_const: Tensor3<TestDevice> = (eps.square() * -0.5) - 0.5 * (2.0 * std::f32::consts::PI).ln();
+    let log_pi = (squash.negate() - log_std + gauss_const).sum::<(usize, usize), Axis<2>>().reshape_like(&(n,));
+    let (log_pi, tape) = log_pi.split_tape();
+    let (entropy_term, tape) = (log_pi.put_tape(tape) * alpha).split_tape();
+    let action = action.put_tape(tape).reshape_like(&(n, a));
+    let state: Tensor<(usize, usize), f32, TestDevice> = dev.tensor_from_vec(obs.to_vec(), (n, o));
+    let sa = (state.retaped::<OwnedTape<f32, TestDevice>>(), action).concat_along(Axis::<1>);
+    let sa = sa.broadcast_like::<_, Axis<0>>(&(2, n, o + a)).contiguous();
+    let q = sac.critics.forward(sa).min::<(usize, usize), Axis<0>>().reshape_like(&(n,));
+    let loss = (q.negate() + entropy_term).mean::<Rank0, _>();
+    let value = loss.as_vec()[0];
+    (value, loss.backward())
+}
+
+#[test]
+fn actor_gradients_equal_the_autodiff_graph() {
+    let mut sac = Sac::new(&TestDevice::seed_from_u64(0), 3, 2, SacConfig { hidden: vec![32, 32], seed: 5, ..SacConfig::default() });
+    let obs: Vec<f32> = (0..3 * 40).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.15).collect();
+    for alpha in [0.2f32, 0.01] {
+        let noise: Vec<f32> = {
+            let mut rng = sac.rng.clone();
+            (0..40 * 2).map(|_| StandardNormal.sample(&mut rng)).collect()
+        };
+        let (want_loss, want) = graph_actor_loss(&sac, &obs, noise, alpha);
+        let (loss, _, got) = sac.actor_gradients(&obs, alpha);
+        assert!((loss - want_loss).abs() < 1e-4 * (1.0 + want_loss.abs()), "loss {loss} vs graph {want_loss}");
+        for (l, layer) in sac.actor.layers.iter().enumerate() {
+            for (what, g, w) in [
+                ("weight", got.get(&layer.weight).as_vec(), want.get(&layer.weight).as_vec()),
+                ("bias", got.get(&layer.bias).as_vec(), want.get(&layer.bias).as_vec()),
+            ] {
+                let scale = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                for (i, (g, w)) in g.iter().zip(&w).enumerate() {
+                    assert!((g - w).abs() <= 1e-4 * scale + 1e-7, "α {alpha} layer {l} {what}[{i}]: {g} vs graph {w}");
+                }
+            }
+        }
+    }
 }

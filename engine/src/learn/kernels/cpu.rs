@@ -1,0 +1,310 @@
+//! The CPU fast path for the ensemble passes.
+//!
+//! The work is cut into *units*: one member and one block of its rows. Each unit runs its own
+//! chain of single-threaded gemm calls (forward, then backward), and rayon spreads the units over
+//! the cores. A member's rows are cut into blocks only when there are few members (SAC's actor
+//! and twin critics), so that two or more cores still find work; the cut depends on the shapes
+//! alone, never on the thread count, so results are the same on every machine. Parameter
+//! gradients of a member's blocks are summed in block order.
+
+use std::ops::Range;
+
+use dfdx::prelude::*;
+use matrixmultiply::sgemm;
+use rayon::prelude::*;
+
+use super::denormals::FlushDenormals;
+use super::elementwise::{activation_backward, add_column_sums, bias_activation};
+use super::{Passes, Wants, rows_of};
+use crate::learn::Activation;
+use crate::learn::ensemble::EnsembleMlp;
+
+/// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
+const MIN_BLOCK_ROWS: usize = 64;
+
+/// Row blocks per member: two when the member count is odd (one net, or 7 members: 14 units
+/// split evenly over two cores), else one (twin critics: one member per core). Measured on the
+/// 2-core machines (BENCHMARKS.md): a 256-wide critic step ran 1,373/s with 2 blocks and 1,179/s
+/// with 4; the 7 × 4×200 ensemble 112/s with 2 blocks and 105/s with 1.
+fn blocks_per_member(members: usize, rows: usize) -> usize {
+    let wanted = if members % 2 == 1 { 2 } else { 1 };
+    wanted.min(rows / MIN_BLOCK_ROWS).max(1)
+}
+
+/// Outputs of every member on its own rows of `x`.
+pub fn infer(net: &EnsembleMlp<Cpu>, x: &[f32]) -> Vec<f32> {
+    let host = HostNet::of(net);
+    let rows = rows_of(net, x);
+    let mut units = host.units(rows);
+    run(&mut units, |u| u.forward(&host, x, rows, false));
+    host.gather_outputs(&units, rows)
+}
+
+/// Forward, `loss_gradient` on the host outputs, backward into what `wants` asks for.
+pub fn forward_backward<Err>(
+    net: &EnsembleMlp<Cpu>,
+    x: &[f32],
+    wants: Wants,
+    loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+) -> Result<Passes<Cpu>, Err> {
+    let host = HostNet::of(net);
+    let rows = rows_of(net, x);
+    let mut units = host.units(rows);
+    run(&mut units, |u| u.forward(&host, x, rows, true));
+    let outputs = host.gather_outputs(&units, rows);
+    let d_out = loss_gradient(&outputs)?;
+    assert_eq!(d_out.len(), outputs.len(), "d_out must match the outputs [{}, {rows}, {}]", host.members, host.output_dim());
+    run(&mut units, |u| u.backward(&host, x, &d_out, rows, wants));
+    let params = wants.params.then(|| host.gather_param_grads(net, &units));
+    let input = wants.input.then(|| host.gather_input_grads(&units, rows));
+    Ok(Passes { outputs, params, input })
+}
+
+/// Runs `f` on every unit, subnormals flushed: on this thread when there is one, else across
+/// rayon's threads.
+fn run(units: &mut [Unit], f: impl Fn(&mut Unit) + Sync + Send) {
+    let g = |u: &mut Unit| {
+        let _flush = FlushDenormals::new();
+        f(u);
+    };
+    if units.len() == 1 {
+        g(&mut units[0]);
+    } else {
+        units.par_iter_mut().for_each(g);
+    }
+}
+
+/// A host copy of the parameters (dfdx keeps them behind its tensor type).
+struct HostNet {
+    layers: Vec<HostLayer>,
+    activation: Activation,
+    members: usize,
+}
+
+struct HostLayer {
+    /// `[E, in, out]`.
+    weight: Vec<f32>,
+    /// `[E, out]`.
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+}
+
+impl HostNet {
+    fn of(net: &EnsembleMlp<Cpu>) -> Self {
+        let layers = net
+            .layers
+            .iter()
+            .map(|l| {
+                let (inputs, outputs) = l.dims();
+                let mut weight = vec![0.0; l.weight.shape().num_elements()];
+                l.weight.copy_into(&mut weight);
+                let mut bias = vec![0.0; l.bias.shape().num_elements()];
+                l.bias.copy_into(&mut bias);
+                HostLayer { weight, bias, inputs, outputs }
+            })
+            .collect();
+        Self { layers, activation: net.activation, members: net.members() }
+    }
+
+    fn input_dim(&self) -> usize {
+        self.layers[0].inputs
+    }
+
+    fn output_dim(&self) -> usize {
+        self.layers.last().expect("at least one layer").outputs
+    }
+
+    fn units(&self, rows: usize) -> Vec<Unit> {
+        let blocks = blocks_per_member(self.members, rows);
+        let per = rows.div_ceil(blocks);
+        (0..self.members)
+            .flat_map(|member| {
+                (0..blocks).filter_map(move |b| {
+                    let start = (b * per).min(rows);
+                    let end = ((b + 1) * per).min(rows);
+                    (start < end || (rows == 0 && b == 0)).then(|| Unit::new(member, start..end))
+                })
+            })
+            .collect()
+    }
+
+    fn gather_outputs(&self, units: &[Unit], rows: usize) -> Vec<f32> {
+        let width = self.output_dim();
+        let mut out = vec![0.0; self.members * rows * width];
+        for u in units {
+            let start = (u.member * rows + u.rows.start) * width;
+            out[start..start + u.output.len()].copy_from_slice(&u.output);
+        }
+        out
+    }
+
+    fn gather_input_grads(&self, units: &[Unit], rows: usize) -> Vec<f32> {
+        let width = self.input_dim();
+        let mut out = vec![0.0; self.members * rows * width];
+        for u in units {
+            let start = (u.member * rows + u.rows.start) * width;
+            out[start..start + u.input_grad.len()].copy_from_slice(&u.input_grad);
+        }
+        out
+    }
+
+    fn gather_param_grads(&self, net: &EnsembleMlp<Cpu>, units: &[Unit]) -> Gradients<f32, Cpu> {
+        let mut grads = Gradients::leaky();
+        for (l, (layer, host)) in net.layers.iter().zip(&self.layers).enumerate() {
+            let (wn, bn) = (host.inputs * host.outputs, host.outputs);
+            let gw = grads.get_or_alloc_mut(&layer.weight).expect("allocating a weight gradient");
+            for u in units {
+                add(&mut gw[u.member * wn..(u.member + 1) * wn], &u.weight_grads[l]);
+            }
+            let gb = grads.get_or_alloc_mut(&layer.bias).expect("allocating a bias gradient");
+            for u in units {
+                add(&mut gb[u.member * bn..(u.member + 1) * bn], &u.bias_grads[l]);
+            }
+        }
+        grads
+    }
+}
+
+fn add(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += s;
+    }
+}
+
+/// One member's block of rows, with what its backward pass needs.
+struct Unit {
+    member: usize,
+    rows: Range<usize>,
+    /// Hidden activations, one per hidden layer (`rows × width`).
+    hidden: Vec<Vec<f32>>,
+    /// σ(pre-activation) per hidden layer, for SiLU's derivative.
+    sigmoid: Vec<Vec<f32>>,
+    output: Vec<f32>,
+    weight_grads: Vec<Vec<f32>>,
+    bias_grads: Vec<Vec<f32>>,
+    input_grad: Vec<f32>,
+}
+
+impl Unit {
+    fn new(member: usize, rows: Range<usize>) -> Self {
+        Self {
+            member,
+            rows,
+            hidden: Vec::new(),
+            sigmoid: Vec::new(),
+            output: Vec::new(),
+            weight_grads: Vec::new(),
+            bias_grads: Vec::new(),
+            input_grad: Vec::new(),
+        }
+    }
+
+    /// This unit's slice of `[E, B, width]` data.
+    fn slice<'a>(&self, data: &'a [f32], total_rows: usize, width: usize) -> &'a [f32] {
+        let start = (self.member * total_rows + self.rows.start) * width;
+        &data[start..start + self.rows.len() * width]
+    }
+
+    fn forward(&mut self, net: &HostNet, x: &[f32], total_rows: usize, keep: bool) {
+        let n = self.rows.len();
+        let last = net.layers.len() - 1;
+        let xs = self.slice(x, total_rows, net.input_dim());
+        let mut current: Vec<f32> = Vec::new();
+        for (l, layer) in net.layers.iter().enumerate() {
+            let (i, o) = (layer.inputs, layer.outputs);
+            let src: &[f32] = if l == 0 { xs } else { &current };
+            let mut z = vec![0.0f32; n * o];
+            let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
+            product(n, o, i, &mut z, (src, i, 1), (w, o, 1));
+            let bias = &layer.bias[self.member * o..(self.member + 1) * o];
+            if l == last {
+                bias_activation(&mut z, bias, None, None);
+            } else if keep && net.activation == Activation::Silu {
+                let mut sig = vec![0.0f32; n * o];
+                bias_activation(&mut z, bias, Some(net.activation), Some(&mut sig));
+                self.sigmoid.push(sig);
+            } else {
+                bias_activation(&mut z, bias, Some(net.activation), None);
+            }
+            let previous = std::mem::replace(&mut current, z);
+            if keep && l > 0 {
+                self.hidden.push(previous);
+            }
+        }
+        self.output = current;
+    }
+
+    fn backward(&mut self, net: &HostNet, x: &[f32], d_out: &[f32], total_rows: usize, wants: Wants) {
+        let n = self.rows.len();
+        let xs = self.slice(x, total_rows, net.input_dim());
+        let mut d = self.slice(d_out, total_rows, net.output_dim()).to_vec();
+        let layers = net.layers.len();
+        self.weight_grads = vec![Vec::new(); layers];
+        self.bias_grads = vec![Vec::new(); layers];
+        for (l, layer) in net.layers.iter().enumerate().rev() {
+            let (i, o) = (layer.inputs, layer.outputs);
+            let src: &[f32] = if l == 0 { xs } else { &self.hidden[l - 1] };
+            if wants.params {
+                // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
+                let mut dw = vec![0.0f32; i * o];
+                product(i, o, n, &mut dw, (src, 1, i), (&d, o, 1));
+                let mut db = vec![0.0f32; o];
+                add_column_sums(&mut db, &d);
+                self.weight_grads[l] = dw;
+                self.bias_grads[l] = db;
+            }
+            if l > 0 || wants.input {
+                // d_src = d · Wᵀ.
+                let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
+                let mut d_src = vec![0.0f32; n * i];
+                product(n, i, o, &mut d_src, (&d, o, 1), (w, 1, o));
+                if l > 0 {
+                    let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
+                    activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
+                }
+                d = d_src;
+            }
+        }
+        if wants.input {
+            self.input_grad = d;
+        }
+    }
+}
+
+/// `dst = lhs · rhs` for an `m × k` by `k × n` product into a row-major `m × n` `dst`; each
+/// operand is `(data, row stride, column stride)`, so transposes are free.
+fn product(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) {
+    assert_eq!(dst.len(), m * n, "gemm destination size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        dst.fill(0.0);
+        return;
+    }
+    for ((data, rs, cs), rows, cols) in [(lhs, m, k), (rhs, k, n)] {
+        assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
+    }
+    // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
+    // checked to lie in its slice; dst is exactly m × n, row-major, and aliases nothing. With
+    // β = 0, dst is written without being read.
+    unsafe {
+        sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            lhs.0.as_ptr(),
+            lhs.1 as isize,
+            lhs.2 as isize,
+            rhs.0.as_ptr(),
+            rhs.1 as isize,
+            rhs.2 as isize,
+            0.0,
+            dst.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}

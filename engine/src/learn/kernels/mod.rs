@@ -1,0 +1,112 @@
+//! The two passes every learner needs from an ensemble MLP — outputs, and gradients for a loss
+//! whose gradient with respect to those outputs is computed on the host — implemented per device.
+//!
+//! - [`reference`]: dfdx's autodiff graph (`matmul`, broadcast bias, activation ops, tape). It
+//!   runs on any dfdx device; the CUDA build uses it, and tests compare the CPU path against it.
+//! - [`cpu`]: the CPU fast path. Every member (and, for small ensembles, every block of rows) is
+//!   an independent single-threaded gemm chain spread over rayon's threads, with bias and
+//!   activation fused into one pass over each output and nothing recorded that the backward
+//!   pass does not need. dfdx 0.13's own CPU matmul splits every small product across all
+//!   threads and loops over members one after another, which made it slower on two threads
+//!   than on one (BENCHMARKS.md).
+//!
+//! Learners (dynamics models, SAC, value gradients) call these through [`EnsembleMlp::infer`]
+//! and [`EnsembleMlp::forward_backward`]; they never see which path ran.
+
+pub mod cpu;
+pub mod denormals;
+mod elementwise;
+pub mod reference;
+
+use dfdx::prelude::*;
+
+use super::ensemble::EnsembleMlp;
+use super::host::HostIo;
+
+/// Which gradients a backward pass must produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    /// Gradients of every weight and bias (for an optimiser step).
+    pub params: bool,
+    /// Gradients with respect to the inputs `[E, B, in]` (dV/ds, the actor's dQ/da).
+    pub input: bool,
+}
+
+impl Wants {
+    /// Parameter gradients only (a training step).
+    pub const PARAMS: Self = Self { params: true, input: false };
+    /// Input gradients only (dV/ds; the parameter gradients are skipped, not computed).
+    pub const INPUT: Self = Self { params: false, input: true };
+}
+
+/// What a forward-backward pass returns.
+pub struct Passes<D: Device<f32>> {
+    /// Outputs `[E, B, out]`, row-major, on the host.
+    pub outputs: Vec<f32>,
+    /// Parameter gradients, when [`Wants::params`] was set.
+    pub params: Option<Gradients<f32, D>>,
+    /// Input gradients `[E, B, in]`, when [`Wants::input`] was set.
+    pub input: Option<Vec<f32>>,
+}
+
+/// A dfdx device with an implementation of the ensemble passes.
+pub trait MlpKernels: HostIo {
+    /// Outputs `[E, B, out]` of every member on its own rows of `x` (`[E, B, in]`); no tape.
+    fn infer(net: &EnsembleMlp<Self>, x: &[f32]) -> Vec<f32>;
+
+    /// A forward pass on `x` (`[E, B, in]`); `loss_gradient` sees the outputs and returns
+    /// ∂loss/∂outputs, which is then backpropagated into what `wants` asks for.
+    fn forward_backward<Err>(
+        net: &EnsembleMlp<Self>,
+        x: &[f32],
+        wants: Wants,
+        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+    ) -> Result<Passes<Self>, Err>;
+}
+
+impl MlpKernels for Cpu {
+    fn infer(net: &EnsembleMlp<Self>, x: &[f32]) -> Vec<f32> {
+        cpu::infer(net, x)
+    }
+
+    fn forward_backward<Err>(
+        net: &EnsembleMlp<Self>,
+        x: &[f32],
+        wants: Wants,
+        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+    ) -> Result<Passes<Self>, Err> {
+        cpu::forward_backward(net, x, wants, loss_gradient)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl MlpKernels for Cuda {
+    fn infer(net: &EnsembleMlp<Self>, x: &[f32]) -> Vec<f32> {
+        reference::infer(net, x)
+    }
+
+    fn forward_backward<Err>(
+        net: &EnsembleMlp<Self>,
+        x: &[f32],
+        wants: Wants,
+        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
+    ) -> Result<Passes<Self>, Err> {
+        reference::forward_backward(net, x, wants, loss_gradient)
+    }
+}
+
+/// Rows per member of `x` for `net`, checking that `x` is a whole `[E, B, in]` block.
+pub(crate) fn rows_of<D: Device<f32>>(net: &EnsembleMlp<D>, x: &[f32]) -> usize {
+    let per_row = net.members() * net.input_dim();
+    assert!(
+        x.len().is_multiple_of(per_row),
+        "ensemble input of {} values is not [members {}, rows, inputs {}]",
+        x.len(),
+        net.members(),
+        net.input_dim()
+    );
+    x.len() / per_row
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! The CPU fast path against dfdx's autodiff graph (the reference path), and its `exp`.
+
+use super::elementwise::exp;
+use super::{Wants, cpu, reference};
+use crate::learn::{Activation, EnsembleMlp, TestDevice};
+
+fn inputs(len: usize, seed: u32) -> Vec<f32> {
+    (0..len).map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) * 4.0 - 2.0).collect()
+}
+
+fn close(what: &str, got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: fast {g} vs reference {w}");
+    }
+}
+
+/// Shapes covering one and many members, linear and deep nets, both activations, and row
+/// counts that do and do not get cut into blocks.
+fn cases() -> Vec<(usize, Vec<usize>, Activation, usize)> {
+    vec![
+        (7, vec![32, 32, 32], Activation::Silu, 70),
+        (2, vec![48, 48], Activation::Relu, 200),
+        (1, vec![40, 40], Activation::Relu, 130),
+        (1, vec![40], Activation::Silu, 1),
+        (5, vec![], Activation::Silu, 9),
+        (3, vec![16], Activation::Silu, 3),
+    ]
+}
+
+#[test]
+fn fast_forward_equals_the_autodiff_graph() {
+    let dev = TestDevice::seed_from_u64(0);
+    for (e, hidden, act, rows) in cases() {
+        let net = EnsembleMlp::new(&dev, e, 6, &hidden, 3, act, 11);
+        let x = inputs(e * rows * 6, 1);
+        close(&format!("{e}×{hidden:?} {act:?} rows {rows}"), &cpu::infer(&net, &x), &reference::infer(&net, &x), 1e-5);
+    }
+}
+
+#[test]
+fn fast_gradients_equal_the_autodiff_graph() {
+    let dev = TestDevice::seed_from_u64(0);
+    for (e, hidden, act, rows) in cases() {
+        let net = EnsembleMlp::new(&dev, e, 6, &hidden, 3, act, 12);
+        let x = inputs(e * rows * 6, 2);
+        let d_out = inputs(e * rows * 3, 3);
+        let both = Wants { params: true, input: true };
+        let fast = cpu::forward_backward::<()>(&net, &x, both, |_| Ok(d_out.clone())).unwrap();
+        let slow = reference::forward_backward::<_, ()>(&net, &x, both, |_| Ok(d_out.clone())).unwrap();
+        let case = format!("{e}×{hidden:?} {act:?} rows {rows}");
+        close(&format!("{case} outputs"), &fast.outputs, &slow.outputs, 1e-5);
+        close(&format!("{case} input gradient"), fast.input.as_ref().unwrap(), slow.input.as_ref().unwrap(), 1e-4);
+        let (fg, sg) = (fast.params.unwrap(), slow.params.unwrap());
+        for (l, layer) in net.layers.iter().enumerate() {
+            close(&format!("{case} layer {l} weight"), &fg.get(&layer.weight).as_vec(), &sg.get(&layer.weight).as_vec(), 1e-4);
+            close(&format!("{case} layer {l} bias"), &fg.get(&layer.bias).as_vec(), &sg.get(&layer.bias).as_vec(), 1e-4);
+        }
+    }
+}
+
+#[test]
+fn gradients_asked_for_are_the_only_ones_given() {
+    let dev = TestDevice::seed_from_u64(0);
+    let net = EnsembleMlp::new(&dev, 2, 4, &[8], 1, Activation::Silu, 3);
+    let x = inputs(2 * 5 * 4, 4);
+    let only_input = cpu::forward_backward::<()>(&net, &x, Wants::INPUT, |y| Ok(vec![1.0; y.len()])).unwrap();
+    assert!(only_input.params.is_none() && only_input.input.as_ref().is_some_and(|g| g.len() == x.len()));
+    let only_params = cpu::forward_backward::<()>(&net, &x, Wants::PARAMS, |y| Ok(vec![1.0; y.len()])).unwrap();
+    assert!(only_params.input.is_none() && only_params.params.is_some());
+    // An empty batch is an empty answer (dfdx's own graph panics on it).
+    assert!(cpu::infer(&net, &[]).is_empty());
+}
+
+#[test]
+fn the_loss_closure_error_stops_the_pass() {
+    let dev = TestDevice::seed_from_u64(0);
+    let net = EnsembleMlp::new(&dev, 2, 4, &[8], 1, Activation::Silu, 3);
+    let err = cpu::forward_backward(&net, &inputs(2 * 3 * 4, 5), Wants::PARAMS, |_| Err("bad loss")).err();
+    assert_eq!(err, Some("bad loss"));
+}
+
+#[test]
+fn repeated_passes_are_bit_identical() {
+    // Units run on whichever rayon thread is free; the sums must not depend on that.
+    let dev = TestDevice::seed_from_u64(0);
+    let net = EnsembleMlp::new(&dev, 2, 10, &[64, 64], 1, Activation::Relu, 4);
+    let x = inputs(2 * 256 * 10, 6);
+    let pass = || {
+        let p = cpu::forward_backward::<()>(&net, &x, Wants::PARAMS, |y| Ok(y.to_vec())).unwrap();
+        let g = p.params.unwrap();
+        net.layers.iter().flat_map(|l| g.get(&l.weight).as_vec()).collect::<Vec<f32>>()
+    };
+    let first = pass();
+    for _ in 0..5 {
+        assert!(pass() == first, "a repeated pass gave different gradients");
+    }
+}
+
+#[test]
+fn vectorised_exp_matches_libm() {
+    let mut worst = 0.0f32;
+    for i in 0..=200_000 {
+        let x = -87.0 + 175.0 * i as f32 / 200_000.0;
+        let rel = ((exp(x) - x.exp()) / x.exp()).abs();
+        worst = worst.max(rel);
+    }
+    assert!(worst < 4e-7, "worst relative error {worst}");
+    assert_eq!(exp(0.0), 1.0);
+    // Far outside the range it saturates instead of overflowing into inf or NaN.
+    assert!(exp(500.0).is_finite() && exp(-500.0) >= 0.0 && exp(-500.0) < 1e-37);
+}
