@@ -1,4 +1,5 @@
-//! The CUDA device against the CPU (built only with the `cuda` feature, run on a GPU machine):
+//! The CUDA device against the CPU (built only with the `cuda` feature, run on a GPU machine;
+//! the CPU side runs its fast path, the GPU dfdx's autodiff graph):
 //! the same seeds give the same networks on both devices, so every learning primitive must give
 //! the same numbers up to float rounding — the batched ensemble forward and backward pass, the
 //! input gradients VaGraM reads, a dynamics-model fit with VaGraM and with the Gaussian NLL, and
@@ -12,7 +13,7 @@ use super::losses::{GaussianNll, ModelLoss, Vagram};
 use super::replay::ReplayBuffer;
 use super::sac::{Sac, SacConfig};
 use super::value_grad::critic_value_gradients;
-use super::{Activation, EnsembleMlp, Tensor3};
+use super::{Activation, EnsembleMlp};
 
 fn close(what: &str, a: &[f32], b: &[f32], tol: f32) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
@@ -34,12 +35,11 @@ fn ensemble_forward_and_gradients_match_the_cpu() {
     let a = EnsembleMlp::new(&cpu, e, i, &[200; 4], o, Activation::Silu, 3);
     let g = EnsembleMlp::new(&gpu, e, i, &[200; 4], o, Activation::Silu, 3);
     let x = random(e * b * i, 1);
-    let xa: Tensor3<Cpu> = cpu.tensor_from_vec(x.clone(), (e, b, i));
-    let xg: Tensor3<Cuda> = gpu.tensor_from_vec(x, (e, b, i));
-    close("outputs", &a.forward(xa.clone()).as_vec(), &g.forward(xg.clone()).as_vec(), 1e-4);
+    // The CPU runs its fast path, the GPU dfdx's graph.
+    close("outputs", &a.infer(&x), &g.infer(&x), 1e-4);
     let d_out = random(e * b * o, 2);
-    let ga = a.backprop_output_gradient(&xa, &d_out);
-    let gg = g.backprop_output_gradient(&xg, &d_out);
+    let ga = a.backprop_output_gradient(&x, &d_out);
+    let gg = g.backprop_output_gradient(&x, &d_out);
     for (l, (la, lg)) in a.layers.iter().zip(&g.layers).enumerate() {
         close(&format!("layer {l} weight gradient"), &ga.get(&la.weight).as_vec(), &gg.get(&lg.weight).as_vec(), 1e-3);
         close(&format!("layer {l} bias gradient"), &ga.get(&la.bias).as_vec(), &gg.get(&lg.bias).as_vec(), 1e-3);
@@ -68,7 +68,7 @@ fn transitions(n: usize, s: usize, a: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, V
     (states, actions, next, rewards)
 }
 
-fn fit_losses<D: Device<f32> + super::HostIo>(dev: &D, loss: &dyn ModelLoss, probabilistic: bool, sac: Option<&Sac<D>>) -> Vec<f64> {
+fn fit_losses<D: super::MlpKernels>(dev: &D, loss: &dyn ModelLoss, probabilistic: bool, sac: Option<&Sac<D>>) -> Vec<f64> {
     let (s, a, n) = (11, 3, 256);
     let config = DynamicsConfig { members: 7, hidden: vec![200; 4], probabilistic, seed: 4, ..DynamicsConfig::default() };
     let mut model = DynamicsModel::new(dev, s, a, &config).expect("valid model");
