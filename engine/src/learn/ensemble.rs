@@ -88,24 +88,6 @@ impl<D: Device<f32>> EnsembleMlp<D> {
             if i < last { self.activation.apply(y) } else { y }
         })
     }
-
-    /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
-    pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
-        let mix = |dst: &[f32], src: &[f32]| -> Vec<f32> { dst.iter().zip(src).map(|(d, s)| tau * s + (1.0 - tau) * d).collect() };
-        for (dst, src) in self.layers.iter_mut().zip(&source.layers) {
-            let w = mix(&host(&dst.weight), &host(&src.weight));
-            dst.weight.copy_from(&w);
-            let b = mix(&host(&dst.bias), &host(&src.bias));
-            dst.bias.copy_from(&b);
-        }
-    }
-}
-
-/// A tensor's values on the host (a plain copy; `as_vec` walks the strides element by element).
-fn host<S: Shape, D: Device<f32>>(t: &Tensor<S, f32, D>) -> Vec<f32> {
-    let mut v = vec![0.0; t.shape().num_elements()];
-    t.copy_into(&mut v);
-    v
 }
 
 /// The passes learners use, on host data: each device runs them its own way ([`MlpKernels`]).
@@ -125,6 +107,11 @@ impl<D: MlpKernels> EnsembleMlp<D> {
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<D>, Err> {
         D::forward_backward(self, x, wants, loss_gradient)
+    }
+
+    /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
+    pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
+        D::polyak(self, source, tau)
     }
 
     /// Parameter gradients for a loss whose gradient with respect to the outputs `infer(x)` is

@@ -60,6 +60,24 @@ pub fn forward_backward<Err>(
     Ok(Passes { outputs, params, input })
 }
 
+/// `dst ← τ·src + (1 − τ)·dst` through host copies of both (one pass, no tensor allocations).
+pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
+    fn mix<S: Shape>(dst: &mut Tensor<S, f32, Cpu>, src: &Tensor<S, f32, Cpu>, tau: f32) {
+        let n = dst.shape().num_elements();
+        let (mut d, mut s) = (vec![0.0; n], vec![0.0; n]);
+        dst.copy_into(&mut d);
+        src.copy_into(&mut s);
+        for (d, s) in d.iter_mut().zip(&s) {
+            *d = tau * s + (1.0 - tau) * *d;
+        }
+        dst.copy_from(&d);
+    }
+    for (d, s) in dst.layers.iter_mut().zip(&src.layers) {
+        mix(&mut d.weight, &s.weight, tau);
+        mix(&mut d.bias, &s.bias, tau);
+    }
+}
+
 /// Runs `f` on every unit, subnormals flushed: on this thread when there is one, else across
 /// rayon's threads.
 fn run(units: &mut [Unit], f: impl Fn(&mut Unit) + Sync + Send) {
@@ -214,9 +232,8 @@ impl Unit {
         for (l, layer) in net.layers.iter().enumerate() {
             let (i, o) = (layer.inputs, layer.outputs);
             let src: &[f32] = if l == 0 { xs } else { &current };
-            let mut z = vec![0.0f32; n * o];
             let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-            product(n, o, i, &mut z, (src, i, 1), (w, o, 1));
+            let mut z = product(n, o, i, (src, i, 1), (w, o, 1));
             let bias = &layer.bias[self.member * o..(self.member + 1) * o];
             if l == last {
                 bias_activation(&mut z, bias, None, None);
@@ -247,8 +264,7 @@ impl Unit {
             let src: &[f32] = if l == 0 { xs } else { &self.hidden[l - 1] };
             if wants.params {
                 // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
-                let mut dw = vec![0.0f32; i * o];
-                product(i, o, n, &mut dw, (src, 1, i), (&d, o, 1));
+                let dw = product(i, o, n, (src, 1, i), (&d, o, 1));
                 let mut db = vec![0.0f32; o];
                 add_column_sums(&mut db, &d);
                 self.weight_grads[l] = dw;
@@ -257,8 +273,7 @@ impl Unit {
             if l > 0 || wants.input {
                 // d_src = d · Wᵀ.
                 let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-                let mut d_src = vec![0.0f32; n * i];
-                product(n, i, o, &mut d_src, (&d, o, 1), (w, 1, o));
+                let mut d_src = product(n, i, o, (&d, o, 1), (w, 1, o));
                 if l > 0 {
                     let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
                     activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
@@ -272,23 +287,20 @@ impl Unit {
     }
 }
 
-/// `dst = lhs · rhs` for an `m × k` by `k × n` product into a row-major `m × n` `dst`; each
+/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh row-major `m × n` buffer; each
 /// operand is `(data, row stride, column stride)`, so transposes are free.
-fn product(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) {
-    assert_eq!(dst.len(), m * n, "gemm destination size");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        dst.fill(0.0);
-        return;
+fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) -> Vec<f32> {
+    if m == 0 || n == 0 || k == 0 {
+        return vec![0.0; m * n];
     }
     for ((data, rs, cs), rows, cols) in [(lhs, m, k), (rhs, k, n)] {
         assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
     }
+    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
-    // checked to lie in its slice; dst is exactly m × n, row-major, and aliases nothing. With
-    // β = 0, dst is written without being read.
+    // checked to lie in its slice. dst has room for m × n values and aliases nothing; with β = 0
+    // matrixmultiply writes every element without reading it (its documented contract), so all
+    // m × n values are initialised when `set_len` runs.
     unsafe {
         sgemm(
             m,
@@ -306,5 +318,7 @@ fn product(m: usize, n: usize, k: usize, dst: &mut [f32], lhs: (&[f32], usize, u
             n as isize,
             1,
         );
+        dst.set_len(m * n);
     }
+    dst
 }

@@ -62,6 +62,9 @@ pub trait MlpKernels: HostIo {
         wants: Wants,
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<Self>, Err>;
+
+    /// Polyak averaging `dst ← τ·src + (1 − τ)·dst` of every parameter (target networks).
+    fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32);
 }
 
 impl MlpKernels for Cpu {
@@ -76,6 +79,10 @@ impl MlpKernels for Cpu {
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<Self>, Err> {
         cpu::forward_backward(net, x, wants, loss_gradient)
+    }
+
+    fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {
+        cpu::polyak(dst, src, tau)
     }
 }
 
@@ -92,6 +99,10 @@ impl MlpKernels for Cuda {
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<Self>, Err> {
         reference::forward_backward(net, x, wants, loss_gradient)
+    }
+
+    fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {
+        reference::polyak(dst, src, tau)
     }
 }
 

@@ -110,3 +110,19 @@ fn vectorised_exp_matches_libm() {
     // Far outside the range it saturates instead of overflowing into inf or NaN.
     assert!(exp(500.0).is_finite() && exp(-500.0) >= 0.0 && exp(-500.0) < 1e-37);
 }
+
+#[test]
+fn polyak_averaging_is_the_same_on_both_paths() {
+    let dev = TestDevice::seed_from_u64(0);
+    let src = EnsembleMlp::new(&dev, 2, 5, &[7], 1, Activation::Relu, 1);
+    let start = EnsembleMlp::new(&dev, 2, 5, &[7], 1, Activation::Relu, 2);
+    let (mut fast, mut graph) = (start.clone(), start.clone());
+    cpu::polyak(&mut fast, &src, 0.1);
+    reference::polyak(&mut graph, &src, 0.1);
+    for ((f, g), (s, o)) in fast.layers.iter().zip(&graph.layers).zip(src.layers.iter().zip(&start.layers)) {
+        let want: Vec<f32> = s.weight.as_vec().iter().zip(o.weight.as_vec()).map(|(s, o)| 0.1 * s + 0.9 * o).collect();
+        close("fast weights", &f.weight.as_vec(), &want, 1e-7);
+        close("graph weights", &g.weight.as_vec(), &want, 1e-7);
+        close("biases", &f.bias.as_vec(), &g.bias.as_vec(), 1e-7);
+    }
+}
