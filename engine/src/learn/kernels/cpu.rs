@@ -37,7 +37,7 @@ pub fn infer(net: &EnsembleMlp<Cpu>, x: &[f32]) -> Vec<f32> {
     let rows = rows_of(net, x);
     let mut units = host.units(rows);
     run(&mut units, |u| u.forward(&host, x, rows, false));
-    host.gather_outputs(&units, rows)
+    host.gather(&units, rows, host.output_dim(), |u| &u.output)
 }
 
 /// Forward, `loss_gradient` on the host outputs, backward into what `wants` asks for.
@@ -51,12 +51,12 @@ pub fn forward_backward<Err>(
     let rows = rows_of(net, x);
     let mut units = host.units(rows);
     run(&mut units, |u| u.forward(&host, x, rows, true));
-    let outputs = host.gather_outputs(&units, rows);
+    let outputs = host.gather(&units, rows, host.output_dim(), |u| &u.output);
     let d_out = loss_gradient(&outputs)?;
     assert_eq!(d_out.len(), outputs.len(), "d_out must match the outputs [{}, {rows}, {}]", host.members, host.output_dim());
     run(&mut units, |u| u.backward(&host, x, &d_out, rows, wants));
     let params = wants.params.then(|| host.gather_param_grads(net, &units));
-    let input = wants.input.then(|| host.gather_input_grads(&units, rows));
+    let input = wants.input.then(|| host.gather(&units, rows, host.input_dim(), |u| &u.input_grad));
     Ok(Passes { outputs, params, input })
 }
 
@@ -147,22 +147,13 @@ impl HostNet {
             .collect()
     }
 
-    fn gather_outputs(&self, units: &[Unit], rows: usize) -> Vec<f32> {
-        let width = self.output_dim();
+    /// The units' per-row results (`part` of each, `rows × width`) assembled into `[E, B, width]`.
+    fn gather(&self, units: &[Unit], rows: usize, width: usize, part: impl Fn(&Unit) -> &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; self.members * rows * width];
         for u in units {
             let start = (u.member * rows + u.rows.start) * width;
-            out[start..start + u.output.len()].copy_from_slice(&u.output);
-        }
-        out
-    }
-
-    fn gather_input_grads(&self, units: &[Unit], rows: usize) -> Vec<f32> {
-        let width = self.input_dim();
-        let mut out = vec![0.0; self.members * rows * width];
-        for u in units {
-            let start = (u.member * rows + u.rows.start) * width;
-            out[start..start + u.input_grad.len()].copy_from_slice(&u.input_grad);
+            let values = part(u);
+            out[start..start + values.len()].copy_from_slice(values);
         }
         out
     }
