@@ -2,10 +2,10 @@
 //!
 //! The work is cut into *units*: one member and one block of its rows. Each unit runs its own
 //! chain of single-threaded gemm calls (forward, then backward), and rayon spreads the units over
-//! the cores. A member's rows are cut into blocks only when there are few members (SAC's actor
-//! and twin critics), so that two or more cores still find work; the cut depends on the shapes
-//! alone, never on the thread count, so results are the same on every machine. Parameter
-//! gradients of a member's blocks are summed in block order.
+//! the cores. A member's rows are cut into two blocks when the member count is odd (SAC's actor,
+//! 7-member ensembles), so that two cores get even shares ([`blocks_per_member`]); the cut
+//! depends on the shapes alone, never on the thread count, so results are the same on every
+//! machine. Parameter gradients of a member's blocks are summed in block order.
 
 use std::ops::Range;
 
