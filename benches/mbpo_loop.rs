@@ -99,7 +99,7 @@ fn hopper_sized() {
         let start = Instant::now();
         for _ in 0..n {
             let actions = sac.act(&starts, false);
-            model.predict(&vec![&starts[..]; 7], &vec![&actions[..]; 7]).expect("predict");
+            model.predict(&[&starts[..]; 7], &[&actions[..]; 7]).expect("predict");
         }
         start.elapsed().as_secs_f64() / n as f64
     };

@@ -64,8 +64,8 @@ fn observation_layout_follows_qpos_and_clipped_qvel() {
         if app.world.get::<Done>(e).unwrap().is_done() {
             continue; // the observation is already the next episode's
         }
-        for i in 0..5 {
-            assert_eq!(obs[i], s.q[i + 1] as f32, "obs[{i}] = qpos[{}]", i + 1);
+        for (i, o) in obs[..5].iter().enumerate() {
+            assert_eq!(*o, s.q[i + 1] as f32, "obs[{i}] = qpos[{}]", i + 1);
         }
         for i in 0..6 {
             assert_eq!(obs[5 + i], (s.qd[i] as f32).clamp(-10.0, 10.0), "obs[{}] = clip(qvel[{i}])", 5 + i);

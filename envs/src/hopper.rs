@@ -205,11 +205,11 @@ impl EnvModel for Hopper {
     }
 
     fn observe(&self, s: &GeneralizedState, obs: &mut [f32]) {
-        for i in 0..5 {
-            obs[i] = s.q[i + 1] as f32;
+        for (o, q) in obs[..5].iter_mut().zip(&s.q[1..6]) {
+            *o = *q as f32;
         }
-        for i in 0..6 {
-            obs[5 + i] = (s.qd[i] as f32).clamp(-VELOCITY_CLIP, VELOCITY_CLIP);
+        for (o, qd) in obs[5..11].iter_mut().zip(&s.qd[..6]) {
+            *o = (*qd as f32).clamp(-VELOCITY_CLIP, VELOCITY_CLIP);
         }
     }
 

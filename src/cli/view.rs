@@ -117,7 +117,8 @@ mod live {
                 env: env.clone(),
                 envs: args.envs,
                 seed: args.seed,
-                distractors: (args.distractors > 0).then(|| DistractorConfig { dims: args.distractors, variant: DistractorVariant::Paper }),
+                distractors: (args.distractors > 0)
+                    .then_some(DistractorConfig { dims: args.distractors, variant: DistractorVariant::Paper }),
             };
             let local = LocalEnvs::new(&registry, &options)?;
             let viewer = Viewer::new(&format!("{} × {env}", args.envs)).with_local(local).with_auto_close(close);

@@ -128,11 +128,12 @@ impl LandscapePanel {
                         rect.min + egui::vec2(u as f32 * rect.width(), v as f32 * rect.height())
                     };
                     ui.painter().circle_stroke(to_screen(self.reference), 4.0, egui::Stroke::new(2.0, egui::Color32::RED));
-                    if clickable && response.clicked() {
-                        if let Some(p) = response.interact_pointer_pos() {
-                            let (u, v) = ((p.x - rect.min.x) / rect.width(), (p.y - rect.min.y) / rect.height());
-                            picked = Some(state_at(range, u as f64, v as f64));
-                        }
+                    if clickable
+                        && response.clicked()
+                        && let Some(p) = response.interact_pointer_pos()
+                    {
+                        let (u, v) = ((p.x - rect.min.x) / rect.width(), (p.y - rect.min.y) / rect.height());
+                        picked = Some(state_at(range, u as f64, v as f64));
                     }
                 });
                 if k % 2 == 1 {

@@ -34,6 +34,8 @@ pub struct RolloutSettings {
 }
 
 /// Rolls the model out from real start states once a model has been fitted.
+// A bevy system: each argument is one resource it reads or writes.
+#[allow(clippy::too_many_arguments)]
 pub fn rollout_model(
     step: Res<StepCount>,
     env_buffer: Res<EnvBuffer>,
