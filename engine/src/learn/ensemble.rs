@@ -109,6 +109,13 @@ impl<D: MlpKernels> EnsembleMlp<D> {
         D::forward_backward(self, x, wants, loss_gradient)
     }
 
+    /// [`Self::forward_backward`] for a loss gradient that cannot fail.
+    pub fn forward_backward_with(&self, x: &[f32], wants: Wants, loss_gradient: impl FnOnce(&[f32]) -> Vec<f32>) -> Passes<D> {
+        match self.forward_backward(x, wants, |y| Ok::<_, std::convert::Infallible>(loss_gradient(y))) {
+            Ok(passes) => passes,
+        }
+    }
+
     /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
     pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
         D::polyak(self, source, tau)
@@ -117,8 +124,7 @@ impl<D: MlpKernels> EnsembleMlp<D> {
     /// Parameter gradients for a loss whose gradient with respect to the outputs `infer(x)` is
     /// `d_out` (`[E, B, out]`).
     pub fn backprop_output_gradient(&self, x: &[f32], d_out: &[f32]) -> Gradients<f32, D> {
-        let passes: Result<_, std::convert::Infallible> = self.forward_backward(x, Wants::PARAMS, |_| Ok(d_out.to_vec()));
-        passes.expect("infallible").params.expect("parameter gradients were asked for")
+        self.forward_backward_with(x, Wants::PARAMS, |_| d_out.to_vec()).params.expect("parameter gradients were asked for")
     }
 }
 

@@ -204,11 +204,11 @@ impl<D: MlpKernels> Sac<D> {
         // Loss Σ_k Σ_i (Q_k,i − y_i)² / n over both critics.
         let mut critic_loss = 0.0f32;
         let x = self.critic_input(&batch.obs, &batch.actions);
-        let passes = self.critics.forward_backward(&x, Wants::PARAMS, |q| {
+        let passes = self.critics.forward_backward_with(&x, Wants::PARAMS, |q| {
             critic_loss = q.iter().enumerate().map(|(j, q)| (q - y[j % n]).powi(2)).sum::<f32>() / n as f32;
-            Ok::<_, std::convert::Infallible>(q.iter().enumerate().map(|(j, q)| 2.0 * (q - y[j % n]) / n as f32).collect())
+            q.iter().enumerate().map(|(j, q)| 2.0 * (q - y[j % n]) / n as f32).collect()
         });
-        let mut grads = infallible(passes).params.expect("parameter gradients were asked for");
+        let mut grads = passes.params.expect("parameter gradients were asked for");
         self.critic_adam.step(&mut self.critics, &mut grads);
 
         // Actor: minimise E[α log π(a|s) − min_k Q_k(s, a)], a = tanh(μ + σ ε) reparameterised.
@@ -245,7 +245,7 @@ impl<D: MlpKernels> Sac<D> {
         let eps = self.noise(n * a);
         let mut loss = 0.0f32;
         let mut log_pi = vec![0.0f32; n];
-        let passes = self.actor.forward_backward(obs, Wants::PARAMS, |out| {
+        let passes = self.actor.forward_backward_with(obs, Wants::PARAMS, |out| {
             let mut actions = Vec::with_capacity(n * a);
             let mut log_std = Vec::with_capacity(n * a);
             for (i, row) in out.chunks(2 * a).enumerate() {
@@ -260,15 +260,14 @@ impl<D: MlpKernels> Sac<D> {
             // The smaller critic per sample takes the gradient (as min's backward does).
             let x = self.critic_input(obs, &actions);
             let mut smaller = vec![0usize; n];
-            let q = self.critics.forward_backward(&x, Wants::INPUT, |q| {
+            let q = self.critics.forward_backward_with(&x, Wants::INPUT, |q| {
                 let mut d = vec![0.0f32; 2 * n];
                 for i in 0..n {
                     smaller[i] = usize::from(q[n + i] < q[i]);
                     d[smaller[i] * n + i] = 1.0;
                 }
-                Ok::<_, std::convert::Infallible>(d)
+                d
             });
-            let q = infallible(q);
             let dq = q.input.expect("input gradients were asked for");
             let inv_n = 1.0 / n as f32;
             let mut d_out = vec![0.0f32; n * 2 * a];
@@ -287,9 +286,9 @@ impl<D: MlpKernels> Sac<D> {
                     d_out[i * 2 * a + a + j] = d_log_std * 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (1.0 - t * t);
                 }
             }
-            Ok::<_, std::convert::Infallible>(d_out)
+            d_out
         });
-        let grads = infallible(passes).params.expect("parameter gradients were asked for");
+        let grads = passes.params.expect("parameter gradients were asked for");
         (loss, log_pi, grads)
     }
 
@@ -316,12 +315,6 @@ fn bounded_log_std(raw: f32) -> f32 {
 /// One action dimension's term of log π for a tanh-squashed Gaussian sample `act = tanh(μ + σε)`.
 fn log_prob_term(eps: f32, log_std: f32, act: f32) -> f32 {
     -0.5 * eps * eps - log_std - 0.5 * (2.0 * std::f32::consts::PI).ln() - (1.0 - act * act + 1e-6).ln()
-}
-
-fn infallible<T>(r: Result<T, std::convert::Infallible>) -> T {
-    match r {
-        Ok(v) => v,
-    }
 }
 
 /// SAC's four value functions as a [`ValueOracle`].

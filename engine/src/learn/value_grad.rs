@@ -14,8 +14,7 @@ pub fn input_gradient<D: MlpKernels>(net: &EnsembleMlp<D>, x: &[f32]) -> (Vec<f3
     assert_eq!(net.output_dim(), 1, "input_gradient needs a scalar-output net");
     // Each member's output depends only on its own input row, so one backward of the total
     // gives every per-member, per-sample gradient.
-    let passes: Result<_, std::convert::Infallible> = net.forward_backward(x, Wants::INPUT, |y| Ok(vec![1.0; y.len()]));
-    let passes = passes.expect("infallible");
+    let passes = net.forward_backward_with(x, Wants::INPUT, |y| vec![1.0; y.len()]);
     (passes.outputs, passes.input.expect("input gradients were asked for"))
 }
 
