@@ -19,6 +19,7 @@ pub mod replay;
 pub mod sac;
 pub mod thread_bound;
 pub mod trainer;
+pub mod value_cache;
 pub mod value_grad;
 
 #[cfg(all(test, feature = "cuda"))]

@@ -10,6 +10,7 @@ use super::dynamics::{DynamicsModel, LearnError, MemberBatch};
 use super::kernels::MlpKernels;
 use super::losses::{IterVaml, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
+use super::value_cache::ValueCache;
 
 /// How to fit.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +119,9 @@ pub fn fit<D: MlpKernels>(
     if config.elites == 0 || config.elites > e {
         return Err(LearnError::Shape { what: "elites (1 to the ensemble size)".into(), expected: e, got: config.elites });
     }
+    // The value functions do not change during a fit: evaluate them once per transition.
+    let cache = values.map(|oracle| ValueCache::precompute(oracle, data.next_states, s));
+    let values = cache.as_ref().map(|c| c as &dyn ValueOracle);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng);
@@ -244,6 +248,34 @@ mod tests {
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3).1, run(4).1);
+    }
+
+    /// V(s) = s₀ + 2 s₁, counting the states it is asked about.
+    struct CountingLinear(std::cell::Cell<usize>);
+
+    impl ValueOracle for CountingLinear {
+        fn evaluate(&self, states: &[f32]) -> crate::learn::value_grad::ValueGradients {
+            self.0.set(self.0.get() + states.len() / 2);
+            crate::learn::value_grad::ValueGradients {
+                values: vec![states.chunks(2).map(|x| x[0] + 2.0 * x[1]).collect()],
+                grads: vec![states.chunks(2).flat_map(|_| [1.0, 2.0]).collect()],
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_aware_fit_evaluates_the_value_functions_once_per_transition() {
+        let (s, a, s2, r) = data(200);
+        let d = Dataset { states: &s, actions: &a, next_states: &s2, rewards: &r };
+        let cfg = TrainerConfig { batch_size: 32, max_epochs: Some(3), elites: 2, ..TrainerConfig::default() };
+        let oracle = CountingLinear(std::cell::Cell::new(0));
+        let vagram = crate::learn::losses::Vagram::default();
+        let report = fit(&mut model(), &d, &vagram, &vagram, Some(&oracle), &cfg, 5).unwrap();
+        assert_eq!(report.epochs, 3);
+        assert!(report.vaml_error.is_some_and(f64::is_finite));
+        // Every next state once, then the VAML error's predicted next states (4 members × 40
+        // validation rows); 3 epochs of 4-member minibatches and 5 validation scorings hit the cache.
+        assert_eq!(oracle.0.get(), 200 + 4 * 40);
     }
 
     #[test]

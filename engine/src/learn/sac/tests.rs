@@ -107,6 +107,22 @@ fn sac_is_deterministic_for_a_seed_and_exposes_four_value_functions() {
     assert!(vg.grads.iter().all(|g| g.len() == 4 && g.iter().all(|v| v.is_finite())));
 }
 
+#[test]
+fn value_oracle_answers_each_state_independently_of_its_batch() {
+    // `ValueCache` relies on this: a state's values and gradients are the same bits whether it
+    // is asked about alone, in a small batch or in a large one (blocks cut differently).
+    let sac = Sac::new(&TestDevice::seed_from_u64(3), 5, 2, SacConfig { hidden: vec![96, 96], seed: 2, ..SacConfig::default() });
+    let states: Vec<f32> = (0..5 * 300).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+    let all = sac.value_oracle().evaluate(&states);
+    for (start, rows) in [(0, 1), (7, 3), (100, 129), (171, 129)] {
+        let part = sac.value_oracle().evaluate(&states[start * 5..(start + rows) * 5]);
+        for k in 0..4 {
+            assert_eq!(part.values[k], all.values[k][start..start + rows], "values of function {k}, rows {start}..");
+            assert_eq!(part.grads[k], all.grads[k][start * 5..(start + rows) * 5], "gradients of function {k}, rows {start}..");
+        }
+    }
+}
+
 /// The actor loss built as dfdx's autodiff graph (how it was first written): the reference the
 /// host-side chain rule in `Sac::actor_gradients` is checked against.
 fn graph_actor_loss(sac: &Sac<TestDevice>, obs: &[f32], noise: Vec<f32>, alpha: f32) -> (f32, Gradients<f32, TestDevice>) {
