@@ -181,8 +181,10 @@ fn sac_update(dev: &Dev, width: usize) -> f64 {
 
 fn main() {
     let dev = Dev::seed_from_u64(0);
-    let dfdx_gflops = sgemm_gflops(&dev);
-    let mm_gflops = sgemm_all_cores_gflops();
+    // `LEARNING_BENCH_KERNELS_ONLY=1` skips the sgemm references and the dfdx-graph column
+    // (profiling the fast path alone).
+    let kernels_only = std::env::var("LEARNING_BENCH_KERNELS_ONLY").is_ok_and(|v| v == "1");
+    let (dfdx_gflops, mm_gflops) = if kernels_only { (f64::NAN, f64::NAN) } else { (sgemm_gflops(&dev), sgemm_all_cores_gflops()) };
     let gflops = dfdx_gflops.max(mm_gflops);
     println!("threads: rayon default (RAYON_NUM_THREADS={})", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
     println!(
@@ -205,14 +207,15 @@ fn main() {
             continue;
         }
         let fast = bare_training(&dev, members, &hidden, act, Path::Kernels);
-        let graph = bare_training(&dev, members, &hidden, act, Path::Graph);
+        let graph = if kernels_only { f64::NAN } else { bare_training(&dev, members, &hidden, act, Path::Graph) };
         let widths: Vec<usize> = std::iter::once(OBS + ACT).chain(hidden.iter().copied()).chain([out]).collect();
         // forward + backward ≈ 3 × forward
         let gf = fast * 3.0 * forward_flops(members, &widths) / 1e9;
         println!("| {name} | {fast:.0} | {gf:.1} | {:.0}% | {graph:.0} | {:.2} |", 100.0 * gf / gflops, fast / graph);
     }
     if wanted("dV/ds") {
-        let (fast, graph) = (value_gradient(&dev, Path::Kernels), value_gradient(&dev, Path::Graph));
+        let fast = value_gradient(&dev, Path::Kernels);
+        let graph = if kernels_only { f64::NAN } else { value_gradient(&dev, Path::Graph) };
         println!("| dV/ds of a 14→256→256→1 value net | {fast:.0} | | | {graph:.0} | {:.2} |", fast / graph);
     }
     println!();

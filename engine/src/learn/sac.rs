@@ -16,7 +16,7 @@ use super::ensemble::EnsembleMlp;
 use super::kernels::{MlpKernels, Wants};
 use super::losses::ValueOracle;
 use super::replay::Batch;
-use super::value_grad::{ValueGradients, critic_value_gradients};
+use super::value_grad::{ValueGradients, critic_value_gradients, input_gradient};
 
 /// Bounds of the actor's log standard deviation (CleanRL's).
 const LOG_STD_MIN: f32 = -5.0;
@@ -257,23 +257,17 @@ impl<D: MlpKernels> Sac<D> {
                     log_std.push(ls);
                 }
             }
-            // The smaller critic per sample takes the gradient (as min's backward does).
+            // The smaller critic per sample takes the gradient (as min's backward does). Each
+            // critic's input gradient of a row does not depend on the other rows, so both are
+            // computed and the smaller one's is read.
             let x = self.critic_input(obs, &actions);
-            let mut smaller = vec![0usize; n];
-            let q = self.critics.forward_backward_with(&x, Wants::INPUT, |q| {
-                let mut d = vec![0.0f32; 2 * n];
-                for i in 0..n {
-                    smaller[i] = usize::from(q[n + i] < q[i]);
-                    d[smaller[i] * n + i] = 1.0;
-                }
-                d
-            });
-            let dq = q.input.expect("input gradients were asked for");
+            let (q_values, dq) = input_gradient(&self.critics, &x);
+            let smaller: Vec<usize> = (0..n).map(|i| usize::from(q_values[n + i] < q_values[i])).collect();
             let inv_n = 1.0 / n as f32;
             let mut d_out = vec![0.0f32; n * 2 * a];
             for i in 0..n {
                 let k = smaller[i];
-                loss += (alpha * log_pi[i] - q.outputs[k * n + i]) * inv_n;
+                loss += (alpha * log_pi[i] - q_values[k * n + i]) * inv_n;
                 let row = &out[i * 2 * a..(i + 1) * 2 * a];
                 for j in 0..a {
                     let act = actions[i * a + j];

@@ -5,7 +5,7 @@
 //! with respect to its state input.
 
 use super::ensemble::EnsembleMlp;
-use super::kernels::{MlpKernels, Wants};
+use super::kernels::MlpKernels;
 
 /// Outputs and d(output of member m)/d(input) for every member and row (`[E, B]` and
 /// `[E, B, in]`) of a single-output net on `x` (`[E, B, in]`). Parameter gradients are not
@@ -14,8 +14,7 @@ pub fn input_gradient<D: MlpKernels>(net: &EnsembleMlp<D>, x: &[f32]) -> (Vec<f3
     assert_eq!(net.output_dim(), 1, "input_gradient needs a scalar-output net");
     // Each member's output depends only on its own input row, so one backward of the total
     // gives every per-member, per-sample gradient.
-    let passes = net.forward_backward_with(x, Wants::INPUT, |y| vec![1.0; y.len()]);
-    (passes.outputs, passes.input.expect("input gradients were asked for"))
+    D::input_gradient(net, x)
 }
 
 /// Values and state gradients of critic-based value functions.

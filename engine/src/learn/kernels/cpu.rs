@@ -54,10 +54,28 @@ pub fn forward_backward<Err>(
     let outputs = host.gather(&units, rows, host.output_dim(), |u| &u.output);
     let d_out = loss_gradient(&outputs)?;
     assert_eq!(d_out.len(), outputs.len(), "d_out must match the outputs [{}, {rows}, {}]", host.members, host.output_dim());
-    run(&mut units, |u| u.backward(&host, x, &d_out, rows, wants));
+    let out_dim = host.output_dim();
+    run(&mut units, |u| u.backward(&host, x, u.slice(&d_out, rows, out_dim).to_vec(), rows, wants));
     let params = wants.params.then(|| host.gather_param_grads(net, &units));
     let input = wants.input.then(|| host.gather(&units, rows, host.input_dim(), |u| &u.input_grad));
     Ok(Passes { outputs, params, input })
+}
+
+/// Outputs, and the gradient of each row's summed outputs with respect to its input row. The
+/// loss gradient is all ones, known before the forward pass, so every unit runs forward and
+/// backward in one parallel region (one wake-up of the pool instead of two).
+pub fn input_gradient(net: &EnsembleMlp<Cpu>, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let host = HostNet::of(net);
+    let rows = rows_of(net, x);
+    let mut units = host.units(rows);
+    run(&mut units, |u| {
+        u.forward(&host, x, rows, true);
+        let ones = vec![1.0; u.output.len()];
+        u.backward(&host, x, ones, rows, Wants::INPUT);
+    });
+    let outputs = host.gather(&units, rows, host.output_dim(), |u| &u.output);
+    let input = host.gather(&units, rows, host.input_dim(), |u| &u.input_grad);
+    (outputs, input)
 }
 
 /// `dst ← τ·src + (1 − τ)·dst` through host copies of both (one pass, no tensor allocations).
@@ -243,10 +261,10 @@ impl Unit {
         self.output = current;
     }
 
-    fn backward(&mut self, net: &HostNet, x: &[f32], d_out: &[f32], total_rows: usize, wants: Wants) {
+    /// Backpropagates `d`, the loss gradient with respect to this unit's outputs.
+    fn backward(&mut self, net: &HostNet, x: &[f32], mut d: Vec<f32>, total_rows: usize, wants: Wants) {
         let n = self.rows.len();
         let xs = self.slice(x, total_rows, net.input_dim());
-        let mut d = self.slice(d_out, total_rows, net.output_dim()).to_vec();
         let layers = net.layers.len();
         self.weight_grads = vec![Vec::new(); layers];
         self.bias_grads = vec![Vec::new(); layers];
@@ -287,6 +305,9 @@ fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f3
     for ((data, rs, cs), rows, cols) in [(lhs, m, k), (rhs, k, n)] {
         assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
     }
+    if n == 1 {
+        return column_product(m, k, lhs, rhs);
+    }
     let mut dst: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
     // checked to lie in its slice. dst has room for m × n values and aliases nothing; with β = 0
@@ -312,4 +333,40 @@ fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f3
         dst.set_len(m * n);
     }
     dst
+}
+
+/// [`product`] for one output column (a scalar output layer, or its weight gradient).
+/// matrixmultiply pads the column to its 16-wide register tile and packs both operands, 16×
+/// the arithmetic; here it is one dot product per row, or, when `lhs` is read down its columns
+/// (a transposed operand), a running sum of scaled columns. Operands were bounds-checked.
+fn column_product(m: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) -> Vec<f32> {
+    let (a, row_stride, col_stride) = lhs;
+    let v: Vec<f32> = (0..k).map(|j| rhs.0[j * rhs.1]).collect();
+    if col_stride == 1 {
+        (0..m).map(|i| dot(&a[i * row_stride..i * row_stride + k], &v)).collect()
+    } else if row_stride == 1 {
+        let mut out = vec![0.0f32; m];
+        for (j, vj) in v.iter().enumerate() {
+            for (o, x) in out.iter_mut().zip(&a[j * col_stride..j * col_stride + m]) {
+                *o += x * vj;
+            }
+        }
+        out
+    } else {
+        (0..m).map(|i| (0..k).map(|j| a[i * row_stride + j * col_stride] * v[j]).sum()).collect()
+    }
+}
+
+/// `Σ aᵢ·bᵢ` with 16 running sums, so that the loop vectorises.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut sums = [0.0f32; LANES];
+    let (chunks_a, chunks_b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = chunks_a.remainder().iter().zip(chunks_b.remainder()).map(|(x, y)| x * y).sum();
+    for (ca, cb) in chunks_a.zip(chunks_b) {
+        for l in 0..LANES {
+            sums[l] += ca[l] * cb[l];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
 }

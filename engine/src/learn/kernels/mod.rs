@@ -63,6 +63,15 @@ pub trait MlpKernels: HostIo {
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<Self>, Err>;
 
+    /// Outputs `[E, B, out]`, and the gradient of each row's summed outputs with respect to
+    /// its own input row (`[E, B, in]`): dV/ds for a scalar-output net. Parameter gradients are
+    /// not computed.
+    fn input_gradient(net: &EnsembleMlp<Self>, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let passes = Self::forward_backward(net, x, Wants::INPUT, |y| Ok::<_, std::convert::Infallible>(vec![1.0; y.len()]));
+        let Ok(passes) = passes;
+        (passes.outputs, passes.input.expect("input gradients were asked for"))
+    }
+
     /// Polyak averaging `dst ← τ·src + (1 − τ)·dst` of every parameter (target networks).
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32);
 }
@@ -79,6 +88,10 @@ impl MlpKernels for Cpu {
         loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
     ) -> Result<Passes<Self>, Err> {
         cpu::forward_backward(net, x, wants, loss_gradient)
+    }
+
+    fn input_gradient(net: &EnsembleMlp<Self>, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        cpu::input_gradient(net, x)
     }
 
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {

@@ -41,14 +41,21 @@ fn fast_forward_equals_the_autodiff_graph() {
 #[test]
 fn fast_gradients_equal_the_autodiff_graph() {
     let dev = TestDevice::seed_from_u64(0);
-    for (e, hidden, act, rows) in cases() {
-        let net = EnsembleMlp::new(&dev, e, 6, &hidden, 3, act, 12);
-        let x = inputs(e * rows * 6, 2);
-        let d_out = inputs(e * rows * 3, 3);
+    // 6 inputs and 3 outputs for every case; then one input or one output (scalar layers take
+    // their own path: dot products instead of gemm).
+    let widths = cases().into_iter().map(|c| (c, 6, 3)).chain([
+        ((2, vec![48, 48], Activation::Relu, 200), 6, 1),
+        ((1, vec![40], Activation::Silu, 130), 1, 3),
+        ((3, vec![], Activation::Relu, 9), 1, 1),
+    ]);
+    for ((e, hidden, act, rows), ins, outs) in widths {
+        let net = EnsembleMlp::new(&dev, e, ins, &hidden, outs, act, 12);
+        let x = inputs(e * rows * ins, 2);
+        let d_out = inputs(e * rows * outs, 3);
         let both = Wants { params: true, input: true };
         let fast = cpu::forward_backward::<()>(&net, &x, both, |_| Ok(d_out.clone())).unwrap();
         let slow = reference::forward_backward::<_, ()>(&net, &x, both, |_| Ok(d_out.clone())).unwrap();
-        let case = format!("{e}×{hidden:?} {act:?} rows {rows}");
+        let case = format!("{e}×{hidden:?} {act:?} rows {rows}, {ins} in, {outs} out");
         close(&format!("{case} outputs"), &fast.outputs, &slow.outputs, 1e-5);
         close(&format!("{case} input gradient"), fast.input.as_ref().unwrap(), slow.input.as_ref().unwrap(), 1e-4);
         let (fg, sg) = (fast.params.unwrap(), slow.params.unwrap());
@@ -56,6 +63,21 @@ fn fast_gradients_equal_the_autodiff_graph() {
             close(&format!("{case} layer {l} weight"), &fg.get(&layer.weight).as_vec(), &sg.get(&layer.weight).as_vec(), 1e-4);
             close(&format!("{case} layer {l} bias"), &fg.get(&layer.bias).as_vec(), &sg.get(&layer.bias).as_vec(), 1e-4);
         }
+    }
+}
+
+#[test]
+fn one_pass_input_gradient_equals_backpropagating_ones() {
+    let dev = TestDevice::seed_from_u64(0);
+    for (e, hidden, act, rows) in cases() {
+        let net = EnsembleMlp::new(&dev, e, 6, &hidden, 1, act, 13);
+        let x = inputs(e * rows * 6, 4);
+        let (outputs, grads) = cpu::input_gradient(&net, &x);
+        let ones = cpu::forward_backward::<()>(&net, &x, Wants::INPUT, |y| Ok(vec![1.0; y.len()])).unwrap();
+        assert_eq!(outputs, ones.outputs, "{e}×{hidden:?} outputs");
+        assert_eq!(grads, ones.input.unwrap(), "{e}×{hidden:?} input gradients");
+        let slow = reference::forward_backward::<_, ()>(&net, &x, Wants::INPUT, |y| Ok(vec![1.0; y.len()])).unwrap();
+        close(&format!("{e}×{hidden:?} vs graph"), &grads, slow.input.as_ref().unwrap(), 1e-4);
     }
 }
 
