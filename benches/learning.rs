@@ -180,6 +180,7 @@ fn sac_update(dev: &Dev, width: usize) -> f64 {
 }
 
 fn main() {
+    vagram::allocator::keep_freed_memory();
     let dev = Dev::seed_from_u64(0);
     // `LEARNING_BENCH_KERNELS_ONLY=1` skips the sgemm references and the dfdx-graph column
     // (profiling the fast path alone).

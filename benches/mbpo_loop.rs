@@ -120,6 +120,7 @@ fn hopper_sized() {
 }
 
 fn main() {
+    vagram::allocator::keep_freed_memory();
     println!("RAYON_NUM_THREADS = {}", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
     hopper_sized();
     pendulum();

@@ -12,6 +12,7 @@ pub use vagram_engine as engine;
 pub use vagram_envs as envs;
 pub use vagram_systems as systems;
 
+pub mod allocator;
 pub mod model_free;
 pub mod plot;
 pub mod train;

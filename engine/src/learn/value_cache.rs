@@ -40,7 +40,7 @@ fn key(row: &[f32]) -> Box<[u32]> {
 impl<'a> ValueCache<'a> {
     /// Evaluates `inner` at every distinct row of `states` (`N × dim`) and keeps the answers.
     pub fn precompute(inner: &'a dyn ValueOracle, states: &[f32], dim: usize) -> Self {
-        assert!(dim > 0 && states.len() % dim == 0, "states must be rows of {dim} values");
+        assert!(dim > 0 && states.len().is_multiple_of(dim), "states must be rows of {dim} values");
         let mut index = HashMap::new();
         let mut distinct: Vec<f32> = Vec::new();
         for row in states.chunks(dim) {
