@@ -45,7 +45,10 @@ fn metrics(run: &Path, seed: u64) -> String {
 
 #[test]
 fn a_resumed_run_matches_the_uninterrupted_run_bit_for_bit() {
-    for (env, loss, extra) in [("pendulum", "mle", vec!["env.distractors=2"]), ("cartpole", "vagram", vec![])] {
+    // The hopper has contacts: its solver state is rebuilt at every epoch's end, so it resumes
+    // bit for bit too.
+    for (env, loss, extra) in [("pendulum", "mle", vec!["env.distractors=2"]), ("cartpole", "vagram", vec![]), ("hopper", "vagram", vec![])]
+    {
         let (full, parted) = (temp(&format!("full-{env}")), temp(&format!("parted-{env}")));
         let mut args = train_args(env, loss, &extra);
         args.extend(["--seeds".into(), "2".into(), "--out".into(), full.display().to_string()]);
@@ -76,39 +79,6 @@ fn a_resumed_run_matches_the_uninterrupted_run_bit_for_bit() {
         assert!(full.join("learning_curve.png").is_file());
         let status = fs::read_to_string(seed_dir(&full, 1).join("status.toml")).unwrap();
         assert!(status.contains("state = \"finished\""), "{status}");
-    }
-}
-
-/// The hopper's contact solver keeps warm-start impulses that a checkpoint does not hold (it
-/// restores generalized coordinates, see README "Not yet"): a resumed hopper run continues the
-/// same trajectory up to solver-level differences, not bit for bit.
-/// The hopper's resume is exact up to the stop but not after it: Rapier's contact solver keeps
-/// warm-start impulses between steps that the checkpoint does not hold, so the resumed physics
-/// starts from a cold contact cache and drifts (pendulum and cartpole have no contacts and resume
-/// bit for bit, tested above). What must still hold: the same schedule of epochs, env steps,
-/// model fits, SAC updates and buffer sizes, and finite metrics throughout.
-#[test]
-fn a_resumed_hopper_run_keeps_the_schedule_of_the_uninterrupted_run() {
-    let (full, parted) = (temp("full-hopper"), temp("parted-hopper"));
-    let mut args = train_args("hopper", "vagram", &[]);
-    args.extend(["--out".into(), full.display().to_string()]);
-    assert_eq!(run_cli(&args).0, 0);
-    let mut args = train_args("hopper", "vagram", &[]);
-    args.extend(["--out", &parted.display().to_string(), "--stop-after-epochs", "2"].map(String::from));
-    assert_eq!(run_cli(&args).0, 0);
-    assert_eq!(vagram(&["train", "--resume", &parted.display().to_string(), "--quiet"]).0, 0);
-    let (a, b) = (metrics(&full, 0), metrics(&parted, 0));
-    assert_eq!(a.lines().count(), b.lines().count());
-    assert_eq!(a.lines().take(3).collect::<Vec<_>>(), b.lines().take(3).collect::<Vec<_>>(), "identical up to the stop");
-    let header: Vec<&str> = a.lines().next().unwrap().split(',').collect();
-    for (la, lb) in a.lines().zip(b.lines()).skip(3) {
-        for ((name, x), y) in header.iter().zip(la.split(',')).zip(lb.split(',')) {
-            let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
-            assert!(x.is_finite() == y.is_finite(), "{name}: {x} vs {y}");
-            if ["epoch", "env_steps", "model_fits", "sac_updates", "model_buffer", "model_share", "rollout_length"].contains(name) {
-                assert_eq!(x, y, "{name} in\n{la}\n{lb}");
-            }
-        }
     }
 }
 

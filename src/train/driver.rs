@@ -129,6 +129,9 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
         };
         csv.append(&row, &timing)?;
         seconds.add(&timing.seconds);
+        // At every epoch's end, whether or not a checkpoint follows, so that the numbers do not
+        // depend on how often checkpoints are written.
+        job.registry.get(&job.config.env.name)?.rebuild_physics(&mut run.app, run.env)?;
         let done = epoch + 1;
         if done % job.checkpoint_every.max(1) == 0 || done == total {
             let mut store = TensorStore::new();

@@ -2,7 +2,10 @@
 //! env (physics state, observation, episode counters, random streams, distractor state), the
 //! agent, both buffers, the dynamics model with its latest fit, and the random streams of model
 //! training, rollouts and agent updates. Restoring it into a freshly built [`SeedApp`] of the same
-//! config continues the run exactly where it stopped.
+//! config continues the run exactly where it stopped. For envs with contacts that includes the
+//! solver's state: the run rebuilds their physics from the generalized state at every epoch's end
+//! ([`EnvFactory::rebuild_physics`](crate::engine::env::EnvFactory::rebuild_physics)), and so
+//! does a resume.
 //!
 //! Nothing else needs saving: `Done`, `Reward`, `Action` and the recorded observations are
 //! rewritten in every step before they are read, the epoch accumulators are empty at an epoch's
@@ -103,7 +106,10 @@ pub fn load(run: &mut SeedApp, store: &TensorStore, registry: &EnvRegistry, env_
     } else if store.contains("env.distractors") {
         anyhow::bail!("the checkpoint has distracting dimensions but the configuration has none");
     }
-    registry.get(env_name)?.restore_state(&mut run.app, run.env, &current)?;
+    let kind = registry.get(env_name)?;
+    kind.restore_state(&mut run.app, run.env, &current)?;
+    // As the run that wrote the checkpoint did at the end of the epoch (see `driver`).
+    kind.rebuild_physics(&mut run.app, run.env)?;
 
     let world = &mut run.app.world;
     let mut agent = world.resource_mut::<AgentResource>();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::{EnvFactory, EnvModel, EnvSpec, SpawnOptions};
-use vagram_engine::physics::BlockSlot;
+use vagram_engine::physics::{BlockSlot, PhysicsBlock};
 use vagram_engine::prelude::*;
 
 use crate::{KindStage, actions, physics};
@@ -74,6 +74,29 @@ impl<E: EnvModel> EnvFactory for ModelFactory<E> {
         app.world.resource_scope(|world, mut blocks: Mut<PhysicsBlocks>| {
             let inst = world.get::<EnvInstance<E>>(entity).expect("checked above");
             self.model.write_state(&inst.bodies, &mut blocks.blocks[slot.block].world, state);
+        });
+        Ok(())
+    }
+
+    fn rebuild_physics(&self, app: &mut SimApp, entity: Entity) -> vagram_engine::Result<()> {
+        if !E::REBUILD_ON_RESET {
+            return Ok(());
+        }
+        let slot = *app.world.get::<BlockSlot>(entity).ok_or_else(|| EngineError::InvalidValue {
+            what: "env entity to rebuild".into(),
+            value: format!("{entity:?}"),
+            reason: format!("is not a spawned '{}' env", self.model.spec().name),
+        })?;
+        app.world.resource_scope(|world, mut blocks: Mut<PhysicsBlocks>| {
+            let block = &mut blocks.blocks[slot.block];
+            block.world = PhysicsBlock::new(block.kind, block.settings.clone(), block.key).world;
+            for (index, member) in block.members.iter().enumerate() {
+                let state = world.get::<PhysState>(*member).expect("a spawned env has a PhysState").current.clone();
+                let mut inst = world.get_mut::<EnvInstance<E>>(*member).expect("a block holds one env kind");
+                inst.bodies = inst.model.build(&mut block.world, PhysicsBlock::slot_origin(index), PhysicsBlock::slot_groups(index));
+                physics::tag_bodies(&mut block.world, index);
+                inst.model.write_state(&inst.bodies, &mut block.world, &state);
+            }
         });
         Ok(())
     }

@@ -23,6 +23,12 @@ pub trait EnvFactory: Send + Sync {
     /// Puts the physics of the spawned env `entity` into `state` (used to resume from a
     /// checkpoint); the entity's `PhysState` is the caller's to set.
     fn restore_state(&self, app: &mut SimApp, entity: Entity, state: &super::GeneralizedState) -> Result<()>;
+    /// For kinds whose physics keeps solver state between steps (contact warm starts, joint-limit
+    /// impulses: [`EnvModel::REBUILD_ON_RESET`](super::EnvModel::REBUILD_ON_RESET)), rebuilds
+    /// the whole physics block holding `entity` from scratch, every member at its `PhysState`.
+    /// Training does this at every epoch's end and after loading a checkpoint, so a run resumed
+    /// from a checkpoint steps exactly like the run that wrote it. Other kinds are left alone.
+    fn rebuild_physics(&self, app: &mut SimApp, entity: Entity) -> Result<()>;
 }
 
 /// A pure, shareable termination function on an env's own observation dimensions.
