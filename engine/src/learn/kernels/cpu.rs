@@ -2,10 +2,12 @@
 //!
 //! The work is cut into *units*: one member and one block of its rows. Each unit runs its own
 //! chain of single-threaded gemm calls (forward, then backward), and rayon spreads the units over
-//! the cores. A member's rows are cut into two blocks when the member count is odd (SAC's actor,
-//! 7-member ensembles), so that two cores get even shares ([`blocks_per_member`]); the cut
-//! depends on the shapes alone, never on the thread count, so results are the same on every
-//! machine. Parameter gradients of a member's blocks are summed in block order.
+//! the cores. When the member count is odd (SAC's actor, 7-member ensembles), the middle member's
+//! rows are cut into two blocks, so that two cores get even shares (3½ members each) while every
+//! other member's weights are packed for the gemm kernel once per product
+//! ([`blocks_per_member`]); the cut depends on the shapes alone, never on the thread count, so
+//! results are the same on every machine. Parameter gradients of a member's blocks are summed in
+//! block order.
 
 use std::ops::Range;
 
@@ -22,10 +24,11 @@ use crate::learn::ensemble::EnsembleMlp;
 /// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
 const MIN_BLOCK_ROWS: usize = 64;
 
-/// Row blocks per member: two when the member count is odd (one net, or 7 members: 14 units
-/// split evenly over two cores), else one (twin critics: one member per core). Measured on the
-/// 2-core machines (BENCHMARKS.md): a 256-wide critic step ran 1,373/s with 2 blocks and 1,179/s
-/// with 4; the 7 × 4×200 ensemble 112/s with 2 blocks and 105/s with 1.
+/// Row blocks of the middle member: two when the member count is odd (one net, or 7 members: 8
+/// units, 3½ members per core), else one (twin critics: one member per core); every other member
+/// is one block. Measured on the 2-core machines (BENCHMARKS.md): a 256-wide critic step ran
+/// 1,373/s with 2 blocks and 1,179/s with 4; the 7 × 4×200 ensemble 105/s with no member split,
+/// 112–125/s with every member split in two, 131–134/s with only the middle one split.
 fn blocks_per_member(members: usize, rows: usize) -> usize {
     let wanted = if members % 2 == 1 { 2 } else { 1 };
     wanted.min(rows / MIN_BLOCK_ROWS).max(1)
@@ -152,10 +155,12 @@ impl HostNet {
     }
 
     fn units(&self, rows: usize) -> Vec<Unit> {
-        let blocks = blocks_per_member(self.members, rows);
-        let per = rows.div_ceil(blocks);
+        let split = blocks_per_member(self.members, rows);
+        let middle = self.members / 2;
         (0..self.members)
             .flat_map(|member| {
+                let blocks = if member == middle { split } else { 1 };
+                let per = rows.div_ceil(blocks);
                 (0..blocks).filter_map(move |b| {
                     let start = (b * per).min(rows);
                     let end = ((b + 1) * per).min(rows);

@@ -20,6 +20,7 @@ fn close(what: &str, got: &[f32], want: &[f32], tol: f32) {
 fn cases() -> Vec<(usize, Vec<usize>, Activation, usize)> {
     vec![
         (7, vec![32, 32, 32], Activation::Silu, 70),
+        (7, vec![24, 24], Activation::Silu, 150),
         (2, vec![48, 48], Activation::Relu, 200),
         (1, vec![40, 40], Activation::Relu, 130),
         (1, vec![40], Activation::Silu, 1),
