@@ -6,7 +6,7 @@ use bevy_ecs::prelude::*;
 use rapier3d::prelude::PhysicsWorld;
 use vagram_engine::env::EnvModel;
 use vagram_engine::env::model::EnvInstance;
-use vagram_engine::physics::{BlockSlot, PhysicsBlock};
+use vagram_engine::physics::BlockSlot;
 use vagram_engine::prelude::*;
 
 /// Clears last step's terminal flags before a new step starts.
@@ -115,8 +115,7 @@ fn rebuild_instance<E: EnvModel>(inst: &mut EnvInstance<E>, world: &mut PhysicsW
     for handle in mine {
         world.remove_body(handle);
     }
-    inst.bodies = inst.model.build(world, PhysicsBlock::slot_origin(slot), PhysicsBlock::slot_groups(slot));
-    crate::physics::tag_bodies(world, slot);
+    inst.bodies = crate::physics::build_in_slot(inst.model.as_ref(), world, slot);
 }
 
 /// Restarts finished episodes of auto-resetting envs (rebuilding instances whose physics went

@@ -93,8 +93,7 @@ impl<E: EnvModel> EnvFactory for ModelFactory<E> {
             for (index, member) in block.members.iter().enumerate() {
                 let state = world.get::<PhysState>(*member).expect("a spawned env has a PhysState").current.clone();
                 let mut inst = world.get_mut::<EnvInstance<E>>(*member).expect("a block holds one env kind");
-                inst.bodies = inst.model.build(&mut block.world, PhysicsBlock::slot_origin(index), PhysicsBlock::slot_groups(index));
-                physics::tag_bodies(&mut block.world, index);
+                inst.bodies = physics::build_in_slot(inst.model.as_ref(), &mut block.world, index);
                 inst.model.write_state(&inst.bodies, &mut block.world, &state);
             }
         });

@@ -5,6 +5,7 @@ use bevy_ecs::prelude::*;
 use rapier3d::prelude::*;
 use vagram_engine::env::EnvModel;
 use vagram_engine::env::model::EnvInstance;
+use vagram_engine::physics::PhysicsBlock;
 use vagram_engine::prelude::*;
 
 /// Rigid bodies carry `slot + 1` in their user data, so quarantine reports map to instances.
@@ -14,6 +15,14 @@ pub fn tag_bodies(world: &mut PhysicsWorld, slot: usize) {
             body.user_data = slot as u128 + 1;
         }
     }
+}
+
+/// Builds an instance of `model` in `slot` of a block's `world` (the slot's origin and collision
+/// groups) and tags its bodies with the slot: how spawning, resets and rebuilds place instances.
+pub fn build_in_slot<E: EnvModel>(model: &E, world: &mut PhysicsWorld, slot: usize) -> E::Bodies {
+    let bodies = model.build(world, PhysicsBlock::slot_origin(slot), PhysicsBlock::slot_groups(slot));
+    tag_bodies(world, slot);
+    bodies
 }
 
 /// Steps every physics block holding instances of `E`.

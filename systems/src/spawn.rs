@@ -7,7 +7,7 @@ use bevy_ecs::prelude::*;
 use vagram_engine::Result;
 use vagram_engine::env::model::EnvInstance;
 use vagram_engine::env::{Distractors, EnvModel, SpawnOptions};
-use vagram_engine::physics::{BlockSlot, PhysicsBlock};
+use vagram_engine::physics::BlockSlot;
 use vagram_engine::prelude::*;
 
 use crate::EnvPlugin;
@@ -45,8 +45,7 @@ pub fn spawn_env<E: EnvModel>(app: &mut SimApp, model: Arc<E>, options: &SpawnOp
     let block = blocks.block_for(std::any::type_name::<E>(), &spec.physics, options.block_key);
     let slot = blocks.blocks[block].members.len();
     let world = &mut blocks.blocks[block].world;
-    let bodies = model.build(world, PhysicsBlock::slot_origin(slot), PhysicsBlock::slot_groups(slot));
-    crate::physics::tag_bodies(world, slot);
+    let bodies = crate::physics::build_in_slot(model.as_ref(), world, slot);
     let inst = EnvInstance { model: model.clone(), bodies };
 
     let config = ResetConfig { nominal, noise: options.reset_noise };
