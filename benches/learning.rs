@@ -50,9 +50,51 @@ fn sgemm_gflops(dev: &Dev) -> f64 {
     calls * 2.0 * (n * n * n) as f64 / 1e9
 }
 
-/// 1024³ sgemm through matrixmultiply (the fast path's kernels: AVX-512 where the CPU has it),
-/// one single-threaded product per core, all cores at once: the machine's practical peak.
-fn sgemm_all_cores_gflops() -> f64 {
+/// Which single-threaded sgemm a reference measures.
+#[derive(Clone, Copy)]
+enum Sgemm {
+    /// The gemm crate 0.19 with its AVX-512 kernels (the fast path's kernels since 2026-11-26).
+    Gemm,
+    /// matrixmultiply 0.3 (the fast path's kernels before).
+    Matrixmultiply,
+}
+
+/// `c ← a · b` for row-major `n × n` matrices on this thread.
+fn square_product(kind: Sgemm, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(a.len() == n * n && b.len() == n * n && c.len() == n * n);
+    let ni = n as isize;
+    // SAFETY: a, b and c are n × n, row-major (checked above), and c aliases neither.
+    unsafe {
+        match kind {
+            Sgemm::Gemm => gemm::gemm(
+                n,
+                n,
+                n,
+                c.as_mut_ptr(),
+                1,
+                ni,
+                false,
+                a.as_ptr(),
+                1,
+                ni,
+                b.as_ptr(),
+                1,
+                ni,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            ),
+            Sgemm::Matrixmultiply => matrixmultiply::sgemm(n, n, n, 1.0, a.as_ptr(), ni, 1, b.as_ptr(), ni, 1, 0.0, c.as_mut_ptr(), ni, 1),
+        }
+    }
+}
+
+/// 1024³ sgemm, one single-threaded product per core, all cores at once: the machine's practical
+/// peak with that kernel.
+fn sgemm_all_cores_gflops(kind: Sgemm) -> f64 {
     let n = 1024;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let a = vec![0.5f32; n * n];
@@ -65,25 +107,7 @@ fn sgemm_all_cores_gflops() -> f64 {
                     let mut c = vec![0.0f32; n * n];
                     let mut calls = 0u64;
                     while start.elapsed().as_secs_f64() < 3.0 {
-                        // SAFETY: a, b and c are n × n, row-major, and c aliases neither.
-                        unsafe {
-                            matrixmultiply::sgemm(
-                                n,
-                                n,
-                                n,
-                                1.0,
-                                a.as_ptr(),
-                                n as isize,
-                                1,
-                                b.as_ptr(),
-                                n as isize,
-                                1,
-                                0.0,
-                                c.as_mut_ptr(),
-                                n as isize,
-                                1,
-                            );
-                        }
+                        square_product(kind, n, &a, &b, &mut c);
                         calls += 1;
                     }
                     std::hint::black_box(&c);
@@ -185,11 +209,15 @@ fn main() {
     // `LEARNING_BENCH_KERNELS_ONLY=1` skips the sgemm references and the dfdx-graph column
     // (profiling the fast path alone).
     let kernels_only = std::env::var("LEARNING_BENCH_KERNELS_ONLY").is_ok_and(|v| v == "1");
-    let (dfdx_gflops, mm_gflops) = if kernels_only { (f64::NAN, f64::NAN) } else { (sgemm_gflops(&dev), sgemm_all_cores_gflops()) };
-    let gflops = dfdx_gflops.max(mm_gflops);
+    let [dfdx_gflops, gemm_gflops, mm_gflops] = if kernels_only {
+        [f64::NAN; 3]
+    } else {
+        [sgemm_gflops(&dev), sgemm_all_cores_gflops(Sgemm::Gemm), sgemm_all_cores_gflops(Sgemm::Matrixmultiply)]
+    };
+    let gflops = dfdx_gflops.max(gemm_gflops).max(mm_gflops);
     println!("threads: rayon default (RAYON_NUM_THREADS={})", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
     println!(
-        "sgemm 1024³ references: dfdx (gemm crate, all threads) {dfdx_gflops:.1} GFLOP/s; matrixmultiply, one product per core {mm_gflops:.1} GFLOP/s"
+        "sgemm 1024³ references: dfdx (gemm 0.15, all threads) {dfdx_gflops:.1} GFLOP/s; one product per core: gemm 0.19 (AVX-512) {gemm_gflops:.1} GFLOP/s, matrixmultiply {mm_gflops:.1} GFLOP/s"
     );
     println!("shares below are of the larger, {gflops:.1} GFLOP/s\n");
     println!("| workload (batch 256) | kernels, steps/s | GFLOP/s | share of sgemm | dfdx graph, steps/s | kernels / graph |");

@@ -11,7 +11,9 @@
 //!
 //! Answers are the oracle's own: a state is looked up by the exact bits of its row, and the
 //! oracles here compute each row independently of the others in its batch, so a fit gives the
-//! same numbers with and without the cache.
+//! same numbers with and without the cache up to float rounding (the CPU gemm kernel sums in
+//! another order for a few shapes, e.g. a single row). A fit with the cache is deterministic:
+//! the same data set gives the same cache.
 
 use std::collections::HashMap;
 

@@ -12,7 +12,6 @@
 use std::ops::Range;
 
 use dfdx::prelude::*;
-use matrixmultiply::sgemm;
 use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
@@ -313,36 +312,40 @@ fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f3
     if n == 1 {
         return column_product(m, k, lhs, rhs);
     }
-    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
+    let mut dst = vec![0.0f32; m * n];
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
-    // checked to lie in its slice. dst has room for m × n values and aliases nothing; with β = 0
-    // matrixmultiply writes every element without reading it (its documented contract), so all
-    // m × n values are initialised when `set_len` runs.
+    // checked to lie in its slice; dst holds m × n values, row-major, and aliases nothing.
+    // `read_dst = false`: dst ← 1·lhs·rhs, its old contents ignored. One thread: the units are
+    // the parallelism.
     unsafe {
-        sgemm(
+        gemm::gemm(
             m,
-            k,
             n,
-            1.0,
-            lhs.0.as_ptr(),
-            lhs.1 as isize,
-            lhs.2 as isize,
-            rhs.0.as_ptr(),
-            rhs.1 as isize,
-            rhs.2 as isize,
-            0.0,
+            k,
             dst.as_mut_ptr(),
-            n as isize,
             1,
+            n as isize,
+            false,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
         );
-        dst.set_len(m * n);
     }
     dst
 }
 
 /// [`product`] for one output column (a scalar output layer, or its weight gradient).
-/// matrixmultiply pads the column to its 16-wide register tile and packs both operands, 16×
-/// the arithmetic; here it is one dot product per row, or, when `lhs` is read down its columns
+/// A gemm kernel pads the column to its register tile and packs both operands, many times the
+/// arithmetic; here it is one dot product per row, or, when `lhs` is read down its columns
 /// (a transposed operand), a running sum of scaled columns. Operands were bounds-checked.
 fn column_product(m: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) -> Vec<f32> {
     let (a, row_stride, col_stride) = lhs;

@@ -109,16 +109,25 @@ fn sac_is_deterministic_for_a_seed_and_exposes_four_value_functions() {
 
 #[test]
 fn value_oracle_answers_each_state_independently_of_its_batch() {
-    // `ValueCache` relies on this: a state's values and gradients are the same bits whether it
-    // is asked about alone, in a small batch or in a large one (blocks cut differently).
+    // `ValueCache` relies on this: a state's values and gradients do not depend on the other
+    // rows of its batch, alone, in a small batch or in a large one (blocks cut differently).
+    // The gemm kernel sums in a different order for some shapes (a single row, tiny products),
+    // so the answers agree to float rounding, not to the bit; a row that leaked into another
+    // would be off by far more.
     let sac = Sac::new(&TestDevice::seed_from_u64(3), 5, 2, SacConfig { hidden: vec![96, 96], seed: 2, ..SacConfig::default() });
     let states: Vec<f32> = (0..5 * 300).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
     let all = sac.value_oracle().evaluate(&states);
+    let close = |a: &[f32], b: &[f32], what: &str| {
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * scale, "{what}, element {i}: {x} alone vs {y} in the full batch");
+        }
+    };
     for (start, rows) in [(0, 1), (7, 3), (100, 129), (171, 129)] {
         let part = sac.value_oracle().evaluate(&states[start * 5..(start + rows) * 5]);
         for k in 0..4 {
-            assert_eq!(part.values[k], all.values[k][start..start + rows], "values of function {k}, rows {start}..");
-            assert_eq!(part.grads[k], all.grads[k][start * 5..(start + rows) * 5], "gradients of function {k}, rows {start}..");
+            close(&part.values[k], &all.values[k][start..start + rows], &format!("values of function {k}, rows {start}.."));
+            close(&part.grads[k], &all.grads[k][start * 5..(start + rows) * 5], &format!("gradients of function {k}, rows {start}.."));
         }
     }
 }
