@@ -8,6 +8,12 @@
 //! ([`blocks_per_member`]); the cut depends on the shapes alone, never on the thread count, so
 //! results are the same on every machine. Parameter gradients of a member's blocks are summed in
 //! block order.
+//!
+//! Inside a unit, activations are stored feature-major (each feature's rows contiguous): the gemm
+//! kernel vectorises along the result's contiguous dimension in 64-wide tiles, which a batch's 128
+//! or 256 rows fill exactly while a 200-wide layer leaves an 8-wide remainder for a slow edge
+//! kernel. Inputs, outputs and input gradients stay row-major at the unit's boundary (one small
+//! transpose each); weights and their gradients keep dfdx's `[in, out]` layout.
 
 use std::ops::Range;
 
@@ -15,7 +21,7 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
-use super::elementwise::{activation_backward, add_column_sums, bias_activation};
+use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
 use super::{Passes, Wants, rows_of};
 use crate::learn::Activation;
 use crate::learn::ensemble::EnsembleMlp;
@@ -57,7 +63,7 @@ pub fn forward_backward<Err>(
     let d_out = loss_gradient(&outputs)?;
     assert_eq!(d_out.len(), outputs.len(), "d_out must match the outputs [{}, {rows}, {}]", host.members, host.output_dim());
     let out_dim = host.output_dim();
-    run(&mut units, |u| u.backward(&host, x, u.slice(&d_out, rows, out_dim).to_vec(), rows, wants));
+    run(&mut units, |u| u.backward(&host, x, u.slice(&d_out, rows, out_dim), rows, wants));
     let params = wants.params.then(|| host.gather_param_grads(net, &units));
     let input = wants.input.then(|| host.gather(&units, rows, host.input_dim(), |u| &u.input_grad));
     Ok(Passes { outputs, params, input })
@@ -73,7 +79,7 @@ pub fn input_gradient(net: &EnsembleMlp<Cpu>, x: &[f32]) -> (Vec<f32>, Vec<f32>)
     run(&mut units, |u| {
         u.forward(&host, x, rows, true);
         let ones = vec![1.0; u.output.len()];
-        u.backward(&host, x, ones, rows, Wants::INPUT);
+        u.backward(&host, x, &ones, rows, Wants::INPUT);
     });
     let outputs = host.gather(&units, rows, host.output_dim(), |u| &u.output);
     let input = host.gather(&units, rows, host.input_dim(), |u| &u.input_grad);
@@ -207,9 +213,9 @@ fn add(dst: &mut [f32], src: &[f32]) {
 struct Unit {
     member: usize,
     rows: Range<usize>,
-    /// Hidden activations, one per hidden layer (`rows × width`).
+    /// Hidden activations, one per hidden layer (`rows × width`, feature-major).
     hidden: Vec<Vec<f32>>,
-    /// σ(pre-activation) per hidden layer, for SiLU's derivative.
+    /// σ(pre-activation) per hidden layer, for SiLU's derivative (feature-major).
     sigmoid: Vec<Vec<f32>>,
     output: Vec<f32>,
     weight_grads: Vec<Vec<f32>>,
@@ -244,49 +250,50 @@ impl Unit {
         let mut current: Vec<f32> = Vec::new();
         for (l, layer) in net.layers.iter().enumerate() {
             let (i, o) = (layer.inputs, layer.outputs);
-            let src: &[f32] = if l == 0 { xs } else { &current };
+            // The unit's input rows are row-major; every later activation is feature-major.
+            let src: Operand = if l == 0 { (xs, i, 1) } else { (&current, 1, n) };
             let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-            let mut z = product(n, o, i, (src, i, 1), (w, o, 1));
+            let mut z = product(n, o, i, src, (w, o, 1), Layout::FeatureMajor);
             let bias = &layer.bias[self.member * o..(self.member + 1) * o];
             if l == last {
-                bias_activation(&mut z, bias, None, None);
+                bias_activation(&mut z, bias, n, None, None);
             } else if keep && net.activation == Activation::Silu {
                 let mut sig = vec![0.0f32; n * o];
-                bias_activation(&mut z, bias, Some(net.activation), Some(&mut sig));
+                bias_activation(&mut z, bias, n, Some(net.activation), Some(&mut sig));
                 self.sigmoid.push(sig);
             } else {
-                bias_activation(&mut z, bias, Some(net.activation), None);
+                bias_activation(&mut z, bias, n, Some(net.activation), None);
             }
             let previous = std::mem::replace(&mut current, z);
             if keep && l > 0 {
                 self.hidden.push(previous);
             }
         }
-        self.output = current;
+        self.output = transpose(&current, net.output_dim(), n);
     }
 
-    /// Backpropagates `d`, the loss gradient with respect to this unit's outputs.
-    fn backward(&mut self, net: &HostNet, x: &[f32], mut d: Vec<f32>, total_rows: usize, wants: Wants) {
+    /// Backpropagates `d`, the loss gradient with respect to this unit's outputs (row-major).
+    fn backward(&mut self, net: &HostNet, x: &[f32], d: &[f32], total_rows: usize, wants: Wants) {
         let n = self.rows.len();
         let xs = self.slice(x, total_rows, net.input_dim());
         let layers = net.layers.len();
         self.weight_grads = vec![Vec::new(); layers];
         self.bias_grads = vec![Vec::new(); layers];
+        let mut d = transpose(d, n, net.output_dim());
         for (l, layer) in net.layers.iter().enumerate().rev() {
             let (i, o) = (layer.inputs, layer.outputs);
-            let src: &[f32] = if l == 0 { xs } else { &self.hidden[l - 1] };
             if wants.params {
                 // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
-                let dw = product(i, o, n, (src, 1, i), (&d, o, 1));
+                let src_t: Operand = if l == 0 { (xs, 1, i) } else { (&self.hidden[l - 1], n, 1) };
+                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Layout::RowMajor);
                 let mut db = vec![0.0f32; o];
-                add_column_sums(&mut db, &d);
-                self.weight_grads[l] = dw;
+                add_feature_sums(&mut db, &d, n);
                 self.bias_grads[l] = db;
             }
             if l > 0 || wants.input {
                 // d_src = d · Wᵀ.
                 let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-                let mut d_src = product(n, i, o, (&d, o, 1), (w, 1, o));
+                let mut d_src = product(n, i, o, (&d, 1, n), (w, 1, o), Layout::FeatureMajor);
                 if l > 0 {
                     let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
                     activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
@@ -295,14 +302,40 @@ impl Unit {
             }
         }
         if wants.input {
-            self.input_grad = d;
+            self.input_grad = transpose(&d, net.input_dim(), n);
         }
     }
 }
 
-/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh row-major `m × n` buffer; each
-/// operand is `(data, row stride, column stride)`, so transposes are free.
-fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) -> Vec<f32> {
+/// A matrix operand: `(data, row stride, column stride)`, so transposes are free.
+type Operand<'a> = (&'a [f32], usize, usize);
+
+/// How a product's `m × n` result is laid out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Layout {
+    /// Row after row (a weight gradient, in dfdx's `[in, out]` layout).
+    RowMajor,
+    /// Column after column. For activations (`rows × features`) this is feature-major: the
+    /// gemm kernel vectorises along the contiguous dimension, and the batch's 128 or 256 rows
+    /// fill its 64-wide tiles where a 200-wide layer leaves an 8-wide remainder.
+    FeatureMajor,
+}
+
+/// `src` (`rows × cols`, row-major) as `cols × rows` row-major: between a unit's row-major
+/// inputs and outputs and its feature-major activations.
+fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    debug_assert_eq!(src.len(), rows * cols);
+    let mut out = vec![0.0f32; rows * cols];
+    for (r, row) in src.chunks_exact(cols.max(1)).enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            out[c * rows + r] = *v;
+        }
+    }
+    out
+}
+
+/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `layout`.
+fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
     if m == 0 || n == 0 || k == 0 {
         return vec![0.0; m * n];
     }
@@ -310,21 +343,27 @@ fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f3
         assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
     }
     if n == 1 {
+        // One column is the same in either layout.
         return column_product(m, k, lhs, rhs);
     }
+    let (dst_rs, dst_cs) = match layout {
+        Layout::RowMajor => (n, 1),
+        Layout::FeatureMajor => (1, m),
+    };
     let mut dst = vec![0.0f32; m * n];
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
-    // checked to lie in its slice; dst holds m × n values, row-major, and aliases nothing.
-    // `read_dst = false`: dst ← 1·lhs·rhs, its old contents ignored. One thread: the units are
-    // the parallelism.
+    // checked to lie in its slice; dst holds m × n values at the strides of `layout` and
+    // aliases nothing. `read_dst = false`: dst ← 1·lhs·rhs, its old contents ignored (gemm's
+    // edge kernels still copy them, so dst is initialised). One thread: the units are the
+    // parallelism.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dst_cs as isize,
+            dst_rs as isize,
             false,
             lhs.0.as_ptr(),
             lhs.2 as isize,
@@ -347,7 +386,7 @@ fn product(m: usize, n: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f3
 /// A gemm kernel pads the column to its register tile and packs both operands, many times the
 /// arithmetic; here it is one dot product per row, or, when `lhs` is read down its columns
 /// (a transposed operand), a running sum of scaled columns. Operands were bounds-checked.
-fn column_product(m: usize, k: usize, lhs: (&[f32], usize, usize), rhs: (&[f32], usize, usize)) -> Vec<f32> {
+fn column_product(m: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f32> {
     let (a, row_stride, col_stride) = lhs;
     let v: Vec<f32> = (0..k).map(|j| rhs.0[j * rhs.1]).collect();
     if col_stride == 1 {

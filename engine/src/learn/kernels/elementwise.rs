@@ -34,44 +34,49 @@ pub(crate) fn exp(x: f32) -> f32 {
     y * f32::from_bits((ni.wrapping_add(127) << 23) as u32)
 }
 
-/// Adds `bias` to every row of `z` (`rows × bias.len()`) and applies `act` in place; for SiLU,
-/// `sigmoid` (same shape) receives σ(z), which the backward pass reuses.
-pub(crate) fn bias_activation(z: &mut [f32], bias: &[f32], act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
+/// Adds `bias[f]` to feature `f` of `z` (feature-major: `bias.len()` runs of `rows` values) and
+/// applies `act` in place; for SiLU, `sigmoid` (same shape) receives σ(z), which the backward
+/// pass reuses.
+pub(crate) fn bias_activation(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { bias_activation_avx2(z, bias, act, sigmoid) };
+        return unsafe { bias_activation_avx2(z, bias, rows, act, sigmoid) };
     }
-    bias_activation_body(z, bias, act, sigmoid)
+    bias_activation_body(z, bias, rows, act, sigmoid)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn bias_activation_avx2(z: &mut [f32], bias: &[f32], act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
-    bias_activation_body(z, bias, act, sigmoid)
+fn bias_activation_avx2(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
+    bias_activation_body(z, bias, rows, act, sigmoid)
 }
 
 #[inline(always)]
-fn bias_activation_body(z: &mut [f32], bias: &[f32], act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
-    let width = bias.len();
+fn bias_activation_body(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
+    if rows == 0 {
+        return;
+    }
+    debug_assert_eq!(z.len(), rows * bias.len());
+    let features = z.chunks_exact_mut(rows).zip(bias);
     match (act, sigmoid) {
         (None, _) => {
-            for row in z.chunks_exact_mut(width) {
-                for (v, b) in row.iter_mut().zip(bias) {
+            for (feature, b) in features {
+                for v in feature {
                     *v += b;
                 }
             }
         }
         (Some(Activation::Relu), _) => {
-            for row in z.chunks_exact_mut(width) {
-                for (v, b) in row.iter_mut().zip(bias) {
+            for (feature, b) in features {
+                for v in feature {
                     *v = (*v + b).max(0.0);
                 }
             }
         }
         (Some(Activation::Silu), Some(sig)) => {
-            for (row, srow) in z.chunks_exact_mut(width).zip(sig.chunks_exact_mut(width)) {
-                for ((v, s), b) in row.iter_mut().zip(srow.iter_mut()).zip(bias) {
+            for ((feature, b), sf) in features.zip(sig.chunks_exact_mut(rows)) {
+                for (v, s) in feature.iter_mut().zip(sf) {
                     let x = *v + b;
                     let sg = 1.0 / (1.0 + exp(-x));
                     *s = sg;
@@ -80,8 +85,8 @@ fn bias_activation_body(z: &mut [f32], bias: &[f32], act: Option<Activation>, si
             }
         }
         (Some(Activation::Silu), None) => {
-            for row in z.chunks_exact_mut(width) {
-                for (v, b) in row.iter_mut().zip(bias) {
+            for (feature, b) in features {
+                for v in feature {
                     let x = *v + b;
                     *v = x / (1.0 + exp(-x));
                 }
@@ -124,11 +129,22 @@ fn activation_backward_body(d: &mut [f32], h: &[f32], act: Activation, sigmoid: 
     }
 }
 
-/// `sums[c] += Σ_r d[r, c]` over the rows of `d` (`rows × sums.len()`): a bias gradient.
-pub(crate) fn add_column_sums(sums: &mut [f32], d: &[f32]) {
-    for row in d.chunks_exact(sums.len()) {
-        for (s, v) in sums.iter_mut().zip(row) {
-            *s += v;
+/// `sums[f] += Σ_r d[f, r]` for feature-major `d` (`sums.len()` runs of `rows` values): a bias
+/// gradient. Each run is summed in 16 interleaved partial sums, so that the loop vectorises.
+pub(crate) fn add_feature_sums(sums: &mut [f32], d: &[f32], rows: usize) {
+    const LANES: usize = 16;
+    if rows == 0 {
+        return;
+    }
+    for (s, feature) in sums.iter_mut().zip(d.chunks_exact(rows)) {
+        let mut lanes = [0.0f32; LANES];
+        let chunks = feature.chunks_exact(LANES);
+        let tail: f32 = chunks.remainder().iter().sum();
+        for c in chunks {
+            for l in 0..LANES {
+                lanes[l] += c[l];
+            }
         }
+        *s += lanes.iter().sum::<f32>() + tail;
     }
 }
