@@ -3,10 +3,42 @@
 //! sigmoid (libm's `expf` is a scalar call per element, which made SiLU cost as much as the
 //! matrix products around it).
 //!
-//! The hot loops are compiled twice — for the baseline target and with AVX2 — and picked at run
-//! time. No fused multiply-add is used, so both versions give identical results.
+//! The hot loops are compiled three times — for the baseline target, with AVX2 and with AVX-512
+//! — and picked at run time ([`dispatched!`]). No fused multiply-add is used, so every version
+//! gives identical results.
 
 use crate::learn::Activation;
+
+/// Defines `$name`, which runs `$body` compiled for AVX-512, for AVX2 or for the baseline target,
+/// the best the CPU supports (checked at run time). `$body` must be `#[inline(always)]`, so that
+/// each copy is vectorised for its own target.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident => $body:ident ($($arg:ident : $ty:ty),*)) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F, checked just above.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
 
 /// `exp(x)` to within a few ulp for every finite `x` (Cephes' `expf`: range reduction by
 /// ln 2 and a degree-6 polynomial), clamped to f32's normal range; written without branches
@@ -34,22 +66,11 @@ pub(crate) fn exp(x: f32) -> f32 {
     y * f32::from_bits((ni.wrapping_add(127) << 23) as u32)
 }
 
-/// Adds `bias[f]` to feature `f` of `z` (feature-major: `bias.len()` runs of `rows` values) and
-/// applies `act` in place; for SiLU, `sigmoid` (same shape) receives σ(z), which the backward
-/// pass reuses.
-pub(crate) fn bias_activation(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { bias_activation_avx2(z, bias, rows, act, sigmoid) };
-    }
-    bias_activation_body(z, bias, rows, act, sigmoid)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn bias_activation_avx2(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>) {
-    bias_activation_body(z, bias, rows, act, sigmoid)
+dispatched! {
+    /// Adds `bias[f]` to feature `f` of `z` (feature-major: `bias.len()` runs of `rows` values)
+    /// and applies `act` in place; for SiLU, `sigmoid` (same shape) receives σ(z), which the
+    /// backward pass reuses.
+    pub(crate) fn bias_activation => bias_activation_body(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Activation>, sigmoid: Option<&mut [f32]>)
 }
 
 #[inline(always)]
@@ -95,21 +116,11 @@ fn bias_activation_body(z: &mut [f32], bias: &[f32], rows: usize, act: Option<Ac
     }
 }
 
-/// Multiplies the gradient `d` with respect to an activation's output `h` by the activation's
-/// derivative: ReLU's step (from `h > 0`), or SiLU's σ + h·(1 − σ) from the stored σ.
-pub(crate) fn activation_backward(d: &mut [f32], h: &[f32], act: Activation, sigmoid: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { activation_backward_avx2(d, h, act, sigmoid) };
-    }
-    activation_backward_body(d, h, act, sigmoid)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn activation_backward_avx2(d: &mut [f32], h: &[f32], act: Activation, sigmoid: &[f32]) {
-    activation_backward_body(d, h, act, sigmoid)
+dispatched! {
+    /// Multiplies the gradient `d` with respect to an activation's output `h` by the
+    /// activation's derivative: ReLU's step (from `h > 0`), or SiLU's σ + h·(1 − σ) from the
+    /// stored σ.
+    pub(crate) fn activation_backward => activation_backward_body(d: &mut [f32], h: &[f32], act: Activation, sigmoid: &[f32])
 }
 
 #[inline(always)]
@@ -146,5 +157,39 @@ pub(crate) fn add_feature_sums(sums: &mut [f32], d: &[f32], rows: usize) {
             }
         }
         *s += lanes.iter().sum::<f32>() + tail;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run-time dispatched copies (AVX-512 or AVX2 on x86-64) must give the same bits as the
+    /// baseline build of the same loops: runs are reproducible across CPUs of one architecture.
+    #[test]
+    fn dispatched_versions_equal_the_baseline_bit_for_bit() {
+        let (rows, features) = (37, 5);
+        let z0: Vec<f32> = (0..rows * features).map(|i| ((i * 7919 % 1000) as f32 - 500.0) / 61.0).collect();
+        let bias: Vec<f32> = (0..features).map(|f| f as f32 * 0.3 - 0.7).collect();
+        for act in [None, Some(Activation::Relu), Some(Activation::Silu)] {
+            let (mut fast, mut base) = (z0.clone(), z0.clone());
+            let (mut sig_fast, mut sig_base) = (vec![0.0; z0.len()], vec![0.0; z0.len()]);
+            let keep = act == Some(Activation::Silu);
+            bias_activation(&mut fast, &bias, rows, act, keep.then_some(&mut sig_fast[..]));
+            bias_activation_body(&mut base, &bias, rows, act, keep.then_some(&mut sig_base[..]));
+            assert_eq!(
+                fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                base.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{act:?}"
+            );
+            assert_eq!(sig_fast, sig_base, "{act:?} sigmoid");
+            if let Some(act) = act {
+                let d0: Vec<f32> = (0..z0.len()).map(|i| (i as f32 * 0.37).sin()).collect();
+                let (mut d_fast, mut d_base) = (d0.clone(), d0);
+                activation_backward(&mut d_fast, &fast, act, &sig_fast);
+                activation_backward_body(&mut d_base, &base, act, &sig_base);
+                assert_eq!(d_fast, d_base, "{act:?} backward");
+            }
+        }
     }
 }
