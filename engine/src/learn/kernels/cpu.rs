@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
+use super::scratch;
 use super::{Passes, Wants, rows_of};
 use crate::learn::Activation;
 use crate::learn::ensemble::EnsembleMlp;
@@ -90,13 +91,14 @@ pub fn input_gradient(net: &EnsembleMlp<Cpu>, x: &[f32]) -> (Vec<f32>, Vec<f32>)
 pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
     fn mix<S: Shape>(dst: &mut Tensor<S, f32, Cpu>, src: &Tensor<S, f32, Cpu>, tau: f32) {
         let n = dst.shape().num_elements();
-        let (mut d, mut s) = (vec![0.0; n], vec![0.0; n]);
+        let (mut d, mut s) = (scratch::take(n), scratch::take(n));
         dst.copy_into(&mut d);
         src.copy_into(&mut s);
         for (d, s) in d.iter_mut().zip(&s) {
             *d = tau * s + (1.0 - tau) * *d;
         }
         dst.copy_from(&d);
+        scratch::give_all([d, s]);
     }
     for (d, s) in dst.layers.iter_mut().zip(&src.layers) {
         mix(&mut d.weight, &s.weight, tau);
@@ -141,9 +143,9 @@ impl HostNet {
             .iter()
             .map(|l| {
                 let (inputs, outputs) = l.dims();
-                let mut weight = vec![0.0; l.weight.shape().num_elements()];
+                let mut weight = scratch::take(l.weight.shape().num_elements());
                 l.weight.copy_into(&mut weight);
-                let mut bias = vec![0.0; l.bias.shape().num_elements()];
+                let mut bias = scratch::take(l.bias.shape().num_elements());
                 l.bias.copy_into(&mut bias);
                 HostLayer { weight, bias, inputs, outputs }
             })
@@ -203,6 +205,14 @@ impl HostNet {
     }
 }
 
+impl Drop for HostNet {
+    fn drop(&mut self) {
+        for layer in self.layers.drain(..) {
+            scratch::give_all([layer.weight, layer.bias]);
+        }
+    }
+}
+
 fn add(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += s;
@@ -221,6 +231,14 @@ struct Unit {
     weight_grads: Vec<Vec<f32>>,
     bias_grads: Vec<Vec<f32>>,
     input_grad: Vec<f32>,
+}
+
+impl Drop for Unit {
+    fn drop(&mut self) {
+        let lists = [&mut self.hidden, &mut self.sigmoid, &mut self.weight_grads];
+        scratch::give_all(lists.into_iter().flat_map(|list| list.drain(..)));
+        scratch::give_all([std::mem::take(&mut self.output), std::mem::take(&mut self.input_grad)]);
+    }
 }
 
 impl Unit {
@@ -258,7 +276,7 @@ impl Unit {
             if l == last {
                 bias_activation(&mut z, bias, n, None, None);
             } else if keep && net.activation == Activation::Silu {
-                let mut sig = vec![0.0f32; n * o];
+                let mut sig = scratch::take(n * o);
                 bias_activation(&mut z, bias, n, Some(net.activation), Some(&mut sig));
                 self.sigmoid.push(sig);
             } else {
@@ -267,9 +285,12 @@ impl Unit {
             let previous = std::mem::replace(&mut current, z);
             if keep && l > 0 {
                 self.hidden.push(previous);
+            } else {
+                scratch::give(previous);
             }
         }
         self.output = transpose(&current, net.output_dim(), n);
+        scratch::give(current);
     }
 
     /// Backpropagates `d`, the loss gradient with respect to this unit's outputs (row-major).
@@ -298,12 +319,13 @@ impl Unit {
                     let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
                     activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
                 }
-                d = d_src;
+                scratch::give(std::mem::replace(&mut d, d_src));
             }
         }
         if wants.input {
             self.input_grad = transpose(&d, net.input_dim(), n);
         }
+        scratch::give(d);
     }
 }
 
@@ -325,7 +347,7 @@ enum Layout {
 /// inputs and outputs and its feature-major activations.
 fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     debug_assert_eq!(src.len(), rows * cols);
-    let mut out = vec![0.0f32; rows * cols];
+    let mut out = scratch::take(rows * cols);
     for (r, row) in src.chunks_exact(cols.max(1)).enumerate() {
         for (c, v) in row.iter().enumerate() {
             out[c * rows + r] = *v;
@@ -350,7 +372,8 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
         Layout::RowMajor => (n, 1),
         Layout::FeatureMajor => (1, m),
     };
-    let mut dst = vec![0.0f32; m * n];
+    // Every element is written below; a recycled buffer's stale values are never read.
+    let mut dst = scratch::take(m * n);
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
     // checked to lie in its slice; dst holds m × n values at the strides of `layout` and
     // aliases nothing. `read_dst = false`: dst ← 1·lhs·rhs, its old contents ignored (gemm's

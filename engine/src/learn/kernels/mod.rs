@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod denormals;
 mod elementwise;
 pub mod reference;
+mod scratch;
 
 use dfdx::prelude::*;
 
