@@ -372,7 +372,7 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
         Layout::RowMajor => (n, 1),
         Layout::FeatureMajor => (1, m),
     };
-    // Every element is written below; a recycled buffer's stale values are never read.
+    // Every element is written below; a recycled buffer's stale values are never used.
     let mut dst = scratch::take(m * n);
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
     // checked to lie in its slice; dst holds m × n values at the strides of `layout` and
