@@ -6,9 +6,11 @@
 //! CUDA kernel), nothing is copied to the host.
 
 use dfdx::prelude::*;
-use dfdx::tensor_ops::{AdamConfig as KernelConfig, WeightDecay};
+pub(crate) use dfdx::tensor_ops::AdamConfig as KernelConfig;
+use dfdx::tensor_ops::WeightDecay;
 
 use super::ensemble::EnsembleMlp;
+use super::kernels::MlpKernels;
 use super::kernels::denormals::FlushDenormals;
 
 /// Adam's hyperparameters.
@@ -33,7 +35,8 @@ impl Default for AdamConfig {
 }
 
 impl AdamConfig {
-    fn kernel(&self) -> KernelConfig {
+    /// The same hyperparameters as dfdx's Adam kernel takes them.
+    pub(crate) fn kernel(&self) -> KernelConfig {
         KernelConfig {
             lr: self.lr as f64,
             betas: [self.beta1 as f64, self.beta2 as f64],
@@ -43,13 +46,16 @@ impl AdamConfig {
     }
 }
 
+/// First and second moments of one parameter tensor, on the device.
+pub(crate) type Moments<D> = (<D as Storage<f32>>::Vec, <D as Storage<f32>>::Vec);
+
 /// Adam's state for one ensemble: first and second moments per parameter tensor, on the device.
 pub struct Adam<D: Device<f32>> {
     /// Hyperparameters.
     pub config: AdamConfig,
     /// Steps taken.
     pub t: u64,
-    pub(crate) moments: Vec<(<D as Storage<f32>>::Vec, <D as Storage<f32>>::Vec)>,
+    pub(crate) moments: Vec<Moments<D>>,
     pub(crate) device: D,
 }
 
@@ -66,23 +72,16 @@ impl<D: Device<f32>> Adam<D> {
             .collect();
         Self { config, t: 0, moments, device: dev }
     }
+}
 
+impl<D: MlpKernels> Adam<D> {
     /// One update of every parameter of `net` from `grads` (a parameter without a gradient gets
     /// a zero one, i.e. only weight decay and momentum move it).
     pub fn step(&mut self, net: &mut EnsembleMlp<D>, grads: &mut Gradients<f32, D>) {
         // Decayed weights and moments turn subnormal; on the CPU they would crawl.
         let _flush = FlushDenormals::new();
         self.t += 1;
-        let (cfg, t) = (self.config.kernel(), self.t as i32);
-        let mut moments = self.moments.iter_mut();
-        for layer in net.layers.iter_mut() {
-            let (m, v) = moments.next().expect("one moment pair per tensor");
-            let g = grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient");
-            cfg.try_update(t, &mut layer.weight, m, v, g).expect("Adam update");
-            let (m, v) = moments.next().expect("one moment pair per tensor");
-            let g = grads.get_or_alloc_mut(&layer.bias).expect("allocating a gradient");
-            cfg.try_update(t, &mut layer.bias, m, v, g).expect("Adam update");
-        }
+        D::adam_step(&self.config.kernel(), self.t as i32, &mut self.moments, net, grads);
     }
 }
 
@@ -107,5 +106,29 @@ mod tests {
             let expect = [before[0] - 0.1 * step as f32, before[1] + 0.1 * step as f32];
             assert!((w[0] - expect[0]).abs() < 1e-5 && (w[1] - expect[1]).abs() < 1e-5, "step {step}: {w:?} vs {expect:?}");
         }
+    }
+
+    #[test]
+    fn the_parallel_cpu_step_equals_the_in_order_step_bit_for_bit() {
+        // A net above the parallel threshold (3 × ~43k parameters), weight decay on, three steps.
+        let dev = TestDevice::seed_from_u64(0);
+        let make = || EnsembleMlp::new(&dev, 3, 10, &[200, 200], 5, Activation::Silu, 4);
+        let (mut parallel, mut in_order) = (make(), make());
+        let config = AdamConfig { lr: 3e-3, weight_decay: 5e-5, ..AdamConfig::default() };
+        let (mut adam_p, mut adam_o) = (Adam::new(&parallel, config), Adam::new(&in_order, config));
+        for step in 0..3u32 {
+            let x: Vec<f32> = (0..3 * 32 * 10).map(|i| ((i as u32 * 37 + step) % 23) as f32 / 11.0 - 1.0).collect();
+            let d: Vec<f32> = (0..3 * 32 * 5).map(|i| ((i as u32 * 13 + step) % 7) as f32 / 3.0 - 1.0).collect();
+            let mut g_p = parallel.backprop_output_gradient(&x, &d);
+            let mut g_o = in_order.backprop_output_gradient(&x, &d);
+            adam_p.step(&mut parallel, &mut g_p);
+            adam_o.t += 1;
+            crate::learn::kernels::adam_step_in_order(&config.kernel(), adam_o.t as i32, &mut adam_o.moments, &mut in_order, &mut g_o);
+        }
+        for (l, (p, o)) in parallel.layers.iter().zip(&in_order.layers).enumerate() {
+            assert_eq!(p.weight.as_vec(), o.weight.as_vec(), "layer {l} weights");
+            assert_eq!(p.bias.as_vec(), o.bias.as_vec(), "layer {l} biases");
+        }
+        assert_ne!(parallel.layers[1].weight.as_vec(), make().layers[1].weight.as_vec(), "the weights moved");
     }
 }

@@ -21,6 +21,7 @@ mod scratch;
 
 use dfdx::prelude::*;
 
+use super::adam::{KernelConfig, Moments};
 use super::ensemble::EnsembleMlp;
 use super::host::HostIo;
 
@@ -75,6 +76,20 @@ pub trait MlpKernels: HostIo {
 
     /// Polyak averaging `dst ← τ·src + (1 − τ)·dst` of every parameter (target networks).
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32);
+
+    /// Adam step `t` (counted from 1) of every parameter of `net` with dfdx's kernel;
+    /// `moments` holds (first, second) moments per tensor, weight then bias, input layer first.
+    /// A parameter without a gradient gets a zero one; the gradients may be moved out of
+    /// `grads`. By default one tensor after another ([`adam_step_in_order`]).
+    fn adam_step(
+        config: &KernelConfig,
+        t: i32,
+        moments: &mut [Moments<Self>],
+        net: &mut EnsembleMlp<Self>,
+        grads: &mut Gradients<f32, Self>,
+    ) {
+        adam_step_in_order(config, t, moments, net, grads)
+    }
 }
 
 impl MlpKernels for Cpu {
@@ -98,6 +113,16 @@ impl MlpKernels for Cpu {
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {
         cpu::polyak(dst, src, tau)
     }
+
+    fn adam_step(
+        config: &KernelConfig,
+        t: i32,
+        moments: &mut [Moments<Self>],
+        net: &mut EnsembleMlp<Self>,
+        grads: &mut Gradients<f32, Self>,
+    ) {
+        cpu::adam_step(config, t, moments, net, grads)
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -117,6 +142,24 @@ impl MlpKernels for Cuda {
 
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {
         reference::polyak(dst, src, tau)
+    }
+}
+
+/// [`MlpKernels::adam_step`] one tensor after another on the calling thread.
+pub(crate) fn adam_step_in_order<D: Device<f32>>(
+    config: &KernelConfig,
+    t: i32,
+    moments: &mut [Moments<D>],
+    net: &mut EnsembleMlp<D>,
+    grads: &mut Gradients<f32, D>,
+) {
+    assert_eq!(moments.len(), 2 * net.layers.len(), "one moment pair per tensor");
+    for (layer, pair) in net.layers.iter_mut().zip(moments.chunks_exact_mut(2)) {
+        let [(mw, vw), (mb, vb)] = pair else { unreachable!("chunks of two") };
+        let g = grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient");
+        config.try_update(t, &mut layer.weight, mw, vw, g).expect("Adam update");
+        let g = grads.get_or_alloc_mut(&layer.bias).expect("allocating a gradient");
+        config.try_update(t, &mut layer.bias, mb, vb, g).expect("Adam update");
     }
 }
 
