@@ -3,7 +3,8 @@
 //! dfdx 0.13's `Adam` optimiser only visits const-shaped modules, and our ensembles are sized by
 //! the config at run time. So this wraps dfdx's Adam *kernel* (`AdamConfig::try_update`)
 //! directly: moments live on the device next to the parameters, updates run there (CPU loop or
-//! CUDA kernel), nothing is copied to the host.
+//! CUDA kernel), nothing is copied to the host. How the tensors are visited is the device's
+//! choice ([`MlpKernels::adam_step`]): on the CPU, the layers of a large net in parallel.
 
 use dfdx::prelude::*;
 pub(crate) use dfdx::tensor_ops::AdamConfig as KernelConfig;
