@@ -80,7 +80,7 @@ pub trait MlpKernels: HostIo {
     /// Adam step `t` (counted from 1) of every parameter of `net` with dfdx's kernel;
     /// `moments` holds (first, second) moments per tensor, weight then bias, input layer first.
     /// A parameter without a gradient gets a zero one; the gradients may be moved out of
-    /// `grads`. By default one tensor after another ([`adam_step_in_order`]).
+    /// `grads`. By default one tensor after another, on the calling thread.
     fn adam_step(
         config: &KernelConfig,
         t: i32,
