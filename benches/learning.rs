@@ -18,7 +18,7 @@ use vagram::engine::learn::losses::Mse;
 use vagram::engine::learn::replay::ReplayBuffer;
 use vagram::engine::learn::sac::{Sac, SacConfig};
 use vagram::engine::learn::value_grad::critic_value_gradients;
-use vagram::engine::learn::{Activation, Adam, AdamConfig};
+use vagram::engine::learn::{Activation, Adam, AdamConfig, Matmul};
 
 type Dev = vagram::engine::learn::AutoDevice;
 
@@ -125,8 +125,8 @@ fn forward_flops(members: usize, widths: &[usize]) -> f64 {
     2.0 * (members * B) as f64 * widths.windows(2).map(|w| (w[0] * w[1]) as f64).sum::<f64>()
 }
 
-fn ensemble_training(dev: &Dev, hidden: &[usize]) -> (f64, f64) {
-    let config = DynamicsConfig { members: 7, hidden: hidden.to_vec(), ..DynamicsConfig::default() };
+fn ensemble_training(dev: &Dev, hidden: &[usize], matmul: Matmul) -> (f64, f64) {
+    let config = DynamicsConfig { members: 7, hidden: hidden.to_vec(), matmul, ..DynamicsConfig::default() };
     let mut model = DynamicsModel::new(dev, OBS, ACT, &config).expect("model");
     let s = vec![0.1f32; B * OBS];
     let a = vec![0.2f32; B * ACT];
@@ -190,8 +190,8 @@ fn value_gradient(dev: &Dev, path: Path) -> f64 {
     })
 }
 
-fn sac_update(dev: &Dev, width: usize) -> f64 {
-    let mut sac = Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![width; 2], ..SacConfig::default() });
+fn sac_update(dev: &Dev, width: usize, matmul: Matmul) -> f64 {
+    let mut sac = Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![width; 2], matmul, ..SacConfig::default() });
     let mut buf = ReplayBuffer::new(4096, OBS, ACT);
     for i in 0..4096 {
         let o = vec![(i % 17) as f32 * 0.1; OBS];
@@ -251,17 +251,22 @@ fn main() {
     println!("Full learner steps (kernels path):\n");
     println!("| workload | steps/s |");
     println!("| --- | ---: |");
-    for (name, hidden) in
-        [("dynamics model train step, 7 × (4×200), MSE", vec![200; 4]), ("dynamics model train step, 7 × (2×64), MSE", vec![64; 2])]
-    {
-        if wanted(name) {
-            println!("| {name} | {:.0} |", ensemble_training(&dev, &hidden).0);
+    // bf16 rows: operands rounded to bf16, f32 sums; on AMX tiles where the CPU has them.
+    let bf16 = if Matmul::bf16_accelerated() { "bf16 matmuls on AMX" } else { "bf16 matmuls, emulated: no AMX here" };
+    for (name, hidden, matmul) in [
+        ("dynamics model train step, 7 × (4×200), MSE".to_string(), vec![200; 4], Matmul::F32),
+        ("dynamics model train step, 7 × (2×64), MSE".to_string(), vec![64; 2], Matmul::F32),
+        (format!("dynamics model train step, 7 × (4×200), MSE, {bf16}"), vec![200; 4], Matmul::Bf16),
+    ] {
+        if wanted(&name) {
+            println!("| {name} | {:.0} |", ensemble_training(&dev, &hidden, matmul).0);
         }
     }
-    for width in [256, 512] {
-        let name = format!("SAC update ({width}×{width} actor + twin critics, obs 11, act 3)");
+    for (width, matmul) in [(256, Matmul::F32), (512, Matmul::F32), (512, Matmul::Bf16)] {
+        let suffix = if matmul == Matmul::Bf16 { format!(", {bf16}") } else { String::new() };
+        let name = format!("SAC update ({width}×{width} actor + twin critics, obs 11, act 3){suffix}");
         if wanted(&name) {
-            println!("| {name} | {:.0} |", sac_update(&dev, width));
+            println!("| {name} | {:.0} |", sac_update(&dev, width, matmul));
         }
     }
 }

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
 use vagram::engine::config::RunConfig;
+use vagram::engine::learn::Matmul;
 use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::engine::learn::replay::ReplayBuffer;
 use vagram::engine::learn::sac::{Sac, SacConfig};
@@ -56,8 +57,10 @@ fn pendulum() {
 /// The reference's configuration on the real ECS hopper: the random phase, the first model fit
 /// at 5,000 transitions, then 100 steady-state env steps timed by the stages' own clocks. The
 /// fit (trained to convergence, as the reference's) is amortised over the 250 steps between fits.
-fn hopper_loop() {
+fn hopper_loop(matmul: Matmul) {
     let mut config = RunConfig::preset("hopper", "mle").expect("preset");
+    config.set(&format!("agent.matmul=\"{matmul}\"")).expect("a valid override");
+    config.set(&format!("model.matmul=\"{matmul}\"")).expect("a valid override");
     for assignment in [
         "agent.hidden=[512, 512]",
         "agent.updates_per_step=40",
@@ -86,7 +89,7 @@ fn hopper_loop() {
     let t = run.app.world.resource::<EpochLog>().timings[0].seconds;
     let per_step = (t.env + t.rollout + t.sac) / 100.0 + fit_s / 250.0;
     println!(
-        "hopper env, reference config: {per_step:.3} s per env step = SAC {:.1} ms ({:.1} ms per update) + model fit {fit_s:.1} s / 250 steps + rollouts {:.1} ms + env {:.2} ms (wall {:.3} s per step without fits, eval {:.2} s)",
+        "hopper env, reference config, {matmul} matmuls: {per_step:.3} s per env step = SAC {:.1} ms ({:.1} ms per update) + model fit {fit_s:.1} s / 250 steps + rollouts {:.1} ms + env {:.2} ms (wall {:.3} s per step without fits, eval {:.2} s)",
         10.0 * t.sac,
         10.0 * t.sac / 40.0,
         10.0 * t.rollout,
@@ -101,7 +104,7 @@ fn hopper_loop() {
     );
 }
 
-fn hopper_sized() {
+fn hopper_sized(matmul: Matmul) {
     let (obs, act, b) = (11, 3, 256);
     let dev = Dev::seed_from_u64(0);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -112,7 +115,7 @@ fn hopper_sized() {
         let s2: Vec<f32> = s.iter().map(|x| x + 0.01).collect();
         buffer.push(&s, &a, 1.0, &s2, false);
     }
-    let mut sac = Sac::new(&dev, obs, act, SacConfig { hidden: vec![512, 512], ..SacConfig::default() });
+    let mut sac = Sac::new(&dev, obs, act, SacConfig { hidden: vec![512, 512], matmul, ..SacConfig::default() });
     let sac_s = {
         for _ in 0..3 {
             sac.update(&buffer.sample(b, &mut rng));
@@ -125,7 +128,7 @@ fn hopper_sized() {
         start.elapsed().as_secs_f64() / n as f64
     };
     let mut model =
-        DynamicsModel::new(&dev, obs, act, &DynamicsConfig { probabilistic: true, ..DynamicsConfig::default() }).expect("model");
+        DynamicsModel::new(&dev, obs, act, &DynamicsConfig { probabilistic: true, matmul, ..DynamicsConfig::default() }).expect("model");
     let batch_s = {
         let batches: Vec<_> = (0..7).map(|_| buffer.sample(b, &mut rng)).collect();
         let views: Vec<MemberBatch> = batches
@@ -155,7 +158,7 @@ fn hopper_sized() {
     };
     let per_step = 40.0 * sac_s + REFERENCE_BATCHES_PER_FIT * batch_s / 250.0 + rollout_s;
     println!(
-        "hopper-sized reference config: {:.3} s per env step = SAC 40 × {:.1} ms + model {:.0} batches × {:.1} ms / 250 steps + rollouts {:.1} ms",
+        "hopper-sized reference config, {matmul} matmuls: {:.3} s per env step = SAC 40 × {:.1} ms + model {:.0} batches × {:.1} ms / 250 steps + rollouts {:.1} ms",
         per_step,
         1e3 * sac_s,
         REFERENCE_BATCHES_PER_FIT,
@@ -172,7 +175,13 @@ fn hopper_sized() {
 fn main() {
     vagram::allocator::keep_freed_memory();
     println!("RAYON_NUM_THREADS = {}", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
-    hopper_sized();
-    hopper_loop();
+    // bf16: operands rounded to bf16, f32 sums, on AMX tiles where the CPU has them.
+    println!("bf16 matmuls {}", if Matmul::bf16_accelerated() { "run on AMX tiles" } else { "are emulated (no AMX here)" });
+    for matmul in [Matmul::F32, Matmul::Bf16] {
+        hopper_sized(matmul);
+    }
+    for matmul in [Matmul::F32, Matmul::Bf16] {
+        hopper_loop(matmul);
+    }
     pendulum();
 }

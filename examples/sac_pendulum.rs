@@ -2,7 +2,8 @@
 //! check that the agent learns (issue: mean return above −250 over the last 10 episodes within
 //! 20,000 env steps, fixed seed).
 //!
-//! Run: `cargo run --release --example sac_pendulum -- [SEED] [ENV_STEPS]`
+//! Run: `cargo run --release --example sac_pendulum -- [SEED] [ENV_STEPS] [MATMUL]` (`f32`, the
+//! default, or `bf16`: see `vagram::engine::learn::Matmul`).
 
 use vagram::model_free::{SacRun, train_sac};
 
@@ -10,9 +11,12 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let seed: u64 = args.next().map_or(Ok(0), |s| s.parse())?;
     let steps: usize = args.next().map_or(Ok(20_000), |s| s.parse())?;
+    let matmul: vagram::engine::learn::Matmul = args.next().map_or(Ok(Default::default()), |s| s.parse())?;
     let start = std::time::Instant::now();
     let mut reported = 0;
-    let run = SacRun::new("pendulum", steps, seed);
+    let mut run = SacRun::new("pendulum", steps, seed);
+    run.sac.matmul = matmul;
+    println!("matmuls: {matmul}");
     let (_, episodes) = train_sac(&vagram::envs::builtin_registry(), &run, &mut |t, stats, log| {
         if let Some(s) = stats
             && log.len() >= reported + 10

@@ -89,6 +89,7 @@ impl SeedApp {
             fixed_alpha: a.fixed_alpha,
             target_entropy: a.target_entropy,
             seed: derive_seed(seed, Part::Agent as u64),
+            matmul: a.matmul.parse()?,
             ..SacConfig::default()
         };
         let sac = Sac::new(&dev, obs_dim, act_dim, sac_config);
@@ -102,6 +103,7 @@ impl SeedApp {
             probabilistic: m.probabilistic,
             adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
             seed: derive_seed(seed, Part::Model as u64),
+            matmul: m.matmul.parse()?,
             ..DynamicsConfig::default()
         };
         let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;

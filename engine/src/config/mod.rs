@@ -13,6 +13,7 @@ pub use schedule::Schedule;
 
 use serde::{Deserialize, Serialize};
 
+use crate::learn::Matmul;
 use crate::learn::losses::LOSS_NAMES;
 
 /// Why a config was rejected.
@@ -116,6 +117,10 @@ pub struct ModelSection {
     /// Cap on training epochs per fit (absent: until patience runs out, as MBRL-Lib).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_epochs: Option<usize>,
+    /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
+    /// tiles where the CPU has them, else emulated). See [`crate::learn::Matmul`].
+    #[serde(default = "default_matmul", skip_serializing_if = "is_default_matmul")]
+    pub matmul: String,
 }
 
 /// Model rollouts.
@@ -156,6 +161,10 @@ pub struct AgentSection {
     pub tau: f32,
     /// Updates between target-critic updates.
     pub target_update_interval: u64,
+    /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
+    /// tiles where the CPU has them, else emulated). See [`crate::learn::Matmul`].
+    #[serde(default = "default_matmul", skip_serializing_if = "is_default_matmul")]
+    pub matmul: String,
 }
 
 /// How SAC batches mix real and model data.
@@ -186,6 +195,14 @@ pub struct RunConfig {
     pub agent: AgentSection,
     /// Real/model data mixing.
     pub mixing: MixingSection,
+}
+
+fn default_matmul() -> String {
+    Matmul::F32.name().to_string()
+}
+
+fn is_default_matmul(name: &String) -> bool {
+    name == Matmul::F32.name()
 }
 
 fn invalid(key: &str, value: impl std::fmt::Display, reason: &str) -> ConfigError {
@@ -250,6 +267,7 @@ impl RunConfig {
                 "train_every",
                 "clip_percentile",
                 "max_epochs",
+                "matmul",
             ],
             "rollout" => vec!["per_step", "length", "retain_epochs"],
             "agent" => vec![
@@ -264,6 +282,7 @@ impl RunConfig {
                 "gamma",
                 "tau",
                 "target_update_interval",
+                "matmul",
             ],
             "mixing" => vec!["model_share", "mode"],
             _ => vec![],
@@ -307,6 +326,11 @@ impl RunConfig {
         }
         if m.loss == "mle" && !m.probabilistic {
             return Err(invalid("model.probabilistic", false, "the mle loss needs a probabilistic ensemble"));
+        }
+        for (key, v) in [("model.matmul", &m.matmul), ("agent.matmul", &a.matmul)] {
+            if v.parse::<Matmul>().is_err() {
+                return Err(invalid(key, v, &format!("expected one of {}", Matmul::NAMES.join(", "))));
+            }
         }
         for (key, v) in [("model.activation", &m.activation)] {
             if !["silu", "relu"].contains(&v.as_str()) {

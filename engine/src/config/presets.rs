@@ -29,6 +29,7 @@ fn model(loss: &str, train_every: u64, batch_size: usize, patience: usize, max_e
         train_every,
         clip_percentile: 95.0,
         max_epochs,
+        matmul: "f32".into(),
     }
 }
 
@@ -45,6 +46,7 @@ fn agent(hidden: usize, lrs: [f32; 3], target_entropy: Option<f32>, updates_per_
         gamma: 0.99,
         tau: 0.005,
         target_update_interval,
+        matmul: "f32".into(),
     }
 }
 

@@ -69,6 +69,8 @@ fn out_of_range_values_are_rejected_naming_the_key() {
         ("env.name=walker", "env.name"),
         ("env.distractor_variant=fancy", "env.distractor_variant"),
         ("model.validation_ratio=1", "model.validation_ratio"),
+        ("model.matmul=fp16", "model.matmul"),
+        ("agent.matmul=tf32", "agent.matmul"),
     ];
     for (assignment, key) in cases {
         let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
@@ -79,4 +81,17 @@ fn out_of_range_values_are_rejected_naming_the_key() {
     let mut c = RunConfig::preset("pendulum", "mle").unwrap();
     c.set("model.probabilistic=false").unwrap();
     assert!(c.validate(&ENVS).unwrap_err().to_string().contains("probabilistic"));
+}
+
+#[test]
+fn matmul_defaults_to_f32_and_is_only_written_when_changed() {
+    let mut c = RunConfig::preset("hopper", "mle").unwrap();
+    assert_eq!((c.model.matmul.as_str(), c.agent.matmul.as_str()), ("f32", "f32"));
+    // Configs written before the key existed read back the same (and resume against them).
+    assert!(!c.to_toml().contains("matmul"), "the default is not written");
+    c.set("agent.matmul=bf16").unwrap();
+    c.validate(&ENVS).unwrap();
+    let text = c.to_toml();
+    assert!(text.contains("matmul = \"bf16\""), "{text}");
+    assert_eq!(RunConfig::from_toml(&text, "round trip").unwrap(), c);
 }

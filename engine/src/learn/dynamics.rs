@@ -8,13 +8,13 @@
 
 use dfdx::prelude::*;
 
-use super::Activation;
 use super::adam::{Adam, AdamConfig};
 use super::ensemble::EnsembleMlp;
 use super::kernels::{MlpKernels, Wants};
 use super::logvar_bounds::LogvarBounds;
 use super::losses::{LossError, LossInputs, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
+use super::{Activation, Matmul};
 
 /// Architecture and optimiser settings of a dynamics model.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,8 @@ pub struct DynamicsConfig {
     pub adam: AdamConfig,
     /// Weight of the log-variance bound regulariser (0.01 in MBPO).
     pub logvar_reg: f32,
+    /// How the CPU multiplies in the ensemble ([`Matmul`]).
+    pub matmul: Matmul,
     /// Seed of the weight initialisation.
     pub seed: u64,
 }
@@ -45,6 +47,7 @@ impl Default for DynamicsConfig {
             adam: AdamConfig { lr: 1e-3, weight_decay: 5e-5, ..AdamConfig::default() },
             logvar_reg: 0.01,
             seed: 0,
+            matmul: Matmul::F32,
         }
     }
 }
@@ -147,7 +150,8 @@ impl<D: MlpKernels> DynamicsModel<D> {
             }
         }
         let out = state_dim + 1 + if config.probabilistic { state_dim } else { 0 };
-        let net = EnsembleMlp::new(dev, config.members, state_dim + action_dim, &config.hidden, out, config.activation, config.seed);
+        let net = EnsembleMlp::new(dev, config.members, state_dim + action_dim, &config.hidden, out, config.activation, config.seed)
+            .with_matmul(config.matmul);
         let adam = Adam::new(&net, config.adam);
         let bounds = config.probabilistic.then(|| LogvarBounds::new(state_dim, -10.0, 0.5, config.logvar_reg));
         Ok(Self { net, normalizer: Normalizer::identity(state_dim + action_dim), state_dim, action_dim, bounds, adam, steps: 0 })

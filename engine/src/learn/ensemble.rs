@@ -8,6 +8,7 @@ use rand_distr::{Distribution, Normal};
 
 use super::activation::Activation;
 use super::kernels::{MlpKernels, Passes, Wants};
+use super::matmul::Matmul;
 
 /// A runtime-shaped rank-3 tensor `[E, B, N]`.
 pub type Tensor3<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
@@ -43,6 +44,9 @@ pub struct EnsembleMlp<D: Device<f32>> {
     pub layers: Vec<EnsembleLinear<D>>,
     /// Hidden-layer activation.
     pub activation: Activation,
+    /// How the CPU fast path multiplies (f32 unless asked otherwise; the reference and CUDA
+    /// paths always use f32).
+    pub matmul: Matmul,
 }
 
 impl<D: Device<f32>> EnsembleMlp<D> {
@@ -62,7 +66,13 @@ impl<D: Device<f32>> EnsembleMlp<D> {
                 EnsembleLinear { weight: dev.tensor_from_vec(values, (members, i, o)), bias: dev.zeros_like(&(members, o)) }
             })
             .collect();
-        Self { layers, activation }
+        Self { layers, activation, matmul: Matmul::F32 }
+    }
+
+    /// The same nets, multiplied with `matmul` from now on.
+    pub fn with_matmul(mut self, matmul: Matmul) -> Self {
+        self.matmul = matmul;
+        self
     }
 
     /// Number of members.

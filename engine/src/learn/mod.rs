@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod landscape;
 pub mod logvar_bounds;
 pub mod losses;
+pub mod matmul;
 pub mod normalizer;
 pub mod replay;
 pub mod sac;
@@ -31,6 +32,7 @@ pub use adam::{Adam, AdamConfig};
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
+pub use matmul::Matmul;
 pub use thread_bound::ThreadBound;
 
 /// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.

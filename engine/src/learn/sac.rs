@@ -10,13 +10,13 @@ use dfdx::prelude::*;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::Activation;
 use super::adam::{Adam, AdamConfig};
 use super::ensemble::EnsembleMlp;
 use super::kernels::{MlpKernels, Wants};
 use super::losses::ValueOracle;
 use super::replay::Batch;
 use super::value_grad::{ValueGradients, critic_value_gradients, input_gradient};
+use super::{Activation, Matmul};
 
 /// Bounds of the actor's log standard deviation (CleanRL's).
 const LOG_STD_MIN: f32 = -5.0;
@@ -45,6 +45,8 @@ pub struct SacConfig {
     pub fixed_alpha: Option<f32>,
     /// Target entropy (`None`: −|A|).
     pub target_entropy: Option<f32>,
+    /// How the CPU multiplies in the actor and critics ([`Matmul`]).
+    pub matmul: Matmul,
     /// Seed of initialisation and sampling noise.
     pub seed: u64,
 }
@@ -63,6 +65,7 @@ impl Default for SacConfig {
             fixed_alpha: None,
             target_entropy: None,
             seed: 0,
+            matmul: Matmul::F32,
         }
     }
 }
@@ -113,8 +116,10 @@ struct PolicySample {
 impl<D: MlpKernels> Sac<D> {
     /// A fresh agent.
     pub fn new(dev: &D, obs_dim: usize, action_dim: usize, config: SacConfig) -> Self {
-        let actor = EnsembleMlp::new(dev, 1, obs_dim, &config.hidden, 2 * action_dim, config.activation, config.seed);
-        let critics = EnsembleMlp::new(dev, 2, obs_dim + action_dim, &config.hidden, 1, config.activation, config.seed.wrapping_add(1));
+        let actor =
+            EnsembleMlp::new(dev, 1, obs_dim, &config.hidden, 2 * action_dim, config.activation, config.seed).with_matmul(config.matmul);
+        let critics = EnsembleMlp::new(dev, 2, obs_dim + action_dim, &config.hidden, 1, config.activation, config.seed.wrapping_add(1))
+            .with_matmul(config.matmul);
         let actor_adam = Adam::new(&actor, AdamConfig { lr: config.actor_lr, ..AdamConfig::default() });
         let critic_adam = Adam::new(&critics, AdamConfig { lr: config.critic_lr, ..AdamConfig::default() });
         let log_alpha = config.fixed_alpha.map_or(0.0, f32::ln);

@@ -22,11 +22,11 @@ use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
-use super::scratch;
 use super::{Passes, Wants, rows_of};
-use crate::learn::Activation;
+use super::{amx, scratch};
 use crate::learn::adam::{KernelConfig, Moments};
 use crate::learn::ensemble::EnsembleMlp;
+use crate::learn::{Activation, Matmul};
 
 /// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
 const MIN_BLOCK_ROWS: usize = 64;
@@ -162,6 +162,7 @@ struct HostNet {
     layers: Vec<HostLayer>,
     activation: Activation,
     members: usize,
+    matmul: Matmul,
 }
 
 struct HostLayer {
@@ -187,7 +188,7 @@ impl HostNet {
                 HostLayer { weight, bias, inputs, outputs }
             })
             .collect();
-        Self { layers, activation: net.activation, members: net.members() }
+        Self { layers, activation: net.activation, members: net.members(), matmul: net.matmul }
     }
 
     fn input_dim(&self) -> usize {
@@ -308,7 +309,7 @@ impl Unit {
             // The unit's input rows are row-major; every later activation is feature-major.
             let src: Operand = if l == 0 { (xs, i, 1) } else { (&current, 1, n) };
             let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-            let mut z = product(n, o, i, src, (w, o, 1), Layout::FeatureMajor);
+            let mut z = product(n, o, i, src, (w, o, 1), Layout::FeatureMajor, net.matmul);
             let bias = &layer.bias[self.member * o..(self.member + 1) * o];
             if l == last {
                 bias_activation(&mut z, bias, n, None, None);
@@ -343,7 +344,7 @@ impl Unit {
             if wants.params {
                 // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
                 let src_t: Operand = if l == 0 { (xs, 1, i) } else { (&self.hidden[l - 1], n, 1) };
-                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Layout::RowMajor);
+                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Layout::RowMajor, net.matmul);
                 let mut db = vec![0.0f32; o];
                 add_feature_sums(&mut db, &d, n);
                 self.bias_grads[l] = db;
@@ -351,7 +352,7 @@ impl Unit {
             if l > 0 || wants.input {
                 // d_src = d · Wᵀ.
                 let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-                let mut d_src = product(n, i, o, (&d, 1, n), (w, 1, o), Layout::FeatureMajor);
+                let mut d_src = product(n, i, o, (&d, 1, n), (w, 1, o), Layout::FeatureMajor, net.matmul);
                 if l > 0 {
                     let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
                     activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
@@ -393,8 +394,10 @@ fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `layout`.
-fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
+/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `layout`, with
+/// the arithmetic `matmul` asks for. One-column products (scalar outputs, memory-bound) are
+/// always f32.
+fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout, matmul: Matmul) -> Vec<f32> {
     if m == 0 || n == 0 || k == 0 {
         return vec![0.0; m * n];
     }
@@ -405,6 +408,41 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
         // One column is the same in either layout.
         return column_product(m, k, lhs, rhs);
     }
+    match matmul {
+        Matmul::F32 => f32_product(m, n, k, lhs, rhs, layout),
+        Matmul::Bf16 if amx::use_tiles() => tile_product(m, n, k, lhs, rhs, layout),
+        Matmul::Bf16 => {
+            let (l, r) = (amx::round_operand(lhs, m, k), amx::round_operand(rhs, k, n));
+            let out = f32_product(m, n, k, (&l, k, 1), (&r, n, 1), layout);
+            scratch::give_all([l, r]);
+            out
+        }
+    }
+}
+
+/// [`product`] in bf16 on AMX tiles. The tile kernel reads its left operand along rows, so when
+/// `lhs` is stored column-major and `rhs` column-major too, it computes `(rhsᵀ · lhsᵀ)ᵀ`
+/// instead, which reads both where they lie.
+fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
+    let mut dst = scratch::take(m * n);
+    let order = match layout {
+        Layout::RowMajor => amx::Order::RowMajor,
+        Layout::FeatureMajor => amx::Order::ColumnMajor,
+    };
+    if lhs.2 != 1 && rhs.1 == 1 {
+        let flipped = match order {
+            amx::Order::RowMajor => amx::Order::ColumnMajor,
+            amx::Order::ColumnMajor => amx::Order::RowMajor,
+        };
+        amx::product(n, m, k, (rhs.0, rhs.2, rhs.1), (lhs.0, lhs.2, lhs.1), flipped, &mut dst);
+    } else {
+        amx::product(m, n, k, lhs, rhs, order, &mut dst);
+    }
+    dst
+}
+
+/// [`product`] in f32 by the gemm crate (operands already bounds-checked, `n > 1`).
+fn f32_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
     let (dst_rs, dst_cs) = match layout {
         Layout::RowMajor => (n, 1),
         Layout::FeatureMajor => (1, m),

@@ -13,11 +13,17 @@
 //! Learners (dynamics models, SAC, value gradients) call these through [`EnsembleMlp::infer`]
 //! and [`EnsembleMlp::forward_backward`]; they never see which path ran.
 
+mod amx;
 pub mod cpu;
 pub mod denormals;
 mod elementwise;
 pub mod reference;
 mod scratch;
+
+/// Whether bf16 products can run on AMX tiles here ([`crate::learn::Matmul::Bf16`]).
+pub(crate) fn amx_available() -> bool {
+    amx::available()
+}
 
 use dfdx::prelude::*;
 

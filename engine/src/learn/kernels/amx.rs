@@ -1,0 +1,483 @@
+//! bf16 matrix products on Intel AMX tiles, for [`Matmul::Bf16`](crate::learn::Matmul::Bf16).
+//!
+//! Operands are rounded to bfloat16 (8 significant bits, f32's exponent range, round to nearest
+//! even) and multiplied with f32 accumulation by `TDPBF16PS`, which does a 16 × 16 × 32 block of
+//! multiply-adds per instruction: on the 2-core machines one core reaches 3.7 TFLOP/s in a loop of
+//! them, against about 0.2 TFLOP/s for f32 AVX-512 FMAs (BENCHMARKS.md).
+//!
+//! Layout: `A` (`m × k`) is packed as bf16 rows, `B` (`k × n`) in AMX's "VNNI" form, where row
+//! `p` holds, for each column `j`, the pair `B[2p][j], B[2p + 1][j]`; both are zero-padded and
+//! cut into 1 KiB tiles (16 rows × 32 bf16) stored one after another along the depth, so the
+//! kernel streams contiguous memory. It computes 32 × 32 blocks of the result in four
+//! accumulator tiles over the whole depth, stores them to a small buffer and copies the valid
+//! part out in either layout (transposed 16 × 16 at a time in registers). Padding is zeros, so it
+//! adds nothing to a sum.
+//!
+//! Where AMX is missing (an older CPU, another OS, or the kernel refusing the tile state),
+//! [`available`] is false and callers fall back to the f32 gemm on bf16-rounded operands
+//! ([`round_operand`]): the same rounding of the inputs, f32 accumulation in another order.
+
+use std::sync::OnceLock;
+
+/// Rows and columns of a result block: 2 × 2 tiles of 16 × 16.
+const BLOCK: usize = 32;
+/// Depth of one tile step: 32 bf16 values, one 64-byte tile row.
+const DEPTH: usize = 32;
+/// bf16 values in one packed tile (16 rows × 32).
+const TILE: usize = 512;
+
+/// Whether this process may run AMX bf16 instructions: CPUID reports AMX-TILE and AMX-BF16 and
+/// Linux granted the tile state (`arch_prctl(ARCH_REQ_XCOMP_PERM)`). Asked once per process.
+pub fn available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(detect)
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn detect() -> bool {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    const AMX_BF16: u32 = 1 << 22;
+    const AMX_TILE: u32 = 1 << 24;
+    const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+    const XFEATURE_XTILEDATA: libc::c_long = 18;
+    if __cpuid(0).eax < 7 {
+        return false;
+    }
+    let edx = __cpuid_count(7, 0).edx;
+    if edx & (AMX_BF16 | AMX_TILE) != AMX_BF16 | AMX_TILE || !std::arch::is_x86_feature_detected!("avx512bf16") {
+        return false;
+    }
+    // SAFETY: the request only asks the kernel to enable a state component for this process;
+    // it reads and writes no memory of ours.
+    unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+fn detect() -> bool {
+    false
+}
+
+/// Tests set this to run bf16 products through the emulation on an AMX machine as well.
+#[cfg(test)]
+pub static EMULATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether bf16 products should run on tiles now ([`available`], unless a test asked for the
+/// emulation).
+pub fn use_tiles() -> bool {
+    #[cfg(test)]
+    if EMULATE.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    available()
+}
+
+/// `x` rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
+pub fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    if x.is_nan() {
+        return ((bits >> 16) as u16) | 0x0040;
+    }
+    ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
+}
+
+/// `x` rounded to the nearest bfloat16, as an f32.
+pub fn round_to_bf16(x: f32) -> f32 {
+    f32::from_bits(u32::from(to_bf16(x)) << 16)
+}
+
+/// A matrix operand: `(data, row stride, column stride)`.
+pub type Operand<'a> = (&'a [f32], usize, usize);
+
+/// A `rows × cols` operand rounded to bf16 values, row-major, for the f32 fallback.
+pub fn round_operand((data, rs, cs): Operand, rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        out.extend((0..cols).map(|c| round_to_bf16(data[r * rs + c * cs])));
+    }
+    out
+}
+
+/// How a product's `m × n` result is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Order {
+    /// `dst[i·n + j]`.
+    RowMajor,
+    /// `dst[j·m + i]`.
+    ColumnMajor,
+}
+
+/// `lhs · rhs` (`m × k` by `k × n`) on AMX tiles into `dst` (`m · n` values in `order`).
+///
+/// # Panics
+/// If [`available`] is false, or an operand or `dst` is too short for its shape.
+pub fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, dst: &mut [f32]) {
+    assert!(available(), "AMX bf16 products asked for on a machine without AMX");
+    assert_eq!(dst.len(), m * n, "AMX product destination is not m × n");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (mp, np, kp) = (m.next_multiple_of(BLOCK), n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
+    let (mut a, mut b) = PACKED.with_borrow_mut(std::mem::take);
+    // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `available`).
+    unsafe {
+        pack_rows(lhs, m, k, mp, kp, &mut a);
+        pack_pairs(rhs, k, n, kp, np, &mut b);
+    }
+    let steps = kp / DEPTH;
+    let mut block = [0.0f32; BLOCK * BLOCK];
+    let _tiles = Tiles::configure();
+    for i0 in (0..mp).step_by(BLOCK) {
+        for j0 in (0..np).step_by(BLOCK) {
+            // SAFETY: `a` holds the tiles of row blocks i0 / 16 and i0 / 16 + 1, `b` those of
+            // column blocks j0 / 16 and j0 / 16 + 1, each `steps` tiles long; the kernel writes
+            // the 32 × 32 block; the tiles are configured on this thread.
+            unsafe {
+                block_kernel(a[i0 / 16 * steps * TILE..].as_ptr(), b[j0 / 16 * steps * TILE..].as_ptr(), steps, block.as_mut_ptr());
+            }
+            let (rows, cols) = ((m - i0.min(m)).min(BLOCK), (n - j0.min(n)).min(BLOCK));
+            if order == Order::ColumnMajor && rows == BLOCK && cols == BLOCK {
+                for (bi, bj) in [(0, 0), (0, 16), (16, 0), (16, 16)] {
+                    // SAFETY: a 16 × 16 quarter of `block`, written to columns j0 + bj.. of
+                    // rows i0 + bi.. of the m × n result, which all exist (a full block).
+                    unsafe { transpose16(block[bi * BLOCK + bj..].as_ptr(), BLOCK, dst[(j0 + bj) * m + i0 + bi..].as_mut_ptr(), m) };
+                }
+                continue;
+            }
+            for r in 0..rows {
+                let values = &block[r * BLOCK..r * BLOCK + cols];
+                match order {
+                    Order::RowMajor => dst[(i0 + r) * n + j0..][..cols].copy_from_slice(values),
+                    Order::ColumnMajor => {
+                        for (c, v) in values.iter().enumerate() {
+                            dst[(j0 + c) * m + i0 + r] = *v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    PACKED.set((a, b));
+}
+
+thread_local! {
+    /// Each thread's packing buffers, kept between products (a fresh large buffer costs a page
+    /// fault per 4 KiB).
+    static PACKED: std::cell::RefCell<(Vec<u16>, Vec<u16>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Where value `c` of row `r` of a packed `A` with `steps` tiles of depth goes: tiles of 16 rows
+/// × 32 depth, a row block's tiles one after another.
+fn a_index(r: usize, c: usize, steps: usize) -> usize {
+    ((r / 16) * steps + c / DEPTH) * TILE + (r % 16) * DEPTH + c % DEPTH
+}
+
+/// Where the pair of VNNI row `p`, column `c` of a packed `B` starts: tiles of 16 pair rows × 16
+/// columns, a column block's tiles one after another along the depth.
+fn b_index(p: usize, c: usize, steps: usize) -> usize {
+    ((c / 16) * steps + p / 16) * TILE + (p % 16) * DEPTH + (c % 16) * 2
+}
+
+/// `rows × cols` of `op` (`m × k`) as bf16 in packed `A` tiles for a `rows_p × cols_p` padding.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+fn pack_rows((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
+    use std::arch::x86_64::*;
+    let steps = cols_p / DEPTH;
+    refill(out, rows_p * cols_p);
+    if cs == 1 {
+        for r in 0..rows {
+            for c0 in (0..cols).step_by(DEPTH) {
+                let end = (c0 + DEPTH).min(cols);
+                let at = a_index(r, c0, steps);
+                convert(&data[r * rs + c0..r * rs + end], &mut out[at..at + end - c0]);
+            }
+        }
+        return;
+    }
+    let (full_r, full_c) = if rs == 1 { (rows / 16 * 16, cols / 16 * 16) } else { (0, 0) };
+    // Column-major: 16 × 16 blocks transposed in registers, then rounded a row at a time.
+    let mut block = [0.0f32; 256];
+    for r0 in (0..full_r).step_by(16) {
+        for c0 in (0..full_c).step_by(16) {
+            // SAFETY: rows r0..r0 + 16 of columns c0..c0 + 16 lie in `data` (bounds checked by
+            // the caller for the whole operand); `block` holds 16 × 16 values; 16 values from
+            // `a_index(r, c0)` lie in one tile row.
+            unsafe {
+                transpose16(data[r0 + c0 * cs..].as_ptr(), cs, block.as_mut_ptr(), 16);
+                for (r, row) in block.chunks_exact(16).enumerate() {
+                    let bf = _mm512_cvtneps_pbh(_mm512_loadu_ps(row.as_ptr()));
+                    let at = a_index(r0 + r, c0, steps);
+                    _mm256_storeu_si256(out[at..].as_mut_ptr().cast(), std::mem::transmute::<__m256bh, __m256i>(bf));
+                }
+            }
+        }
+    }
+    // What the blocks left: the right edge, the bottom edge, or a general stride.
+    for r in 0..rows {
+        let from = if r < full_r { full_c } else { 0 };
+        for c in from..cols {
+            out[a_index(r, c, steps)] = to_bf16(data[r * rs + c * cs]);
+        }
+    }
+}
+
+/// `rows × cols` of `op` (`k × n`) in packed VNNI `B` tiles for a `rows_p × cols_p` padding.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+fn pack_pairs((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
+    use std::arch::x86_64::*;
+    let steps = rows_p / DEPTH;
+    refill(out, rows_p * cols_p);
+    let (mut full_p, mut full_c) = (0, 0);
+    if rs == 1 {
+        // Column-major: each column's pairs are adjacent. Round 16 pairs of 16 columns, then
+        // transpose them as 32-bit words in registers, straight into their tile.
+        (full_p, full_c) = (rows / 32 * 16, cols / 16 * 16);
+        let mut block = [0.0f32; 256];
+        for p0 in (0..full_p).step_by(16) {
+            for c0 in (0..full_c).step_by(16) {
+                // SAFETY: rows 2·p0..2·p0 + 32 of columns c0..c0 + 16 lie in `data`; `block`
+                // holds 16 × 16 words; the tile at `b_index(p0, c0)` holds 16 rows of 16 pairs.
+                unsafe {
+                    for c in 0..16 {
+                        let column = data[2 * p0 + (c0 + c) * cs..].as_ptr();
+                        let pairs = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(column.add(16)), _mm512_loadu_ps(column));
+                        _mm512_storeu_ps(block[16 * c..].as_mut_ptr(), std::mem::transmute::<__m512bh, __m512>(pairs));
+                    }
+                    transpose16(block.as_ptr(), 16, out[b_index(p0, c0, steps)..].as_mut_ptr().cast(), 16);
+                }
+            }
+        }
+    }
+    let mut even = vec![0u16; cols];
+    let mut odd = vec![0u16; cols];
+    for p in 0..rows.div_ceil(2) {
+        let from = if p < full_p { full_c } else { 0 };
+        if from == cols {
+            continue;
+        }
+        let row = |r: usize, values: &mut [u16]| {
+            if r >= rows {
+                values.fill(0);
+            } else if cs == 1 {
+                convert(&data[r * rs + from..r * rs + cols], &mut values[from..]);
+            } else {
+                (from..cols).for_each(|c| values[c] = to_bf16(data[r * rs + c * cs]));
+            }
+        };
+        row(2 * p, &mut even);
+        row(2 * p + 1, &mut odd);
+        for c0 in (from..cols).step_by(16) {
+            let end = (c0 + 16).min(cols);
+            let at = b_index(p, c0, steps);
+            for ((pair, e), o) in out[at..at + 2 * (end - c0)].chunks_exact_mut(2).zip(&even[c0..end]).zip(&odd[c0..end]) {
+                pair[0] = *e;
+                pair[1] = *o;
+            }
+        }
+    }
+}
+
+/// The transpose of the 16 × 16 block of 32-bit words at `src` (rows `src_stride` apart) written
+/// to `dst` (rows `dst_stride` apart), in registers.
+///
+/// # Safety
+/// Both blocks lie in valid memory, `dst`'s writable, and they do not overlap.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose16(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's contract.
+    unsafe {
+        let r: [__m512; 16] = std::array::from_fn(|i| _mm512_loadu_ps(src.add(i * src_stride)));
+        // Pairs of rows interleaved within each 128-bit lane.
+        let t: [__m512; 16] = std::array::from_fn(|i| {
+            let (a, b) = (r[i & !1], r[i | 1]);
+            if i % 2 == 0 { _mm512_unpacklo_ps(a, b) } else { _mm512_unpackhi_ps(a, b) }
+        });
+        // Each lane L of u[4g + j] now holds column 4L + j of rows 4g..4g + 4.
+        let u: [__m512; 16] = std::array::from_fn(|i| {
+            let (g, j) = (i / 4, i % 4);
+            let (a, b) = (t[4 * g + j / 2], t[4 * g + 2 + j / 2]);
+            if j % 2 == 0 { _mm512_shuffle_ps::<0x44>(a, b) } else { _mm512_shuffle_ps::<0xEE>(a, b) }
+        });
+        for j in 0..4 {
+            let v0 = _mm512_shuffle_f32x4::<0x88>(u[j], u[4 + j]);
+            let v1 = _mm512_shuffle_f32x4::<0xDD>(u[j], u[4 + j]);
+            let v2 = _mm512_shuffle_f32x4::<0x88>(u[8 + j], u[12 + j]);
+            let v3 = _mm512_shuffle_f32x4::<0xDD>(u[8 + j], u[12 + j]);
+            _mm512_storeu_ps(dst.add(j * dst_stride), _mm512_shuffle_f32x4::<0x88>(v0, v2));
+            _mm512_storeu_ps(dst.add((4 + j) * dst_stride), _mm512_shuffle_f32x4::<0x88>(v1, v3));
+            _mm512_storeu_ps(dst.add((8 + j) * dst_stride), _mm512_shuffle_f32x4::<0xDD>(v0, v2));
+            _mm512_storeu_ps(dst.add((12 + j) * dst_stride), _mm512_shuffle_f32x4::<0xDD>(v1, v3));
+        }
+    }
+}
+
+/// `out` resized to `len` zeros, keeping its allocation.
+fn refill(out: &mut Vec<u16>, len: usize) {
+    out.clear();
+    out.resize(len, 0);
+}
+
+/// `src` rounded to bf16 into `dst` (same length).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+fn convert(src: &[f32], dst: &mut [u16]) {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(src.len(), dst.len());
+    let whole = src.len() / 32 * 32;
+    for (s, d) in src[..whole].chunks_exact(32).zip(dst[..whole].chunks_exact_mut(32)) {
+        // SAFETY: each chunk holds 32 values on either side.
+        unsafe {
+            let bf = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s.as_ptr().add(16)), _mm512_loadu_ps(s.as_ptr()));
+            _mm512_storeu_si512(d.as_mut_ptr().cast(), std::mem::transmute::<__m512bh, __m512i>(bf));
+        }
+    }
+    for (d, s) in dst[whole..].iter_mut().zip(&src[whole..]) {
+        *d = to_bf16(*s);
+    }
+}
+
+/// This thread's tile configuration while alive: eight 16-row × 64-byte tiles (four
+/// accumulators, two `A` tiles, two `B` tiles); dropping it releases the tile state.
+struct Tiles;
+
+impl Tiles {
+    fn configure() -> Self {
+        let mut config = [0u8; 64];
+        config[0] = 1; // palette 1
+        for tile in 0..8 {
+            config[16 + 2 * tile..18 + 2 * tile].copy_from_slice(&64u16.to_le_bytes());
+            config[48 + tile] = 16;
+        }
+        // SAFETY: AMX is available (checked by the caller); the configuration is a valid
+        // palette-1 layout read from a live 64-byte buffer.
+        unsafe { std::arch::asm!("ldtilecfg [{}]", in(reg) config.as_ptr(), options(nostack, readonly)) };
+        Self
+    }
+}
+
+impl Drop for Tiles {
+    fn drop(&mut self) {
+        // SAFETY: releases the tile state configured in `configure`.
+        unsafe { std::arch::asm!("tilerelease", options(nostack, nomem)) };
+    }
+}
+
+/// One 32 × 32 block of `A · B`, `steps` tiles deep, stored row-major (stride 32) at `c`.
+///
+/// # Safety
+/// Tiles configured by [`Tiles`] on this thread; `a` points at two row blocks of `steps` packed
+/// tiles each (one after the other), `b` likewise at two column blocks; `c` at 1,024 writable
+/// f32 values.
+unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32) {
+    // SAFETY: the caller's contract; the tile registers are used by nothing else.
+    unsafe {
+        std::arch::asm!(
+            "tilezero tmm0",
+            "tilezero tmm1",
+            "tilezero tmm2",
+            "tilezero tmm3",
+            "2:",
+            "tileloadd tmm4, [{a} + {s}*1]",
+            "tileloadd tmm5, [{a2} + {s}*1]",
+            "tileloadd tmm6, [{b} + {s}*1]",
+            "tileloadd tmm7, [{b2} + {s}*1]",
+            "tdpbf16ps tmm0, tmm4, tmm6",
+            "tdpbf16ps tmm1, tmm4, tmm7",
+            "tdpbf16ps tmm2, tmm5, tmm6",
+            "tdpbf16ps tmm3, tmm5, tmm7",
+            "add {a}, 1024",
+            "add {a2}, 1024",
+            "add {b}, 1024",
+            "add {b2}, 1024",
+            "dec {steps}",
+            "jnz 2b",
+            "tilestored [{c} + {sc}*1], tmm0",
+            "tilestored [{c} + {sc}*1 + 64], tmm1",
+            "tilestored [{c2} + {sc}*1], tmm2",
+            "tilestored [{c2} + {sc}*1 + 64], tmm3",
+            a = inout(reg) a => _,
+            a2 = inout(reg) a.add(steps * TILE) => _,
+            b = inout(reg) b => _,
+            b2 = inout(reg) b.add(steps * TILE) => _,
+            s = in(reg) 64usize,
+            steps = inout(reg) steps => _,
+            c = in(reg) c,
+            c2 = in(reg) c.add(16 * BLOCK),
+            sc = in(reg) BLOCK * 4,
+            options(nostack),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f64> {
+        let mut out = vec![0.0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k)
+                    .map(|p| {
+                        f64::from(round_to_bf16(lhs.0[i * lhs.1 + p * lhs.2])) * f64::from(round_to_bf16(rhs.0[p * rhs.1 + j * rhs.2]))
+                    })
+                    .sum();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn rounding_is_to_nearest_even_and_keeps_specials() {
+        assert_eq!(round_to_bf16(1.0), 1.0);
+        // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties go to the even neighbour, 1.
+        assert_eq!(round_to_bf16(1.0 + 2f32.powi(-8)), 1.0);
+        assert_eq!(round_to_bf16(1.0 + 3.0 * 2f32.powi(-8)), 1.0 + 2f32.powi(-6));
+        assert_eq!(round_to_bf16(f32::INFINITY), f32::INFINITY);
+        assert!(round_to_bf16(f32::NAN).is_nan());
+        assert!(round_to_bf16(-f32::NAN).is_nan());
+        assert_eq!(round_to_bf16(-0.0).to_bits(), (-0.0f32).to_bits());
+        for x in [0.1f32, -3.7, 1e-30, 6.5e4, 1e38] {
+            assert!((round_to_bf16(x) - x).abs() <= x.abs() * 2f32.powi(-8), "{x}");
+        }
+    }
+
+    #[test]
+    fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
+        if !available() {
+            eprintln!("skipped: this machine has no AMX (the f32 fallback is tested in kernels::tests)");
+            return;
+        }
+        let value = |s: usize| ((s.wrapping_mul(2_654_435_761) % 1000) as f32 / 500.0) - 1.0;
+        // Shapes with every kind of edge: below one tile, exact blocks, odd depths.
+        for (m, n, k) in [(1, 1, 1), (5, 7, 3), (16, 16, 32), (32, 32, 64), (33, 47, 65), (256, 200, 14), (200, 256, 512)] {
+            let a: Vec<f32> = (0..m * k).map(|s| value(s + 11)).collect();
+            let b: Vec<f32> = (0..k * n).map(|s| value(s + 7_919)).collect();
+            // Every stride combination: each operand row-major and column-major.
+            for (lhs, rhs) in [
+                ((&a[..], k, 1), (&b[..], n, 1)),
+                ((&a[..], 1, m), (&b[..], 1, k)),
+                ((&a[..], k, 1), (&b[..], 1, k)),
+                ((&a[..], 1, m), (&b[..], n, 1)),
+            ] {
+                let expected = reference(m, n, k, lhs, rhs);
+                for order in [Order::RowMajor, Order::ColumnMajor] {
+                    let mut dst = vec![f32::NAN; m * n];
+                    product(m, n, k, lhs, rhs, order, &mut dst);
+                    for i in 0..m {
+                        for j in 0..n {
+                            let got = match order {
+                                Order::RowMajor => dst[i * n + j],
+                                Order::ColumnMajor => dst[j * m + i],
+                            };
+                            let want = expected[i * n + j];
+                            assert!(
+                                (f64::from(got) - want).abs() <= 1e-5 * (k as f64).sqrt() * (1.0 + want.abs()),
+                                "{m}×{n}×{k} {order:?} [{i},{j}]: {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
