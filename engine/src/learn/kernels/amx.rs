@@ -85,7 +85,8 @@ pub fn round_to_bf16(x: f32) -> f32 {
     f32::from_bits(u32::from(to_bf16(x)) << 16)
 }
 
-/// A matrix operand: `(data, row stride, column stride)`.
+/// A matrix operand: `(data, row stride, column stride)`, so transposes are free (the CPU path
+/// uses it for its f32 products too).
 pub type Operand<'a> = (&'a [f32], usize, usize);
 
 /// A `rows × cols` operand rounded to bf16 values, row-major, for the f32 fallback.

@@ -20,10 +20,11 @@ use std::ops::Range;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
+use super::amx::{self, Operand};
 use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
+use super::scratch;
 use super::{Passes, Wants, rows_of};
-use super::{amx, scratch};
 use crate::learn::adam::{KernelConfig, Moments};
 use crate::learn::ensemble::EnsembleMlp;
 use crate::learn::{Activation, Matmul};
@@ -366,9 +367,6 @@ impl Unit {
         scratch::give(d);
     }
 }
-
-/// A matrix operand: `(data, row stride, column stride)`, so transposes are free.
-type Operand<'a> = (&'a [f32], usize, usize);
 
 /// How a product's `m × n` result is laid out.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
