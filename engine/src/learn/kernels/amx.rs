@@ -109,61 +109,80 @@ pub enum Order {
 
 /// `lhs · rhs` (`m × k` by `k × n`) on AMX tiles into `dst` (`m · n` values in `order`).
 ///
+/// The kernel stores its accumulator tiles straight into a row-major `dst`; a column-major
+/// result is computed as the row-major `(rhsᵀ · lhsᵀ)` (a transposed operand is the same data
+/// with swapped strides). Reading a tile store back with vector loads right away stalls the core
+/// for hundreds of cycles, so only the partial blocks at the right and bottom edges go through a
+/// side buffer, copied out after the last tile product.
+///
 /// # Panics
 /// If [`available`] is false, or an operand or `dst` is too short for its shape.
 pub fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, dst: &mut [f32]) {
     assert!(available(), "AMX bf16 products asked for on a machine without AMX");
     assert_eq!(dst.len(), m * n, "AMX product destination is not m × n");
+    match order {
+        Order::RowMajor => row_major_product(m, n, k, lhs, rhs, dst),
+        Order::ColumnMajor => row_major_product(n, m, k, (rhs.0, rhs.2, rhs.1), (lhs.0, lhs.2, lhs.1), dst),
+    }
+}
+
+/// [`product`] into a row-major `dst`.
+fn row_major_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, dst: &mut [f32]) {
     if m == 0 || n == 0 {
         return;
     }
     let (mp, np, kp) = (m.next_multiple_of(BLOCK), n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
-    let (mut a, mut b) = PACKED.with_borrow_mut(std::mem::take);
+    let (mut a, mut b, mut edges) = PACKED.with_borrow_mut(std::mem::take);
     // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `available`).
     unsafe {
         pack_rows(lhs, m, k, mp, kp, &mut a);
         pack_pairs(rhs, k, n, kp, np, &mut b);
     }
     let steps = kp / DEPTH;
-    let mut block = [0.0f32; BLOCK * BLOCK];
-    let _tiles = Tiles::configure();
-    for i0 in (0..mp).step_by(BLOCK) {
-        for j0 in (0..np).step_by(BLOCK) {
-            // SAFETY: `a` holds the tiles of row blocks i0 / 16 and i0 / 16 + 1, `b` those of
-            // column blocks j0 / 16 and j0 / 16 + 1, each `steps` tiles long; the kernel writes
-            // the 32 × 32 block; the tiles are configured on this thread.
-            unsafe {
-                block_kernel(a[i0 / 16 * steps * TILE..].as_ptr(), b[j0 / 16 * steps * TILE..].as_ptr(), steps, block.as_mut_ptr());
-            }
-            let (rows, cols) = ((m - i0.min(m)).min(BLOCK), (n - j0.min(n)).min(BLOCK));
-            if order == Order::ColumnMajor && rows == BLOCK && cols == BLOCK {
-                for (bi, bj) in [(0, 0), (0, 16), (16, 0), (16, 16)] {
-                    // SAFETY: a 16 × 16 quarter of `block`, written to columns j0 + bj.. of
-                    // rows i0 + bi.. of the m × n result, which all exist (a full block).
-                    unsafe { transpose16(block[bi * BLOCK + bj..].as_ptr(), BLOCK, dst[(j0 + bj) * m + i0 + bi..].as_mut_ptr(), m) };
-                }
-                continue;
-            }
-            for r in 0..rows {
-                let values = &block[r * BLOCK..r * BLOCK + cols];
-                match order {
-                    Order::RowMajor => dst[(i0 + r) * n + j0..][..cols].copy_from_slice(values),
-                    Order::ColumnMajor => {
-                        for (c, v) in values.iter().enumerate() {
-                            dst[(j0 + c) * m + i0 + r] = *v;
-                        }
-                    }
-                }
+    let edge_blocks = (mp / BLOCK) * (np / BLOCK) - (m / BLOCK) * (n / BLOCK);
+    edges.clear();
+    edges.resize(edge_blocks * BLOCK * BLOCK, 0.0);
+    let mut edge = 0;
+    {
+        let _tiles = Tiles::configure();
+        for i0 in (0..mp).step_by(BLOCK) {
+            for j0 in (0..np).step_by(BLOCK) {
+                let full = i0 + BLOCK <= m && j0 + BLOCK <= n;
+                let (c, stride) = if full {
+                    (dst[i0 * n + j0..].as_mut_ptr(), n)
+                } else {
+                    edge += 1;
+                    (edges[(edge - 1) * BLOCK * BLOCK..].as_mut_ptr(), BLOCK)
+                };
+                // SAFETY: `a` holds the tiles of row blocks i0 / 16 and i0 / 16 + 1, `b` those
+                // of column blocks j0 / 16 and j0 / 16 + 1, each `steps` tiles long; `c` has 32
+                // rows of 32 writable values `stride` apart (a full block of the m × n `dst`,
+                // or an edge block of `edges`); the tiles are configured on this thread.
+                unsafe { block_kernel(a[i0 / 16 * steps * TILE..].as_ptr(), b[j0 / 16 * steps * TILE..].as_ptr(), steps, c, stride) };
             }
         }
     }
-    PACKED.set((a, b));
+    // The edge blocks' valid parts, in the order they were computed.
+    let mut blocks = edges.chunks_exact(BLOCK * BLOCK);
+    for i0 in (0..mp).step_by(BLOCK) {
+        for j0 in (0..np).step_by(BLOCK) {
+            if i0 + BLOCK <= m && j0 + BLOCK <= n {
+                continue;
+            }
+            let block = blocks.next().expect("one side-buffer block per edge block");
+            let (rows, cols) = ((m - i0.min(m)).min(BLOCK), (n - j0.min(n)).min(BLOCK));
+            for r in 0..rows {
+                dst[(i0 + r) * n + j0..][..cols].copy_from_slice(&block[r * BLOCK..r * BLOCK + cols]);
+            }
+        }
+    }
+    PACKED.set((a, b, edges));
 }
 
 thread_local! {
-    /// Each thread's packing buffers, kept between products (a fresh large buffer costs a page
-    /// fault per 4 KiB).
-    static PACKED: std::cell::RefCell<(Vec<u16>, Vec<u16>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    /// Each thread's packing buffers and edge-block side buffer, kept between products (a fresh
+    /// large buffer costs a page fault per 4 KiB).
+    static PACKED: std::cell::RefCell<(Vec<u16>, Vec<u16>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Where value `c` of row `r` of a packed `A` with `steps` tiles of depth goes: tiles of 16 rows
@@ -183,7 +202,7 @@ fn b_index(p: usize, c: usize, steps: usize) -> usize {
 fn pack_rows((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
     use std::arch::x86_64::*;
     let steps = cols_p / DEPTH;
-    refill(out, rows_p * cols_p);
+    refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
     if cs == 1 {
         for r in 0..rows {
             for c0 in (0..cols).step_by(DEPTH) {
@@ -226,7 +245,7 @@ fn pack_rows((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, c
 fn pack_pairs((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
     use std::arch::x86_64::*;
     let steps = rows_p / DEPTH;
-    refill(out, rows_p * cols_p);
+    refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
     let (mut full_p, mut full_c) = (0, 0);
     if rs == 1 {
         // Column-major: each column's pairs are adjacent. Round 16 pairs of 16 columns, then
@@ -244,6 +263,28 @@ fn pack_pairs((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, 
                         _mm512_storeu_ps(block[16 * c..].as_mut_ptr(), std::mem::transmute::<__m512bh, __m512>(pairs));
                     }
                     transpose16(block.as_ptr(), 16, out[b_index(p0, c0, steps)..].as_mut_ptr().cast(), 16);
+                }
+            }
+        }
+    }
+    if cs == 1 {
+        // Row-major: round 16 columns of two rows at once and interleave them into pairs.
+        (full_p, full_c) = (rows / 2, cols / 16 * 16);
+        // Word j of the result takes bf16 j of the even row (low half of `cvtne2ps`'s output)
+        // and bf16 j of the odd row (its high half).
+        let interleave = _mm512_set_epi16(
+            31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0,
+        );
+        for p in 0..full_p {
+            let (even, odd) = (&data[2 * p * rs..2 * p * rs + cols], &data[(2 * p + 1) * rs..(2 * p + 1) * rs + cols]);
+            for c0 in (0..full_c).step_by(16) {
+                let at = b_index(p, c0, steps);
+                // SAFETY: both rows hold 16 values from c0 (c0 + 16 ≤ cols); the tile row at
+                // `at` holds 16 pairs (32 bf16).
+                unsafe {
+                    let halves = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(odd[c0..].as_ptr()), _mm512_loadu_ps(even[c0..].as_ptr()));
+                    let pairs = _mm512_permutexvar_epi16(interleave, std::mem::transmute::<__m512bh, __m512i>(halves));
+                    _mm512_storeu_si512(out[at..at + 32].as_mut_ptr().cast(), pairs);
                 }
             }
         }
@@ -312,9 +353,13 @@ unsafe fn transpose16(src: *const f32, src_stride: usize, dst: *mut f32, dst_str
     }
 }
 
-/// `out` resized to `len` zeros, keeping its allocation.
-fn refill(out: &mut Vec<u16>, len: usize) {
-    out.clear();
+/// `out` resized to `len` values, keeping its allocation: all zeros when the operand is padded,
+/// else left as they are (the packing overwrites every one; zeroing a megabyte first costs as
+/// much as a tenth of a product).
+fn refill(out: &mut Vec<u16>, len: usize, padded: bool) {
+    if padded {
+        out.clear();
+    }
     out.resize(len, 0);
 }
 
@@ -362,13 +407,14 @@ impl Drop for Tiles {
     }
 }
 
-/// One 32 × 32 block of `A · B`, `steps` tiles deep, stored row-major (stride 32) at `c`.
+/// One 32 × 32 block of `A · B`, `steps` tiles deep, stored row-major at `c` (rows `stride`
+/// values apart).
 ///
 /// # Safety
 /// Tiles configured by [`Tiles`] on this thread; `a` points at two row blocks of `steps` packed
-/// tiles each (one after the other), `b` likewise at two column blocks; `c` at 1,024 writable
-/// f32 values.
-unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32) {
+/// tiles each (one after the other), `b` likewise at two column blocks; `c` at 32 rows of 32
+/// writable f32 values, `stride` apart.
+unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32, stride: usize) {
     // SAFETY: the caller's contract; the tile registers are used by nothing else.
     unsafe {
         std::arch::asm!(
@@ -378,11 +424,11 @@ unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32) 
             "tilezero tmm3",
             "2:",
             "tileloadd tmm4, [{a} + {s}*1]",
-            "tileloadd tmm5, [{a2} + {s}*1]",
             "tileloadd tmm6, [{b} + {s}*1]",
-            "tileloadd tmm7, [{b2} + {s}*1]",
             "tdpbf16ps tmm0, tmm4, tmm6",
+            "tileloadd tmm7, [{b2} + {s}*1]",
             "tdpbf16ps tmm1, tmm4, tmm7",
+            "tileloadd tmm5, [{a2} + {s}*1]",
             "tdpbf16ps tmm2, tmm5, tmm6",
             "tdpbf16ps tmm3, tmm5, tmm7",
             "add {a}, 1024",
@@ -402,8 +448,8 @@ unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32) 
             s = in(reg) 64usize,
             steps = inout(reg) steps => _,
             c = in(reg) c,
-            c2 = in(reg) c.add(16 * BLOCK),
-            sc = in(reg) BLOCK * 4,
+            c2 = in(reg) c.add(16 * stride),
+            sc = in(reg) stride * 4,
             options(nostack),
         );
     }

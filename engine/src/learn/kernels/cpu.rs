@@ -26,7 +26,7 @@ use super::elementwise::{activation_backward, add_feature_sums, bias_activation}
 use super::scratch;
 use super::{Passes, Wants, rows_of};
 use crate::learn::adam::{KernelConfig, Moments};
-use crate::learn::ensemble::EnsembleMlp;
+use crate::learn::ensemble::{EnsembleLinear, EnsembleMlp};
 use crate::learn::{Activation, Matmul};
 
 /// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
@@ -89,23 +89,25 @@ pub fn input_gradient(net: &EnsembleMlp<Cpu>, x: &[f32]) -> (Vec<f32>, Vec<f32>)
     (outputs, input)
 }
 
-/// `dst ← τ·src + (1 − τ)·dst` through host copies of both (one pass, no tensor allocations).
+/// `dst ← τ·src + (1 − τ)·dst` in place (dfdx's `axpy`: no host copies), the layers of a large
+/// net in parallel. Each value is the same arithmetic in any order, so the thread count does not
+/// change the result.
 pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
-    fn mix<S: Shape>(dst: &mut Tensor<S, f32, Cpu>, src: &Tensor<S, f32, Cpu>, tau: f32) {
-        let n = dst.shape().num_elements();
-        let (mut d, mut s) = (scratch::take(n), scratch::take(n));
-        dst.copy_into(&mut d);
-        src.copy_into(&mut s);
-        for (d, s) in d.iter_mut().zip(&s) {
-            *d = tau * s + (1.0 - tau) * *d;
-        }
-        dst.copy_from(&d);
-        scratch::give_all([d, s]);
+    let mix = |(d, s): (&mut EnsembleLinear<Cpu>, &EnsembleLinear<Cpu>)| {
+        let _flush = FlushDenormals::new();
+        d.weight.axpy(1.0 - tau, &s.weight, tau);
+        d.bias.axpy(1.0 - tau, &s.bias, tau);
+    };
+    if parameters(dst) < PARALLEL_ADAM_MIN_PARAMS {
+        dst.layers.iter_mut().zip(&src.layers).for_each(mix);
+    } else {
+        dst.layers.par_iter_mut().zip(&src.layers).for_each(mix);
     }
-    for (d, s) in dst.layers.iter_mut().zip(&src.layers) {
-        mix(&mut d.weight, &s.weight, tau);
-        mix(&mut d.bias, &s.bias, tau);
-    }
+}
+
+/// Weights and biases of `net`, all layers.
+fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
+    net.layers.iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
 }
 
 /// Parameters below which Adam runs on the calling thread: handing the layers to rayon costs
@@ -118,8 +120,7 @@ const PARALLEL_ADAM_MIN_PARAMS: usize = 100_000;
 /// Each tensor's update is the same arithmetic on the same values in any order, so the result
 /// does not depend on the thread count.
 pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], net: &mut EnsembleMlp<Cpu>, grads: &mut Gradients<f32, Cpu>) {
-    let params: usize = net.layers.iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum();
-    if params < PARALLEL_ADAM_MIN_PARAMS {
+    if parameters(net) < PARALLEL_ADAM_MIN_PARAMS {
         return super::adam_step_in_order(config, t, moments, net, grads);
     }
     assert_eq!(moments.len(), 2 * net.layers.len(), "one moment pair per tensor");
@@ -418,24 +419,14 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
     }
 }
 
-/// [`product`] in bf16 on AMX tiles. The tile kernel reads its left operand along rows, so when
-/// `lhs` is stored column-major and `rhs` column-major too, it computes `(rhsᵀ · lhsᵀ)ᵀ`
-/// instead, which reads both where they lie.
+/// [`product`] in bf16 on AMX tiles.
 fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
     let mut dst = scratch::take(m * n);
     let order = match layout {
         Layout::RowMajor => amx::Order::RowMajor,
         Layout::FeatureMajor => amx::Order::ColumnMajor,
     };
-    if lhs.2 != 1 && rhs.1 == 1 {
-        let flipped = match order {
-            amx::Order::RowMajor => amx::Order::ColumnMajor,
-            amx::Order::ColumnMajor => amx::Order::RowMajor,
-        };
-        amx::product(n, m, k, (rhs.0, rhs.2, rhs.1), (lhs.0, lhs.2, lhs.1), flipped, &mut dst);
-    } else {
-        amx::product(m, n, k, lhs, rhs, order, &mut dst);
-    }
+    amx::product(m, n, k, lhs, rhs, order, &mut dst);
     dst
 }
 
