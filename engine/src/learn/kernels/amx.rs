@@ -15,9 +15,13 @@
 //!
 //! Where AMX is missing (an older CPU, another OS, or the kernel refusing the tile state),
 //! [`available`] is false and callers fall back to the f32 gemm on bf16-rounded operands
-//! ([`round_operand`]): the same rounding of the inputs, f32 accumulation in another order.
+//! ([`super::bf16::round_operand`]): the same rounding of the inputs, f32 accumulation in
+//! another order. The module is x86-64 only (inline assembly and AVX-512 intrinsics); other
+//! targets, and builds with `--cfg vagram_no_amx`, leave it out and always emulate.
 
 use std::sync::OnceLock;
+
+use super::bf16::{Operand, to_bf16};
 
 /// Rows and columns of a result block: 2 × 2 tiles of 16 × 16.
 const BLOCK: usize = 32;
@@ -69,33 +73,6 @@ pub fn use_tiles() -> bool {
         return false;
     }
     available()
-}
-
-/// `x` rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
-pub fn to_bf16(x: f32) -> u16 {
-    let bits = x.to_bits();
-    if x.is_nan() {
-        return ((bits >> 16) as u16) | 0x0040;
-    }
-    ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
-}
-
-/// `x` rounded to the nearest bfloat16, as an f32.
-pub fn round_to_bf16(x: f32) -> f32 {
-    f32::from_bits(u32::from(to_bf16(x)) << 16)
-}
-
-/// A matrix operand: `(data, row stride, column stride)`, so transposes are free (the CPU path
-/// uses it for its f32 products too).
-pub type Operand<'a> = (&'a [f32], usize, usize);
-
-/// A `rows × cols` operand rounded to bf16 values, row-major, for the f32 fallback.
-pub fn round_operand((data, rs, cs): Operand, rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(rows * cols);
-    for r in 0..rows {
-        out.extend((0..cols).map(|c| round_to_bf16(data[r * rs + c * cs])));
-    }
-    out
 }
 
 /// How a product's `m × n` result is written.
@@ -458,6 +435,7 @@ unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c: *mut f32, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::learn::kernels::bf16::round_to_bf16;
 
     fn reference(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f64> {
         let mut out = vec![0.0f64; m * n];
@@ -471,21 +449,6 @@ mod tests {
             }
         }
         out
-    }
-
-    #[test]
-    fn rounding_is_to_nearest_even_and_keeps_specials() {
-        assert_eq!(round_to_bf16(1.0), 1.0);
-        // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties go to the even neighbour, 1.
-        assert_eq!(round_to_bf16(1.0 + 2f32.powi(-8)), 1.0);
-        assert_eq!(round_to_bf16(1.0 + 3.0 * 2f32.powi(-8)), 1.0 + 2f32.powi(-6));
-        assert_eq!(round_to_bf16(f32::INFINITY), f32::INFINITY);
-        assert!(round_to_bf16(f32::NAN).is_nan());
-        assert!(round_to_bf16(-f32::NAN).is_nan());
-        assert_eq!(round_to_bf16(-0.0).to_bits(), (-0.0f32).to_bits());
-        for x in [0.1f32, -3.7, 1e-30, 6.5e4, 1e38] {
-            assert!((round_to_bf16(x) - x).abs() <= x.abs() * 2f32.powi(-8), "{x}");
-        }
     }
 
     #[test]

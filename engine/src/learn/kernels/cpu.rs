@@ -20,7 +20,7 @@ use std::ops::Range;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use super::amx::{self, Operand};
+use super::bf16::{self, Operand};
 use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
 use super::scratch;
@@ -409,25 +409,36 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
     }
     match matmul {
         Matmul::F32 => f32_product(m, n, k, lhs, rhs, layout),
-        Matmul::Bf16 if amx::use_tiles() => tile_product(m, n, k, lhs, rhs, layout),
-        Matmul::Bf16 => {
-            let (l, r) = (amx::round_operand(lhs, m, k), amx::round_operand(rhs, k, n));
+        Matmul::Bf16 => tile_product(m, n, k, lhs, rhs, layout).unwrap_or_else(|| {
+            let (l, r) = (bf16::round_operand(lhs, m, k), bf16::round_operand(rhs, k, n));
             let out = f32_product(m, n, k, (&l, k, 1), (&r, n, 1), layout);
             scratch::give_all([l, r]);
             out
-        }
+        }),
     }
 }
 
-/// [`product`] in bf16 on AMX tiles.
-fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
+/// [`product`] in bf16 on AMX tiles, or `None` where there are none (this CPU, or a test asking
+/// for the emulation).
+#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Option<Vec<f32>> {
+    use super::amx;
+    if !amx::use_tiles() {
+        return None;
+    }
     let mut dst = scratch::take(m * n);
     let order = match layout {
         Layout::RowMajor => amx::Order::RowMajor,
         Layout::FeatureMajor => amx::Order::ColumnMajor,
     };
     amx::product(m, n, k, lhs, rhs, order, &mut dst);
-    dst
+    Some(dst)
+}
+
+/// No AMX tiles in this build (another target, or `--cfg vagram_no_amx`): bf16 is emulated.
+#[cfg(not(all(target_arch = "x86_64", not(vagram_no_amx))))]
+fn tile_product(_: usize, _: usize, _: usize, _: Operand, _: Operand, _: Layout) -> Option<Vec<f32>> {
+    None
 }
 
 /// [`product`] in f32 by the gemm crate (operands already bounds-checked, `n > 1`).

@@ -13,16 +13,22 @@
 //! Learners (dynamics models, SAC, value gradients) call these through [`EnsembleMlp::infer`]
 //! and [`EnsembleMlp::forward_backward`]; they never see which path ran.
 
+#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
 mod amx;
+mod bf16;
 pub mod cpu;
 pub mod denormals;
 mod elementwise;
 pub mod reference;
 mod scratch;
 
-/// Whether bf16 products can run on AMX tiles here ([`crate::learn::Matmul::Bf16`]).
+/// Whether bf16 products can run on AMX tiles here ([`crate::learn::Matmul::Bf16`]): never on
+/// other targets than x86-64, or in a build with `--cfg vagram_no_amx`.
 pub(crate) fn amx_available() -> bool {
-    amx::available()
+    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    return amx::available();
+    #[cfg(not(all(target_arch = "x86_64", not(vagram_no_amx))))]
+    false
 }
 
 use dfdx::prelude::*;

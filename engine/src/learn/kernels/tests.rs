@@ -166,6 +166,7 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
         let both = Wants { params: true, input: true };
         let run = |net: &EnsembleMlp<TestDevice>| cpu::forward_backward::<()>(net, &x, both, |_| Ok(d_out.clone())).unwrap();
         let (exact, rounded, again) = (run(&f32_net), run(&bf16_net), run(&bf16_net));
+        #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
         if Matmul::bf16_accelerated() {
             // The tiles against the emulation: the same rounded operands, sums in another order.
             super::amx::EMULATE.store(true, std::sync::atomic::Ordering::Relaxed);
