@@ -63,10 +63,10 @@ pub struct Adam<D: Device<f32>> {
 impl<D: Device<f32>> Adam<D> {
     /// Fresh state for `net`.
     pub fn new(net: &EnsembleMlp<D>, config: AdamConfig) -> Self {
-        let dev = net.layers[0].weight.device().clone();
+        let dev = net.layers()[0].weight.device().clone();
         let alloc = |n: usize| Storage::<f32>::try_alloc_len(&dev, n).expect("allocating Adam moments");
         let moments = net
-            .layers
+            .layers()
             .iter()
             .flat_map(|l| [l.weight.shape().num_elements(), l.bias.shape().num_elements()])
             .map(|n| (alloc(n), alloc(n)))
@@ -96,14 +96,14 @@ mod tests {
         // With a constant gradient g, Adam's bias-corrected step is lr·g/(|g| + eps) every time.
         let dev = TestDevice::seed_from_u64(0);
         let mut net = EnsembleMlp::new(&dev, 1, 2, &[], 1, Activation::Silu, 0);
-        let before = net.layers[0].weight.as_vec();
+        let before = net.layers()[0].weight.as_vec();
         let mut adam = Adam::new(&net, AdamConfig { lr: 0.1, ..AdamConfig::default() });
         let x = dev.tensor_from_vec(vec![1.0f32, -2.0], (1, 1, 2));
         for step in 1..=3 {
             // d(output)/dW = x, so the gradient is constant.
             let mut grads = net.backprop_output_gradient(&x.as_vec(), &[1.0]);
             adam.step(&mut net, &mut grads);
-            let w = net.layers[0].weight.as_vec();
+            let w = net.layers()[0].weight.as_vec();
             let expect = [before[0] - 0.1 * step as f32, before[1] + 0.1 * step as f32];
             assert!((w[0] - expect[0]).abs() < 1e-5 && (w[1] - expect[1]).abs() < 1e-5, "step {step}: {w:?} vs {expect:?}");
         }
@@ -126,10 +126,10 @@ mod tests {
             adam_o.t += 1;
             crate::learn::kernels::adam_step_in_order(&config.kernel(), adam_o.t as i32, &mut adam_o.moments, &mut in_order, &mut g_o);
         }
-        for (l, (p, o)) in parallel.layers.iter().zip(&in_order.layers).enumerate() {
+        for (l, (p, o)) in parallel.layers().iter().zip(in_order.layers()).enumerate() {
             assert_eq!(p.weight.as_vec(), o.weight.as_vec(), "layer {l} weights");
             assert_eq!(p.bias.as_vec(), o.bias.as_vec(), "layer {l} biases");
         }
-        assert_ne!(parallel.layers[1].weight.as_vec(), make().layers[1].weight.as_vec(), "the weights moved");
+        assert_ne!(parallel.layers()[1].weight.as_vec(), make().layers()[1].weight.as_vec(), "the weights moved");
     }
 }

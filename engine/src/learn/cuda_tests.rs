@@ -40,7 +40,7 @@ fn ensemble_forward_and_gradients_match_the_cpu() {
     let d_out = random(e * b * o, 2);
     let ga = a.backprop_output_gradient(&x, &d_out);
     let gg = g.backprop_output_gradient(&x, &d_out);
-    for (l, (la, lg)) in a.layers.iter().zip(&g.layers).enumerate() {
+    for (l, (la, lg)) in a.layers().iter().zip(g.layers()).enumerate() {
         close(&format!("layer {l} weight gradient"), &ga.get(&la.weight).as_vec(), &gg.get(&lg.weight).as_vec(), 1e-3);
         close(&format!("layer {l} bias gradient"), &ga.get(&la.bias).as_vec(), &gg.get(&lg.bias).as_vec(), 1e-3);
     }

@@ -2,6 +2,9 @@
 //! `[E, B, in]` times weights `[E, in, out]`, plus a per-member bias. With E = 1 it is a plain
 //! MLP (SAC's actor); with E = 2 the twin critics; with zero hidden layers a linear model.
 
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
 use dfdx::prelude::*;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -40,13 +43,52 @@ impl<D: Device<f32>> EnsembleLinear<D> {
 /// An ensemble of MLPs with the same architecture.
 #[derive(Debug, Clone)]
 pub struct EnsembleMlp<D: Device<f32>> {
-    /// Layers, input first; hidden layers are followed by `activation`.
-    pub layers: Vec<EnsembleLinear<D>>,
+    /// Layers, input first; hidden layers are followed by `activation`. Private so that every
+    /// change goes through [`Self::layers_mut`], which drops what was derived from them.
+    layers: Vec<EnsembleLinear<D>>,
     /// Hidden-layer activation.
     pub activation: Activation,
     /// How the CPU fast path multiplies (f32 unless asked otherwise; the reference and CUDA
     /// paths always use f32).
     pub matmul: Matmul,
+    /// What a device path derived from the parameters (the CPU path: a host copy and packed
+    /// bf16 weights), kept while the parameters stay the same.
+    derived: Derived,
+}
+
+/// A device path's data derived from an ensemble's parameters, built on first use and dropped
+/// by any mutable access to the layers. A clone starts empty (the clone's parameters may change
+/// apart from the original's).
+#[derive(Default)]
+pub(crate) struct Derived(Mutex<Option<Arc<dyn Any + Send + Sync>>>);
+
+impl Derived {
+    /// The derived data of type `T`, made by `make` if there is none yet (or of another type).
+    pub(crate) fn get_or_make<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Arc<T> {
+        let mut slot = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = slot.as_ref().and_then(|d| Arc::clone(d).downcast::<T>().ok()) {
+            return found;
+        }
+        let made = Arc::new(make());
+        *slot = Some(made.clone());
+        made
+    }
+
+    fn clear(&mut self) {
+        *self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 impl<D: Device<f32>> EnsembleMlp<D> {
@@ -66,13 +108,31 @@ impl<D: Device<f32>> EnsembleMlp<D> {
                 EnsembleLinear { weight: dev.tensor_from_vec(values, (members, i, o)), bias: dev.zeros_like(&(members, o)) }
             })
             .collect();
-        Self { layers, activation, matmul: Matmul::F32 }
+        Self { layers, activation, matmul: Matmul::F32, derived: Derived::default() }
     }
 
     /// The same nets, multiplied with `matmul` from now on.
     pub fn with_matmul(mut self, matmul: Matmul) -> Self {
         self.matmul = matmul;
+        self.derived.clear();
         self
+    }
+
+    /// The layers, input first.
+    pub fn layers(&self) -> &[EnsembleLinear<D>] {
+        &self.layers
+    }
+
+    /// The layers, to change their parameters (an optimiser step, Polyak averaging, loading a
+    /// checkpoint). Drops what device paths derived from the old values.
+    pub fn layers_mut(&mut self) -> &mut [EnsembleLinear<D>] {
+        self.derived.clear();
+        &mut self.layers
+    }
+
+    /// What device paths derived from the current parameters ([`Derived`]).
+    pub(crate) fn derived(&self) -> &Derived {
+        &self.derived
     }
 
     /// Number of members.

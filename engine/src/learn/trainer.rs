@@ -244,7 +244,7 @@ mod tests {
         let run = |seed| {
             let mut m = model();
             let rep = fit(&mut m, &d, &Mse, &Mse, None, &cfg, seed).unwrap();
-            (rep.validation, m.net.layers[0].weight.as_vec())
+            (rep.validation, m.net.layers()[0].weight.as_vec())
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3).1, run(4).1);

@@ -20,7 +20,7 @@ fn n(prefix: &str, name: &str) -> String {
 
 impl<D: Device<f32>> Snapshot for EnsembleMlp<D> {
     fn save(&self, prefix: &str, store: &mut TensorStore) {
-        for (i, layer) in self.layers.iter().enumerate() {
+        for (i, layer) in self.layers().iter().enumerate() {
             let (e, a, b) = *layer.weight.shape();
             store.put_f32(&n(prefix, &format!("{i}.weight")), &[e, a, b], &layer.weight.as_vec());
             let (e, b) = *layer.bias.shape();
@@ -29,15 +29,15 @@ impl<D: Device<f32>> Snapshot for EnsembleMlp<D> {
     }
 
     fn load(&mut self, prefix: &str, store: &TensorStore) -> Result<(), SnapshotError> {
-        let extra = format!("{prefix}.{}.weight", self.layers.len());
+        let extra = format!("{prefix}.{}.weight", self.layers().len());
         if store.contains(&extra) {
             return Err(SnapshotError::Mismatch {
                 name: extra,
                 found: "an extra layer".into(),
-                expected: format!("{} layers", self.layers.len()),
+                expected: format!("{} layers", self.layers().len()),
             });
         }
-        for (i, layer) in self.layers.iter_mut().enumerate() {
+        for (i, layer) in self.layers_mut().iter_mut().enumerate() {
             let (e, a, b) = *layer.weight.shape();
             let w = store.get_f32(&n(prefix, &format!("{i}.weight")), &[e, a, b])?;
             let (e, b) = *layer.bias.shape();

@@ -103,18 +103,67 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: 
     }
 }
 
+/// `lhs` (`m × k`) rounded and packed as the left operand of [`product_with_packed_lhs`]: a
+/// weight matrix used by many products can be packed once.
+///
+/// # Panics
+/// If [`available`] is false, or `lhs` is too short for its shape.
+pub fn pack_lhs(m: usize, k: usize, lhs: Operand) -> PackedLhs {
+    assert!(available(), "AMX bf16 products asked for on a machine without AMX");
+    let (mp, kp) = (m.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
+    let mut tiles = Vec::new();
+    // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `available`).
+    unsafe { pack_rows(lhs, m, k, mp, kp, &mut tiles) };
+    PackedLhs { tiles, m, k }
+}
+
+/// A left operand rounded to bf16 and cut into tiles ([`pack_lhs`]).
+pub struct PackedLhs {
+    tiles: Vec<u16>,
+    m: usize,
+    k: usize,
+}
+
+/// `lhs · rhs` with `lhs` packed by [`pack_lhs`] (`m × k`) and `rhs` `k × n`, into a row-major
+/// `dst`.
+///
+/// # Panics
+/// If `rhs` or `dst` is too short for the shape.
+pub fn product_with_packed_lhs(n: usize, lhs: &PackedLhs, rhs: Operand, dst: &mut [f32]) {
+    let (m, k) = (lhs.m, lhs.k);
+    assert_eq!(dst.len(), m * n, "AMX product destination is not m × n");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (np, kp) = (n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
+    let (a, mut b, edges) = PACKED.with_borrow_mut(std::mem::take);
+    // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `pack_lhs`).
+    unsafe { pack_pairs(rhs, k, n, kp, np, &mut b) };
+    let edges = multiply(m, n, k, &lhs.tiles, &b, edges, dst);
+    PACKED.set((a, b, edges));
+}
+
 /// [`product`] into a row-major `dst`.
 fn row_major_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, dst: &mut [f32]) {
     if m == 0 || n == 0 {
         return;
     }
     let (mp, np, kp) = (m.next_multiple_of(BLOCK), n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
-    let (mut a, mut b, mut edges) = PACKED.with_borrow_mut(std::mem::take);
+    let (mut a, mut b, edges) = PACKED.with_borrow_mut(std::mem::take);
     // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `available`).
     unsafe {
         pack_rows(lhs, m, k, mp, kp, &mut a);
         pack_pairs(rhs, k, n, kp, np, &mut b);
     }
+    let edges = multiply(m, n, k, &a, &b, edges, dst);
+    PACKED.set((a, b, edges));
+}
+
+/// The tile products of packed `a` (`m × k`) and `b` (`k × n`) into a row-major `dst`; `edges`
+/// is the side buffer for the partial blocks, handed back for reuse.
+fn multiply(m: usize, n: usize, k: usize, a: &[u16], b: &[u16], mut edges: Vec<f32>, dst: &mut [f32]) -> Vec<f32> {
+    let (mp, np, kp) = (m.next_multiple_of(BLOCK), n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
+    assert!(a.len() >= mp * kp && b.len() >= np * kp, "packed operands too short for {m} × {n} × {k}");
     let steps = kp / DEPTH;
     let edge_blocks = (mp / BLOCK) * (np / BLOCK) - (m / BLOCK) * (n / BLOCK);
     edges.clear();
@@ -153,7 +202,7 @@ fn row_major_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, d
             }
         }
     }
-    PACKED.set((a, b, edges));
+    edges
 }
 
 thread_local! {

@@ -16,6 +16,9 @@
 //! transpose each); weights and their gradients keep dfdx's `[in, out]` layout.
 
 use std::ops::Range;
+use std::sync::Arc;
+#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+use std::sync::OnceLock;
 
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -99,15 +102,15 @@ pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
         d.bias.axpy(1.0 - tau, &s.bias, tau);
     };
     if parameters(dst) < PARALLEL_ADAM_MIN_PARAMS {
-        dst.layers.iter_mut().zip(&src.layers).for_each(mix);
+        dst.layers_mut().iter_mut().zip(src.layers()).for_each(mix);
     } else {
-        dst.layers.par_iter_mut().zip(&src.layers).for_each(mix);
+        dst.layers_mut().par_iter_mut().zip(src.layers()).for_each(mix);
     }
 }
 
 /// Weights and biases of `net`, all layers.
 fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
-    net.layers.iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
+    net.layers().iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
 }
 
 /// Parameters below which Adam runs on the calling thread: handing the layers to rayon costs
@@ -123,13 +126,13 @@ pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], ne
     if parameters(net) < PARALLEL_ADAM_MIN_PARAMS {
         return super::adam_step_in_order(config, t, moments, net, grads);
     }
-    assert_eq!(moments.len(), 2 * net.layers.len(), "one moment pair per tensor");
-    let dev = net.layers[0].weight.device().clone();
+    assert_eq!(moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
+    let dev = net.layers()[0].weight.device().clone();
     let empty = || Storage::<f32>::try_alloc_len(&dev, 0).expect("allocating nothing");
     // `Gradients` lends one gradient at a time; take each out (leaving an empty one behind) so
     // that every layer owns its own.
     let owned: Vec<_> = net
-        .layers
+        .layers()
         .iter()
         .map(|layer| {
             let gw = std::mem::replace(grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient"), empty());
@@ -137,7 +140,7 @@ pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], ne
             (gw, gb)
         })
         .collect();
-    net.layers.par_iter_mut().zip(moments.par_chunks_mut(2)).zip(owned.par_iter()).for_each(|((layer, pair), (gw, gb))| {
+    net.layers_mut().par_iter_mut().zip(moments.par_chunks_mut(2)).zip(owned.par_iter()).for_each(|((layer, pair), (gw, gb))| {
         let _flush = FlushDenormals::new();
         let [(mw, vw), (mb, vb)] = pair else { unreachable!("chunks of two") };
         config.try_update(t, &mut layer.weight, mw, vw, gw).expect("Adam update");
@@ -159,12 +162,20 @@ fn run(units: &mut [Unit], f: impl Fn(&mut Unit) + Sync + Send) {
     }
 }
 
-/// A host copy of the parameters (dfdx keeps them behind its tensor type).
+/// One pass's view of a net: its host parameters (shared between passes while the parameters
+/// stay the same) and how it computes.
 struct HostNet {
-    layers: Vec<HostLayer>,
+    params: Arc<HostParams>,
     activation: Activation,
-    members: usize,
     matmul: Matmul,
+}
+
+/// A host copy of the parameters (dfdx keeps them behind its tensor type), made once per
+/// parameter version and kept in the net's [`Derived`](crate::learn::ensemble::Derived) data:
+/// copying a 512-wide critic for every pass was 7% of a SAC update.
+struct HostParams {
+    layers: Vec<HostLayer>,
+    members: usize,
 }
 
 struct HostLayer {
@@ -174,12 +185,32 @@ struct HostLayer {
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
+    /// Per member, the weights packed for AMX tiles as the left operand of the forward product
+    /// (`Wᵀ`, `out × in`) and of the backward one (`W`, `in × out`); packed on first use.
+    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    packed: Vec<[OnceLock<super::amx::PackedLhs>; 2]>,
+}
+
+impl std::ops::Deref for HostNet {
+    type Target = HostParams;
+
+    fn deref(&self) -> &HostParams {
+        &self.params
+    }
 }
 
 impl HostNet {
     fn of(net: &EnsembleMlp<Cpu>) -> Self {
+        let params = net.derived().get_or_make(|| HostParams::copy(net));
+        Self { params, activation: net.activation, matmul: net.matmul }
+    }
+}
+
+impl HostParams {
+    fn copy(net: &EnsembleMlp<Cpu>) -> Self {
+        let members = net.members();
         let layers = net
-            .layers
+            .layers()
             .iter()
             .map(|l| {
                 let (inputs, outputs) = l.dims();
@@ -187,10 +218,17 @@ impl HostNet {
                 l.weight.copy_into(&mut weight);
                 let mut bias = scratch::take(l.bias.shape().num_elements());
                 l.bias.copy_into(&mut bias);
-                HostLayer { weight, bias, inputs, outputs }
+                HostLayer {
+                    weight,
+                    bias,
+                    inputs,
+                    outputs,
+                    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+                    packed: (0..members).map(|_| Default::default()).collect(),
+                }
             })
             .collect();
-        Self { layers, activation: net.activation, members: net.members(), matmul: net.matmul }
+        Self { layers, members }
     }
 
     fn input_dim(&self) -> usize {
@@ -230,7 +268,7 @@ impl HostNet {
 
     fn gather_param_grads(&self, net: &EnsembleMlp<Cpu>, units: &[Unit]) -> Gradients<f32, Cpu> {
         let mut grads = Gradients::leaky();
-        for (l, (layer, host)) in net.layers.iter().zip(&self.layers).enumerate() {
+        for (l, (layer, host)) in net.layers().iter().zip(&self.layers).enumerate() {
             let (wn, bn) = (host.inputs * host.outputs, host.outputs);
             let gw = grads.get_or_alloc_mut(&layer.weight).expect("allocating a weight gradient");
             for u in units {
@@ -245,7 +283,7 @@ impl HostNet {
     }
 }
 
-impl Drop for HostNet {
+impl Drop for HostParams {
     fn drop(&mut self) {
         for layer in self.layers.drain(..) {
             scratch::give_all([layer.weight, layer.bias]);
@@ -311,7 +349,7 @@ impl Unit {
             // The unit's input rows are row-major; every later activation is feature-major.
             let src: Operand = if l == 0 { (xs, i, 1) } else { (&current, 1, n) };
             let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-            let mut z = product(n, o, i, src, (w, o, 1), Layout::FeatureMajor, net.matmul);
+            let mut z = weight_product(n, o, i, src, (w, o, 1), net, (l, self.member, FORWARD));
             let bias = &layer.bias[self.member * o..(self.member + 1) * o];
             if l == last {
                 bias_activation(&mut z, bias, n, None, None);
@@ -354,7 +392,7 @@ impl Unit {
             if l > 0 || wants.input {
                 // d_src = d · Wᵀ.
                 let w = &layer.weight[self.member * i * o..(self.member + 1) * i * o];
-                let mut d_src = product(n, i, o, (&d, 1, n), (w, 1, o), Layout::FeatureMajor, net.matmul);
+                let mut d_src = weight_product(n, i, o, (&d, 1, n), (w, 1, o), net, (l, self.member, BACKWARD));
                 if l > 0 {
                     let sig: &[f32] = self.sigmoid.get(l - 1).map_or(&[], Vec::as_slice);
                     activation_backward(&mut d_src, &self.hidden[l - 1], net.activation, sig);
@@ -393,6 +431,38 @@ fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
+/// Which of a layer's products a packed weight serves: `src · W` ...
+const FORWARD: usize = 0;
+/// ... or `d · Wᵀ`.
+const BACKWARD: usize = 1;
+
+/// A product with a layer's weight on the right (`src · W` forward, `d · Wᵀ` backward; `rhs`
+/// is the weight, `(layer, member, FORWARD or BACKWARD)` says which), as a fresh feature-major
+/// buffer. On AMX tiles the feature-major `m × n` result is computed as the row-major
+/// `rhsᵀ · lhsᵀ`, with the weight's packed tiles made once per parameter version and shared by
+/// every pass and row block until the parameters change.
+fn weight_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, net: &HostNet, which: (usize, usize, usize)) -> Vec<f32> {
+    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    if net.matmul == Matmul::Bf16 && m > 0 && n > 1 && k > 0 && super::amx::use_tiles() {
+        use super::amx;
+        assert_in_bounds(m, n, k, lhs, rhs);
+        let (layer, member, pass) = which;
+        let weight = net.layers[layer].packed[member][pass].get_or_init(|| amx::pack_lhs(n, k, (rhs.0, rhs.2, rhs.1)));
+        let mut dst = scratch::take(m * n);
+        amx::product_with_packed_lhs(m, weight, (lhs.0, lhs.2, lhs.1), &mut dst);
+        return dst;
+    }
+    let _ = which;
+    product(m, n, k, lhs, rhs, Layout::FeatureMajor, net.matmul)
+}
+
+/// Panics unless every index an `m × k` by `k × n` product reads lies in its operand.
+fn assert_in_bounds(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
+    for ((data, rs, cs), rows, cols) in [(lhs, m, k), (rhs, k, n)] {
+        assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
+    }
+}
+
 /// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `layout`, with
 /// the arithmetic `matmul` asks for. One-column products (scalar outputs, memory-bound) are
 /// always f32.
@@ -400,9 +470,7 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
     if m == 0 || n == 0 || k == 0 {
         return vec![0.0; m * n];
     }
-    for ((data, rs, cs), rows, cols) in [(lhs, m, k), (rhs, k, n)] {
-        assert!((rows - 1) * rs + (cols - 1) * cs < data.len(), "gemm operand out of bounds");
-    }
+    assert_in_bounds(m, n, k, lhs, rhs);
     if n == 1 {
         // One column is the same in either layout.
         return column_product(m, k, lhs, rhs);

@@ -165,8 +165,8 @@ pub(crate) fn adam_step_in_order<D: Device<f32>>(
     net: &mut EnsembleMlp<D>,
     grads: &mut Gradients<f32, D>,
 ) {
-    assert_eq!(moments.len(), 2 * net.layers.len(), "one moment pair per tensor");
-    for (layer, pair) in net.layers.iter_mut().zip(moments.chunks_exact_mut(2)) {
+    assert_eq!(moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
+    for (layer, pair) in net.layers_mut().iter_mut().zip(moments.chunks_exact_mut(2)) {
         let [(mw, vw), (mb, vb)] = pair else { unreachable!("chunks of two") };
         let g = grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient");
         config.try_update(t, &mut layer.weight, mw, vw, g).expect("Adam update");

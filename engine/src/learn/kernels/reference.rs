@@ -33,7 +33,7 @@ pub fn forward_backward<D: Device<f32>, Err>(
 
 /// `dst ← τ·src + (1 − τ)·dst` as tensor ops on the device (no copies through the host).
 pub fn polyak<D: Device<f32>>(dst: &mut EnsembleMlp<D>, src: &EnsembleMlp<D>, tau: f32) {
-    for (d, s) in dst.layers.iter_mut().zip(&src.layers) {
+    for (d, s) in dst.layers_mut().iter_mut().zip(src.layers()) {
         d.weight = s.weight.clone() * tau + d.weight.clone() * (1.0 - tau);
         d.bias = s.bias.clone() * tau + d.bias.clone() * (1.0 - tau);
     }
@@ -41,5 +41,5 @@ pub fn polyak<D: Device<f32>>(dst: &mut EnsembleMlp<D>, src: &EnsembleMlp<D>, ta
 
 fn to_tensor<D: Device<f32>>(net: &EnsembleMlp<D>, x: &[f32]) -> Tensor3<D> {
     let rows = rows_of(net, x);
-    net.layers[0].weight.device().tensor_from_vec(x.to_vec(), (net.members(), rows, net.input_dim()))
+    net.layers()[0].weight.device().tensor_from_vec(x.to_vec(), (net.members(), rows, net.input_dim()))
 }

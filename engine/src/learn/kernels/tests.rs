@@ -1,6 +1,8 @@
 //! The CPU fast path against dfdx's autodiff graph (the reference path), and its `exp`.
 
 use super::elementwise::exp;
+use dfdx::prelude::TensorFromVec;
+
 use super::{Wants, cpu, reference};
 use crate::learn::{Activation, EnsembleMlp, Matmul, TestDevice};
 
@@ -60,7 +62,7 @@ fn fast_gradients_equal_the_autodiff_graph() {
         close(&format!("{case} outputs"), &fast.outputs, &slow.outputs, 1e-5);
         close(&format!("{case} input gradient"), fast.input.as_ref().unwrap(), slow.input.as_ref().unwrap(), 1e-4);
         let (fg, sg) = (fast.params.unwrap(), slow.params.unwrap());
-        for (l, layer) in net.layers.iter().enumerate() {
+        for (l, layer) in net.layers().iter().enumerate() {
             close(&format!("{case} layer {l} weight"), &fg.get(&layer.weight).as_vec(), &sg.get(&layer.weight).as_vec(), 1e-4);
             close(&format!("{case} layer {l} bias"), &fg.get(&layer.bias).as_vec(), &sg.get(&layer.bias).as_vec(), 1e-4);
         }
@@ -112,7 +114,7 @@ fn repeated_passes_are_bit_identical() {
     let pass = || {
         let p = cpu::forward_backward::<()>(&net, &x, Wants::PARAMS, |y| Ok(y.to_vec())).unwrap();
         let g = p.params.unwrap();
-        net.layers.iter().flat_map(|l| g.get(&l.weight).as_vec()).collect::<Vec<f32>>()
+        net.layers().iter().flat_map(|l| g.get(&l.weight).as_vec()).collect::<Vec<f32>>()
     };
     let first = pass();
     for _ in 0..5 {
@@ -142,7 +144,7 @@ fn polyak_averaging_is_the_same_on_both_paths() {
     let (mut fast, mut graph) = (start.clone(), start.clone());
     cpu::polyak(&mut fast, &src, 0.1);
     reference::polyak(&mut graph, &src, 0.1);
-    for ((f, g), (s, o)) in fast.layers.iter().zip(&graph.layers).zip(src.layers.iter().zip(&start.layers)) {
+    for ((f, g), (s, o)) in fast.layers().iter().zip(graph.layers()).zip(src.layers().iter().zip(start.layers())) {
         let want: Vec<f32> = s.weight.as_vec().iter().zip(o.weight.as_vec()).map(|(s, o)| 0.1 * s + 0.9 * o).collect();
         close("fast weights", &f.weight.as_vec(), &want, 1e-7);
         close("graph weights", &g.weight.as_vec(), &want, 1e-7);
@@ -198,7 +200,7 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
         };
         agree("outputs", &rounded.outputs, &exact.outputs, 0.02);
         agree("input gradients", rounded.input.as_ref().unwrap(), exact.input.as_ref().unwrap(), 0.2);
-        for (layer, (r, x)) in bf16_net.layers.iter().zip(&f32_net.layers).enumerate() {
+        for (layer, (r, x)) in bf16_net.layers().iter().zip(f32_net.layers()).enumerate() {
             let (gr, gx) = (rounded.params.as_ref().unwrap(), exact.params.as_ref().unwrap());
             agree(&format!("layer {layer} weight gradient"), &gr.get(&r.weight).as_vec(), &gx.get(&x.weight).as_vec(), 0.2);
         }
@@ -211,5 +213,44 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
             rounded.input.unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             again.input.unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+    }
+}
+
+/// The CPU path keeps a host copy of the parameters and packed bf16 weights between passes;
+/// every way of changing the parameters must drop them. After each change, a pass must equal
+/// the same pass on a clone (which starts with nothing kept) and differ from the pass before.
+#[test]
+fn passes_see_every_parameter_change() {
+    use crate::learn::{Adam, AdamConfig};
+    let dev = TestDevice::seed_from_u64(0);
+    for matmul in [Matmul::F32, Matmul::Bf16] {
+        // 2 × 128 rows: the middle member's rows are cut into blocks that share kept weights.
+        let mut net = EnsembleMlp::new(&dev, 3, 6, &[64, 64], 4, Activation::Silu, 3).with_matmul(matmul);
+        let x = inputs(3 * 128 * 6, 7);
+        let d_out = inputs(3 * 128 * 4, 8);
+        let both = Wants { params: true, input: true };
+        let pass = |net: &EnsembleMlp<TestDevice>| {
+            let p = net.forward_backward_with(&x, both, |_| d_out.clone());
+            let grads: Vec<f32> = net.layers().iter().flat_map(|l| p.params.as_ref().unwrap().get(&l.weight).as_vec()).collect();
+            (p.outputs, p.input.unwrap(), grads)
+        };
+        let mut last = pass(&net);
+        assert_eq!(pass(&net), last, "{matmul}: a repeated pass (kept data) equals the first");
+        let check = |net: &EnsembleMlp<TestDevice>, last: &mut (Vec<f32>, Vec<f32>, Vec<f32>), change: &str| {
+            let now = pass(net);
+            assert_eq!(now, pass(&net.clone()), "{matmul}, after {change}: kept data is stale");
+            assert_ne!(now.0, last.0, "{matmul}, after {change}: the outputs did not change");
+            *last = now;
+        };
+        let mut adam = Adam::new(&net, AdamConfig { lr: 1e-2, ..AdamConfig::default() });
+        let mut grads = net.backprop_output_gradient(&x, &d_out);
+        adam.step(&mut net, &mut grads);
+        check(&net, &mut last, "an Adam step");
+        let other = EnsembleMlp::new(&dev, 3, 6, &[64, 64], 4, Activation::Silu, 4);
+        net.polyak_from(&other, 0.5);
+        check(&net, &mut last, "Polyak averaging");
+        let bias = dev.tensor_from_vec(vec![1.0f32; 3 * 64], (3, 64));
+        net.layers_mut()[1].bias = bias;
+        check(&net, &mut last, "a change through layers_mut");
     }
 }

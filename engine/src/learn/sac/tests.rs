@@ -99,9 +99,9 @@ fn sac_is_deterministic_for_a_seed_and_exposes_four_value_functions() {
         sac
     };
     let (a, b) = (run(), run());
-    assert_eq!(a.actor.layers[0].weight.as_vec(), b.actor.layers[0].weight.as_vec());
-    assert_eq!(a.target_critics.layers[1].weight.as_vec(), b.target_critics.layers[1].weight.as_vec());
-    assert_ne!(a.target_critics.layers[1].weight.as_vec(), a.critics.layers[1].weight.as_vec(), "targets lag");
+    assert_eq!(a.actor.layers()[0].weight.as_vec(), b.actor.layers()[0].weight.as_vec());
+    assert_eq!(a.target_critics.layers()[1].weight.as_vec(), b.target_critics.layers()[1].weight.as_vec());
+    assert_ne!(a.target_critics.layers()[1].weight.as_vec(), a.critics.layers()[1].weight.as_vec(), "targets lag");
     let vg = a.value_oracle().evaluate(&[0.1, 0.2, -0.3, 0.4]);
     assert_eq!(vg.values.len(), 4, "two critics and two target critics");
     assert!(vg.grads.iter().all(|g| g.len() == 4 && g.iter().all(|v| v.is_finite())));
@@ -174,7 +174,7 @@ fn actor_gradients_equal_the_autodiff_graph() {
         let (want_loss, want) = graph_actor_loss(&sac, &obs, noise, alpha);
         let (loss, _, got) = sac.actor_gradients(&obs, alpha);
         assert!((loss - want_loss).abs() < 1e-4 * (1.0 + want_loss.abs()), "loss {loss} vs graph {want_loss}");
-        for (l, layer) in sac.actor.layers.iter().enumerate() {
+        for (l, layer) in sac.actor.layers().iter().enumerate() {
             for (what, g, w) in [
                 ("weight", got.get(&layer.weight).as_vec(), want.get(&layer.weight).as_vec()),
                 ("bias", got.get(&layer.bias).as_vec(), want.get(&layer.bias).as_vec()),
