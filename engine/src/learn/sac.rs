@@ -218,19 +218,20 @@ impl<D: MlpKernels> Sac<D> {
 
         // Actor: minimise E[α log π(a|s) − min_k Q_k(s, a)], a = tanh(μ + σ ε) reparameterised.
         let (actor_loss, log_pi, mut grads) = self.actor_gradients(&batch.obs, alpha);
-        self.actor_adam.step(&mut self.actor, &mut grads);
+        // The actor's Adam step and the target critics' averaging touch different nets; a
+        // device may run them side by side.
+        self.updates += 1;
+        let average_targets = self.updates.is_multiple_of(self.config.target_update_interval.max(1));
+        let tau = self.config.tau;
+        let targets = average_targets.then_some((&mut self.target_critics, &self.critics, tau));
+        D::step_beside_polyak(&mut self.actor_adam, &mut self.actor, &mut grads, targets);
 
         // Temperature: d/dlogα of −α·E[log π + H̄] is −α·E[log π + H̄].
         let mean_log_pi = log_pi.iter().sum::<f32>() / n as f32;
         if self.config.fixed_alpha.is_none() {
             let target_entropy = self.config.target_entropy.unwrap_or(-(self.action_dim as f32));
             let g = -alpha * (mean_log_pi + target_entropy);
-            self.log_alpha -= adam_scalar(&mut self.alpha_moments, g, self.config.alpha_lr, self.updates + 1);
-        }
-
-        self.updates += 1;
-        if self.updates.is_multiple_of(self.config.target_update_interval.max(1)) {
-            self.target_critics.polyak_from(&self.critics, self.config.tau);
+            self.log_alpha -= adam_scalar(&mut self.alpha_moments, g, self.config.alpha_lr, self.updates);
         }
         SacStats { critic_loss, actor_loss, alpha: self.alpha(), entropy: -mean_log_pi }
     }

@@ -33,7 +33,7 @@ pub(crate) fn amx_available() -> bool {
 
 use dfdx::prelude::*;
 
-use super::adam::{KernelConfig, Moments};
+use super::adam::{Adam, KernelConfig, Moments};
 use super::ensemble::EnsembleMlp;
 use super::host::HostIo;
 
@@ -89,6 +89,20 @@ pub trait MlpKernels: HostIo {
     /// Polyak averaging `dst ← τ·src + (1 − τ)·dst` of every parameter (target networks).
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32);
 
+    /// `adam.step(net, grads)` and, when `targets` is given, `target.polyak_from(source, τ)`:
+    /// different nets, so a device may run them side by side. By default one after the other.
+    fn step_beside_polyak(
+        adam: &mut Adam<Self>,
+        net: &mut EnsembleMlp<Self>,
+        grads: &mut Gradients<f32, Self>,
+        targets: Option<(&mut EnsembleMlp<Self>, &EnsembleMlp<Self>, f32)>,
+    ) {
+        adam.step(net, grads);
+        if let Some((target, source, tau)) = targets {
+            target.polyak_from(source, tau);
+        }
+    }
+
     /// Adam step `t` (counted from 1) of every parameter of `net` with dfdx's kernel;
     /// `moments` holds (first, second) moments per tensor, weight then bias, input layer first.
     /// A parameter without a gradient gets a zero one; the gradients may be moved out of
@@ -134,6 +148,25 @@ impl MlpKernels for Cpu {
         grads: &mut Gradients<f32, Self>,
     ) {
         cpu::adam_step(config, t, moments, net, grads)
+    }
+
+    /// Side by side on rayon's threads: both are bound by memory with most of their work in one
+    /// large tensor each (SAC's actor and critics), so on two cores together they take the time
+    /// of one. Each touches only its own net, so the results do not depend on the order.
+    fn step_beside_polyak(
+        adam: &mut Adam<Self>,
+        net: &mut EnsembleMlp<Self>,
+        grads: &mut Gradients<f32, Self>,
+        targets: Option<(&mut EnsembleMlp<Self>, &EnsembleMlp<Self>, f32)>,
+    ) {
+        rayon::join(
+            || adam.step(net, grads),
+            || {
+                if let Some((target, source, tau)) = targets {
+                    target.polyak_from(source, tau);
+                }
+            },
+        );
     }
 }
 
