@@ -111,7 +111,7 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: 
 pub fn pack_lhs(m: usize, k: usize, lhs: Operand) -> PackedLhs {
     assert!(available(), "AMX bf16 products asked for on a machine without AMX");
     let (mp, kp) = (m.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
-    let mut tiles = Vec::new();
+    let mut tiles = SPARE_LHS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop().unwrap_or_default();
     // SAFETY: AMX CPUs have AVX-512 with BF16 (checked by `available`).
     unsafe { pack_rows(lhs, m, k, mp, kp, &mut tiles) };
     PackedLhs { tiles, m, k }
@@ -122,6 +122,22 @@ pub struct PackedLhs {
     tiles: Vec<u16>,
     m: usize,
     k: usize,
+}
+
+/// Tile buffers of dropped [`PackedLhs`], for the next [`pack_lhs`]: a fresh half-megabyte
+/// buffer is zeroed (and faulted in) before the packing overwrites it.
+static SPARE_LHS: std::sync::Mutex<Vec<Vec<u16>>> = std::sync::Mutex::new(Vec::new());
+
+/// At most this many spare buffers are kept (a net's layers and members, a few nets).
+const MAX_SPARE_LHS: usize = 64;
+
+impl Drop for PackedLhs {
+    fn drop(&mut self) {
+        let mut spare = SPARE_LHS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if spare.len() < MAX_SPARE_LHS {
+            spare.push(std::mem::take(&mut self.tiles));
+        }
+    }
 }
 
 /// `lhs · rhs` with `lhs` packed by [`pack_lhs`] (`m × k`) and `rhs` `k × n`, into a row-major
@@ -228,7 +244,7 @@ fn b_index(p: usize, c: usize, steps: usize) -> usize {
 fn pack_rows((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
     use std::arch::x86_64::*;
     let steps = cols_p / DEPTH;
-    refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
+    let out = refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
     if cs == 1 {
         for r in 0..rows {
             for c0 in (0..cols).step_by(DEPTH) {
@@ -271,7 +287,7 @@ fn pack_rows((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, c
 fn pack_pairs((data, rs, cs): Operand, rows: usize, cols: usize, rows_p: usize, cols_p: usize, out: &mut Vec<u16>) {
     use std::arch::x86_64::*;
     let steps = rows_p / DEPTH;
-    refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
+    let out = refill(out, rows_p * cols_p, (rows, cols) != (rows_p, cols_p));
     let (mut full_p, mut full_c) = (0, 0);
     if rs == 1 {
         // Column-major: each column's pairs are adjacent. Round 16 pairs of 16 columns, then
@@ -379,14 +395,18 @@ unsafe fn transpose16(src: *const f32, src_stride: usize, dst: *mut f32, dst_str
     }
 }
 
-/// `out` resized to `len` values, keeping its allocation: all zeros when the operand is padded,
-/// else left as they are (the packing overwrites every one; zeroing a megabyte first costs as
-/// much as a tenth of a product).
-fn refill(out: &mut Vec<u16>, len: usize, padded: bool) {
-    if padded {
-        out.clear();
+/// The first `len` values of `out`, which grows to hold them (and never shrinks, so that
+/// products of alternating shapes do not zero the same memory again and again): all zeros
+/// when the operand is padded, else left as they are (the packing overwrites every one).
+fn refill(out: &mut Vec<u16>, len: usize, padded: bool) -> &mut [u16] {
+    if out.len() < len {
+        out.resize(len, 0);
     }
-    out.resize(len, 0);
+    let out = &mut out[..len];
+    if padded {
+        out.fill(0);
+    }
+    out
 }
 
 /// `src` rounded to bf16 into `dst` (same length).
