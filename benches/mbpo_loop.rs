@@ -22,7 +22,7 @@ use vagram::engine::learn::Matmul;
 use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::engine::learn::replay::ReplayBuffer;
 use vagram::engine::learn::sac::{Sac, SacConfig};
-use vagram::systems::learning::EpochLog;
+use vagram::systems::learning::{EpochLog, ModelResource};
 use vagram::train::SeedApp;
 
 type Dev = vagram::engine::learn::AutoDevice;
@@ -82,6 +82,13 @@ fn hopper_loop(matmul: Matmul) {
     run.app.run(100).expect("the epoch with the first fit");
     let fit_s = run.app.world.resource::<EpochLog>().timings[0].seconds.model;
     assert!(fit_s > 0.0, "the first model fit falls in the epoch ending at step 5,000");
+    // The fit's length is set by early stopping on this data, so say how many batches it ran
+    // (the reference's 30 s call ran about 2,300 at 13 ms).
+    let model = run.app.world.resource::<ModelResource>();
+    let epochs = model.last.as_ref().expect("a fit report").epochs;
+    let trainer = &model.trainer;
+    let train_rows = 5000 - (5000.0 * trainer.validation_ratio).round() as usize;
+    let batches = epochs * train_rows.div_ceil(trainer.batch_size);
     run.app.world.resource_mut::<EpochLog>().timings.clear();
     let start = Instant::now();
     run.app.run(100).expect("timed steps");
@@ -89,9 +96,10 @@ fn hopper_loop(matmul: Matmul) {
     let t = run.app.world.resource::<EpochLog>().timings[0].seconds;
     let per_step = (t.env + t.rollout + t.sac) / 100.0 + fit_s / 250.0;
     println!(
-        "hopper env, reference config, {matmul} matmuls: {per_step:.3} s per env step = SAC {:.1} ms ({:.1} ms per update) + model fit {fit_s:.1} s / 250 steps + rollouts {:.1} ms + env {:.2} ms (wall {:.3} s per step without fits, eval {:.2} s)",
+        "hopper env, reference config, {matmul} matmuls: {per_step:.3} s per env step = SAC {:.1} ms ({:.1} ms per update) + model fit {fit_s:.1} s / 250 steps ({epochs} epochs ≈ {batches} batches × {:.1} ms) + rollouts {:.1} ms + env {:.2} ms (wall {:.3} s per step without fits, eval {:.2} s)",
         10.0 * t.sac,
         10.0 * t.sac / 40.0,
+        1e3 * fit_s / batches.max(1) as f64,
         10.0 * t.rollout,
         10.0 * t.env,
         wall,
@@ -177,11 +185,21 @@ fn main() {
     println!("RAYON_NUM_THREADS = {}", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
     // bf16: operands rounded to bf16, f32 sums, on AMX tiles where the CPU has them.
     println!("bf16 matmuls {}", if Matmul::bf16_accelerated() { "run on AMX tiles" } else { "are emulated (no AMX here)" });
+    // `MBPO_LOOP_ONLY=<text>` runs only the rows whose name contains it: "hopper-sized f32",
+    // "hopper-sized bf16", "hopper-env f32", "hopper-env bf16", "pendulum".
+    let only = std::env::var("MBPO_LOOP_ONLY").ok();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     for matmul in [Matmul::F32, Matmul::Bf16] {
-        hopper_sized(matmul);
+        if wanted(&format!("hopper-sized {matmul}")) {
+            hopper_sized(matmul);
+        }
     }
     for matmul in [Matmul::F32, Matmul::Bf16] {
-        hopper_loop(matmul);
+        if wanted(&format!("hopper-env {matmul}")) {
+            hopper_loop(matmul);
+        }
     }
-    pendulum();
+    if wanted("pendulum") {
+        pendulum();
+    }
 }
