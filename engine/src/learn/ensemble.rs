@@ -74,6 +74,17 @@ impl Derived {
         made
     }
 
+    /// The derived data of type `T`, taken out (none is kept afterwards).
+    pub(crate) fn take<T: Any + Send + Sync>(&mut self) -> Option<Arc<T>> {
+        let slot = self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.take()?.downcast::<T>().ok()
+    }
+
+    /// Keeps `value`, which the caller made from the current parameters.
+    pub(crate) fn put<T: Any + Send + Sync>(&mut self, value: T) {
+        *self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(value));
+    }
+
     fn clear(&mut self) {
         *self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
@@ -133,6 +144,12 @@ impl<D: Device<f32>> EnsembleMlp<D> {
     /// What device paths derived from the current parameters ([`Derived`]).
     pub(crate) fn derived(&self) -> &Derived {
         &self.derived
+    }
+
+    /// [`Self::derived`] to take out or put back; whoever puts data back vouches that it
+    /// matches the current parameters (an optimiser that updated both together).
+    pub(crate) fn derived_mut(&mut self) -> &mut Derived {
+        &mut self.derived
     }
 
     /// Number of members.

@@ -16,9 +16,6 @@
 //! transpose each); weights and their gradients keep dfdx's `[in, out]` layout.
 
 use std::ops::Range;
-use std::sync::Arc;
-#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
-use std::sync::OnceLock;
 
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -26,10 +23,10 @@ use rayon::prelude::*;
 use super::bf16::{self, Operand};
 use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
+use super::host_params::{HostNet, HostParams};
 use super::scratch;
 use super::{Passes, Wants, rows_of};
-use crate::learn::adam::{KernelConfig, Moments};
-use crate::learn::ensemble::{EnsembleLinear, EnsembleMlp};
+use crate::learn::ensemble::EnsembleMlp;
 use crate::learn::{Activation, Matmul};
 
 /// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
@@ -92,62 +89,6 @@ pub fn input_gradient(net: &EnsembleMlp<Cpu>, x: &[f32]) -> (Vec<f32>, Vec<f32>)
     (outputs, input)
 }
 
-/// `dst ← τ·src + (1 − τ)·dst` in place (dfdx's `axpy`: no host copies), the layers of a large
-/// net in parallel. Each value is the same arithmetic in any order, so the thread count does not
-/// change the result.
-pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
-    let mix = |(d, s): (&mut EnsembleLinear<Cpu>, &EnsembleLinear<Cpu>)| {
-        let _flush = FlushDenormals::new();
-        d.weight.axpy(1.0 - tau, &s.weight, tau);
-        d.bias.axpy(1.0 - tau, &s.bias, tau);
-    };
-    if parameters(dst) < PARALLEL_ADAM_MIN_PARAMS {
-        dst.layers_mut().iter_mut().zip(src.layers()).for_each(mix);
-    } else {
-        dst.layers_mut().par_iter_mut().zip(src.layers()).for_each(mix);
-    }
-}
-
-/// Weights and biases of `net`, all layers.
-fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
-    net.layers().iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
-}
-
-/// Parameters below which Adam runs on the calling thread: handing the layers to rayon costs
-/// more than it saves on small nets (measured: the 256-wide critic, 69k parameters, and the
-/// 64-wide ensembles ran 1–6% slower in parallel; the 7 × 4×200 ensemble, 0.9M, 6–18% faster).
-const PARALLEL_ADAM_MIN_PARAMS: usize = 100_000;
-
-/// [`super::MlpKernels::adam_step`] with the layers updated in parallel, each by dfdx's kernel:
-/// the update is memory-bound and ran on the calling thread alone while the other cores waited.
-/// Each tensor's update is the same arithmetic on the same values in any order, so the result
-/// does not depend on the thread count.
-pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], net: &mut EnsembleMlp<Cpu>, grads: &mut Gradients<f32, Cpu>) {
-    if parameters(net) < PARALLEL_ADAM_MIN_PARAMS {
-        return super::adam_step_in_order(config, t, moments, net, grads);
-    }
-    assert_eq!(moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
-    let dev = net.layers()[0].weight.device().clone();
-    let empty = || Storage::<f32>::try_alloc_len(&dev, 0).expect("allocating nothing");
-    // `Gradients` lends one gradient at a time; take each out (leaving an empty one behind) so
-    // that every layer owns its own.
-    let owned: Vec<_> = net
-        .layers()
-        .iter()
-        .map(|layer| {
-            let gw = std::mem::replace(grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient"), empty());
-            let gb = std::mem::replace(grads.get_or_alloc_mut(&layer.bias).expect("allocating a gradient"), empty());
-            (gw, gb)
-        })
-        .collect();
-    net.layers_mut().par_iter_mut().zip(moments.par_chunks_mut(2)).zip(owned.par_iter()).for_each(|((layer, pair), (gw, gb))| {
-        let _flush = FlushDenormals::new();
-        let [(mw, vw), (mb, vb)] = pair else { unreachable!("chunks of two") };
-        config.try_update(t, &mut layer.weight, mw, vw, gw).expect("Adam update");
-        config.try_update(t, &mut layer.bias, mb, vb, gb).expect("Adam update");
-    });
-}
-
 /// Runs `f` on every unit, subnormals flushed: on this thread when there is one, else across
 /// rayon's threads.
 fn run(units: &mut [Unit], f: impl Fn(&mut Unit) + Sync + Send) {
@@ -162,75 +103,7 @@ fn run(units: &mut [Unit], f: impl Fn(&mut Unit) + Sync + Send) {
     }
 }
 
-/// One pass's view of a net: its host parameters (shared between passes while the parameters
-/// stay the same) and how it computes.
-struct HostNet {
-    params: Arc<HostParams>,
-    activation: Activation,
-    matmul: Matmul,
-}
-
-/// A host copy of the parameters (dfdx keeps them behind its tensor type), made once per
-/// parameter version and kept in the net's [`Derived`](crate::learn::ensemble::Derived) data:
-/// copying a 512-wide critic for every pass was 7% of a SAC update.
-struct HostParams {
-    layers: Vec<HostLayer>,
-    members: usize,
-}
-
-struct HostLayer {
-    /// `[E, in, out]`.
-    weight: Vec<f32>,
-    /// `[E, out]`.
-    bias: Vec<f32>,
-    inputs: usize,
-    outputs: usize,
-    /// Per member, the weights packed for AMX tiles as the left operand of the forward product
-    /// (`Wᵀ`, `out × in`) and of the backward one (`W`, `in × out`); packed on first use.
-    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
-    packed: Vec<[OnceLock<super::amx::PackedLhs>; 2]>,
-}
-
-impl std::ops::Deref for HostNet {
-    type Target = HostParams;
-
-    fn deref(&self) -> &HostParams {
-        &self.params
-    }
-}
-
-impl HostNet {
-    fn of(net: &EnsembleMlp<Cpu>) -> Self {
-        let params = net.derived().get_or_make(|| HostParams::copy(net));
-        Self { params, activation: net.activation, matmul: net.matmul }
-    }
-}
-
 impl HostParams {
-    fn copy(net: &EnsembleMlp<Cpu>) -> Self {
-        let members = net.members();
-        let layers = net
-            .layers()
-            .iter()
-            .map(|l| {
-                let (inputs, outputs) = l.dims();
-                let mut weight = scratch::take(l.weight.shape().num_elements());
-                l.weight.copy_into(&mut weight);
-                let mut bias = scratch::take(l.bias.shape().num_elements());
-                l.bias.copy_into(&mut bias);
-                HostLayer {
-                    weight,
-                    bias,
-                    inputs,
-                    outputs,
-                    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
-                    packed: (0..members).map(|_| Default::default()).collect(),
-                }
-            })
-            .collect();
-        Self { layers, members }
-    }
-
     fn input_dim(&self) -> usize {
         self.layers[0].inputs
     }
@@ -280,14 +153,6 @@ impl HostParams {
             }
         }
         grads
-    }
-}
-
-impl Drop for HostParams {
-    fn drop(&mut self) {
-        for layer in self.layers.drain(..) {
-            scratch::give_all([layer.weight, layer.bias]);
-        }
     }
 }
 

@@ -17,8 +17,10 @@
 mod amx;
 mod bf16;
 pub mod cpu;
+mod cpu_update;
 pub mod denormals;
 mod elementwise;
+mod host_params;
 pub mod reference;
 mod scratch;
 
@@ -137,7 +139,7 @@ impl MlpKernels for Cpu {
     }
 
     fn polyak(dst: &mut EnsembleMlp<Self>, src: &EnsembleMlp<Self>, tau: f32) {
-        cpu::polyak(dst, src, tau)
+        cpu_update::polyak(dst, src, tau)
     }
 
     fn adam_step(
@@ -147,7 +149,7 @@ impl MlpKernels for Cpu {
         net: &mut EnsembleMlp<Self>,
         grads: &mut Gradients<f32, Self>,
     ) {
-        cpu::adam_step(config, t, moments, net, grads)
+        cpu_update::adam_step(config, t, moments, net, grads)
     }
 
     /// Side by side on rayon's threads: both are bound by memory with most of their work in one

@@ -142,7 +142,7 @@ fn polyak_averaging_is_the_same_on_both_paths() {
     let src = EnsembleMlp::new(&dev, 2, 5, &[7], 1, Activation::Relu, 1);
     let start = EnsembleMlp::new(&dev, 2, 5, &[7], 1, Activation::Relu, 2);
     let (mut fast, mut graph) = (start.clone(), start.clone());
-    cpu::polyak(&mut fast, &src, 0.1);
+    super::cpu_update::polyak(&mut fast, &src, 0.1);
     reference::polyak(&mut graph, &src, 0.1);
     for ((f, g), (s, o)) in fast.layers().iter().zip(graph.layers()).zip(src.layers().iter().zip(start.layers())) {
         let want: Vec<f32> = s.weight.as_vec().iter().zip(o.weight.as_vec()).map(|(s, o)| 0.1 * s + 0.9 * o).collect();
@@ -225,7 +225,8 @@ fn passes_see_every_parameter_change() {
     let dev = TestDevice::seed_from_u64(0);
     for matmul in [Matmul::F32, Matmul::Bf16] {
         // 2 × 128 rows: the middle member's rows are cut into blocks that share kept weights.
-        let mut net = EnsembleMlp::new(&dev, 3, 6, &[64, 64], 4, Activation::Silu, 3).with_matmul(matmul);
+        // 126k parameters: Adam updates the kept host copy in parallel chunks and keeps it.
+        let mut net = EnsembleMlp::new(&dev, 3, 6, &[200, 200], 4, Activation::Silu, 3).with_matmul(matmul);
         let x = inputs(3 * 128 * 6, 7);
         let d_out = inputs(3 * 128 * 4, 8);
         let both = Wants { params: true, input: true };
@@ -246,10 +247,10 @@ fn passes_see_every_parameter_change() {
         let mut grads = net.backprop_output_gradient(&x, &d_out);
         adam.step(&mut net, &mut grads);
         check(&net, &mut last, "an Adam step");
-        let other = EnsembleMlp::new(&dev, 3, 6, &[64, 64], 4, Activation::Silu, 4);
+        let other = EnsembleMlp::new(&dev, 3, 6, &[200, 200], 4, Activation::Silu, 4);
         net.polyak_from(&other, 0.5);
         check(&net, &mut last, "Polyak averaging");
-        let bias = dev.tensor_from_vec(vec![1.0f32; 3 * 64], (3, 64));
+        let bias = dev.tensor_from_vec(vec![1.0f32; 3 * 200], (3, 200));
         net.layers_mut()[1].bias = bias;
         check(&net, &mut last, "a change through layers_mut");
     }

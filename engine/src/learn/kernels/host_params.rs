@@ -1,0 +1,115 @@
+//! The CPU path's host copy of a net's parameters, kept between passes while the parameters
+//! stay the same (dfdx keeps them behind its tensor type, so a pass would otherwise copy them
+//! every time), with the weights packed for AMX tiles on first use.
+
+use std::sync::Arc;
+#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+use std::sync::OnceLock;
+
+use dfdx::prelude::*;
+
+use super::scratch;
+use crate::learn::ensemble::EnsembleMlp;
+use crate::learn::{Activation, Matmul};
+
+/// One pass's view of a net: its host parameters (shared between passes while the parameters
+/// stay the same) and how it computes.
+pub(super) struct HostNet {
+    params: Arc<HostParams>,
+    pub(super) activation: Activation,
+    pub(super) matmul: Matmul,
+}
+
+/// A host copy of the parameters (dfdx keeps them behind its tensor type), made once per
+/// parameter version and kept in the net's [`Derived`](crate::learn::ensemble::Derived) data:
+/// copying a 512-wide critic for every pass was 7% of a SAC update.
+pub(super) struct HostParams {
+    pub(super) layers: Vec<HostLayer>,
+    pub(super) members: usize,
+}
+
+pub(super) struct HostLayer {
+    /// `[E, in, out]`.
+    pub(super) weight: Vec<f32>,
+    /// `[E, out]`.
+    pub(super) bias: Vec<f32>,
+    pub(super) inputs: usize,
+    pub(super) outputs: usize,
+    /// Per member, the weights packed for AMX tiles as the left operand of the forward product
+    /// (`Wᵀ`, `out × in`) and of the backward one (`W`, `in × out`); packed on first use.
+    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    pub(super) packed: Vec<[OnceLock<super::amx::PackedLhs>; 2]>,
+}
+
+impl std::ops::Deref for HostNet {
+    type Target = HostParams;
+
+    fn deref(&self) -> &HostParams {
+        &self.params
+    }
+}
+
+impl HostNet {
+    pub(super) fn of(net: &EnsembleMlp<Cpu>) -> Self {
+        let params = net.derived().get_or_make(|| HostParams::copy(net));
+        Self { params, activation: net.activation, matmul: net.matmul }
+    }
+}
+
+impl HostParams {
+    /// `net`'s kept host copy, taken out to be changed and handed back with [`Self::keep_in`];
+    /// a fresh copy when none is kept (or a pass still holds it).
+    pub(super) fn take_or_copy(net: &mut EnsembleMlp<Cpu>) -> Self {
+        match net.derived_mut().take::<Self>().map(Arc::try_unwrap) {
+            Some(Ok(host)) => host,
+            _ => Self::copy(net),
+        }
+    }
+
+    /// Keeps `self`, which must hold `net`'s current parameters, as its host copy; the packed
+    /// weights are made again on first use.
+    pub(super) fn keep_in(mut self, net: &mut EnsembleMlp<Cpu>) {
+        self.layers.iter_mut().for_each(HostLayer::forget_packed);
+        net.derived_mut().put(self);
+    }
+
+    fn copy(net: &EnsembleMlp<Cpu>) -> Self {
+        let members = net.members();
+        let layers = net
+            .layers()
+            .iter()
+            .map(|l| {
+                let (inputs, outputs) = l.dims();
+                let mut weight = scratch::take(l.weight.shape().num_elements());
+                l.weight.copy_into(&mut weight);
+                let mut bias = scratch::take(l.bias.shape().num_elements());
+                l.bias.copy_into(&mut bias);
+                HostLayer {
+                    weight,
+                    bias,
+                    inputs,
+                    outputs,
+                    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+                    packed: (0..members).map(|_| Default::default()).collect(),
+                }
+            })
+            .collect();
+        Self { layers, members }
+    }
+}
+
+impl HostLayer {
+    /// Drops the packed weights (the weights changed).
+    fn forget_packed(&mut self) {
+        #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+        self.packed.iter_mut().for_each(|p| *p = Default::default());
+    }
+}
+
+impl Drop for HostParams {
+    fn drop(&mut self) {
+        for layer in self.layers.drain(..) {
+            scratch::give_all([layer.weight, layer.bias]);
+        }
+    }
+}
