@@ -5,6 +5,8 @@
 
 use rayon::prelude::*;
 
+use super::kernels::soft_bounds;
+
 /// Learned per-dimension log-variance bounds with their Adam state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogvarBounds {
@@ -31,27 +33,16 @@ pub struct BoundedLogvar {
     pub d_min: Vec<f32>,
 }
 
-/// `(softplus(x), sigmoid(x))` (the softplus and its derivative) from one exponential.
-fn softplus_and_slope(x: f32) -> (f32, f32) {
-    if x > 20.0 {
-        // Here 1 + e^x rounds to e^x: softplus is x, and the slope is 1 / (1 + e^−x).
-        (x, 1.0 / (1.0 + (-x).exp()))
-    } else {
-        let e = x.exp();
-        (e.ln_1p(), e / (1.0 + e))
-    }
-}
-
 impl LogvarBounds {
     /// Bounds for `dim` outputs, initialised at `[min, max]`.
     pub fn new(dim: usize, min: f32, max: f32, reg: f32) -> Self {
         Self { max: vec![max; dim], min: vec![min; dim], reg, moments: vec![(0.0, 0.0); 2 * dim], t: 0 }
     }
 
-    /// Bounds raw log-variance outputs (rows of `max.len()`). Each value is computed on its own
-    /// (four transcendental functions; six before they shared their exponentials, a tenth of a 7 × 4×200 training step on one thread), so
-    /// large batches are cut into row blocks spread over rayon's threads; the result does not
-    /// depend on the cut.
+    /// Bounds raw log-variance outputs (rows of `max.len()`). Each value is computed on its own,
+    /// an exponential and a logarithm per softplus, in a vectorised pass (with libm's scalar
+    /// calls this was a tenth of a 7 × 4×200 training step); large batches are cut into row
+    /// blocks spread over rayon's threads. The result does not depend on the cut.
     pub fn apply(&self, raw: &[f32]) -> BoundedLogvar {
         /// Values per parallel block (whole rows).
         const BLOCK_VALUES: usize = 4096;
@@ -73,17 +64,10 @@ impl LogvarBounds {
 
     /// [`Self::apply`] on a block of whole rows.
     fn bound_block(&self, raw: &[f32], logvar: &mut [f32], d_raw: &mut [f32], d_max: &mut [f32], d_min: &mut [f32]) {
-        let dim = self.max.len().max(1);
-        for (i, r) in raw.iter().enumerate() {
-            let (hi, lo) = (self.max[i % dim], self.min[i % dim]);
-            let (soft_hi, s_hi) = softplus_and_slope(hi - r);
-            let upper = hi - soft_hi;
-            let (soft_lo, s_lo) = softplus_and_slope(upper - lo);
-            logvar[i] = lo + soft_lo;
-            d_raw[i] = s_hi * s_lo;
-            d_max[i] = (1.0 - s_hi) * s_lo;
-            d_min[i] = 1.0 - s_lo;
-        }
+        // Each value's bounds laid out beside it, for the vectorised pass.
+        let rows = raw.len() / self.max.len().max(1);
+        let (hi, lo) = (self.max.repeat(rows), self.min.repeat(rows));
+        soft_bounds(raw, &hi, &lo, logvar, d_raw, d_max, d_min);
     }
 
     /// The regulariser `reg · (Σ max − Σ min)`.

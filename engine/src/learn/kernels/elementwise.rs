@@ -160,6 +160,67 @@ pub(crate) fn add_feature_sums(sums: &mut [f32], d: &[f32], rows: usize) {
     }
 }
 
+/// `ln(1 + x)` for `x ≥ 0` to within a few ulp (Cephes' `logf` on `u = 1 + x`, plus the
+/// classic correction `(x − (u − 1)) / u` for the rounding of `u`); without branches or libm
+/// calls, so that loops over it vectorise.
+#[inline(always)]
+pub(crate) fn ln_1p(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let bits = u.to_bits() as i32;
+    // u = m · 2^e with m in [1, 2), then m in [√½, √2).
+    let mut e = ((bits >> 23) - 127) as f32;
+    let mut m = f32::from_bits(((bits & 0x007f_ffff) | 0x3f80_0000) as u32);
+    let big = m > std::f32::consts::SQRT_2;
+    m = if big { m * 0.5 } else { m };
+    e = if big { e + 1.0 } else { e };
+    let f = m - 1.0;
+    let z = f * f;
+    let mut p = 7.037_683_6e-2f32;
+    p = p * f - 1.151_461e-1;
+    p = p * f + 1.167_699_9e-1;
+    p = p * f - 1.242_014_1e-1;
+    p = p * f + 1.424_932_3e-1;
+    p = p * f - 1.666_805_8e-1;
+    p = p * f + 2.000_071_5e-1;
+    p = p * f - 2.499_999_4e-1;
+    p = p * f + 3.333_333e-1;
+    let y = f * z * p - 2.121_944_4e-4 * e - 0.5 * z;
+    let ln_u = f + y + 0.693_359_4 * e;
+    ln_u + (x - (u - 1.0)) / u
+}
+
+/// `(softplus(x), sigmoid(x))`: the softplus and its slope from one exponential. Above 20 the
+/// softplus is `x` and the slope rounds to 1.
+#[inline(always)]
+fn softplus_and_slope(x: f32) -> (f32, f32) {
+    let e = exp(x.min(20.0));
+    let big = x > 20.0;
+    (if big { x } else { ln_1p(e) }, if big { 1.0 } else { e / (1.0 + e) })
+}
+
+dispatched! {
+    /// Soft bounds on log-variances ([`crate::learn::logvar_bounds`]), one value at a time with
+    /// that value's upper and lower bound (`hi`, `lo`, same length as `raw`):
+    /// `logvar = lo + softplus(upper − lo)` with `upper = hi − softplus(hi − raw)`, and its
+    /// derivatives with respect to `raw`, `hi` and `lo`.
+    pub(crate) fn soft_bounds => soft_bounds_body(raw: &[f32], hi: &[f32], lo: &[f32], logvar: &mut [f32], d_raw: &mut [f32], d_max: &mut [f32], d_min: &mut [f32])
+}
+
+#[inline(always)]
+fn soft_bounds_body(raw: &[f32], hi: &[f32], lo: &[f32], logvar: &mut [f32], d_raw: &mut [f32], d_max: &mut [f32], d_min: &mut [f32]) {
+    let n = raw.len();
+    let (hi, lo, logvar, d_raw, d_max, d_min) = (&hi[..n], &lo[..n], &mut logvar[..n], &mut d_raw[..n], &mut d_max[..n], &mut d_min[..n]);
+    for i in 0..n {
+        let (soft_hi, s_hi) = softplus_and_slope(hi[i] - raw[i]);
+        let upper = hi[i] - soft_hi;
+        let (soft_lo, s_lo) = softplus_and_slope(upper - lo[i]);
+        logvar[i] = lo[i] + soft_lo;
+        d_raw[i] = s_hi * s_lo;
+        d_max[i] = (1.0 - s_hi) * s_lo;
+        d_min[i] = 1.0 - s_lo;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +250,50 @@ mod tests {
                 activation_backward(&mut d_fast, &fast, act, &sig_fast);
                 activation_backward_body(&mut d_base, &base, act, &sig_base);
                 assert_eq!(d_fast, d_base, "{act:?} backward");
+            }
+        }
+    }
+
+    #[test]
+    fn ln_1p_matches_libm_within_a_few_ulp() {
+        let mut worst = 0.0f64;
+        // From subnormal-adjacent tiny values through 1 to e^20 (the softplus range), densely.
+        let mut x = 1e-12f32;
+        while x < 5e8 {
+            for v in [x, x * 1.000_123, x * 1.37] {
+                let want = f64::from(v).ln_1p();
+                let got = f64::from(ln_1p(v));
+                worst = worst.max(((got - want) / want).abs());
+            }
+            x *= 1.01;
+        }
+        assert_eq!(ln_1p(0.0), 0.0);
+        assert!(worst < 4e-7, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn soft_bounds_match_the_libm_formulas_and_the_dispatched_copies_agree() {
+        let n = 1000;
+        let raw: Vec<f32> = (0..n).map(|i| (i as f32 - 500.0) / 20.0).collect();
+        let hi: Vec<f32> = (0..n).map(|i| 0.5 - (i % 3) as f32 * 0.2).collect();
+        let lo: Vec<f32> = (0..n).map(|i| -10.0 + (i % 5) as f32).collect();
+        let mut fast = vec![vec![0.0f32; n]; 4];
+        let mut base = vec![vec![0.0f32; n]; 4];
+        let [a, b, c, d] = &mut fast[..] else { unreachable!() };
+        soft_bounds(&raw, &hi, &lo, a, b, c, d);
+        let [a, b, c, d] = &mut base[..] else { unreachable!() };
+        soft_bounds_body(&raw, &hi, &lo, a, b, c, d);
+        assert_eq!(fast, base, "dispatched copy vs baseline");
+        let softplus = |x: f64| if x > 20.0 { x } else { x.exp().ln_1p() };
+        let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+        for i in 0..n {
+            let (r, h, l) = (f64::from(raw[i]), f64::from(hi[i]), f64::from(lo[i]));
+            let upper = h - softplus(h - r);
+            let (s_hi, s_lo) = (sigmoid(h - r), sigmoid(upper - l));
+            let want = [l + softplus(upper - l), s_hi * s_lo, (1.0 - s_hi) * s_lo, 1.0 - s_lo];
+            for (k, w) in want.iter().enumerate() {
+                let got = f64::from(fast[k][i]);
+                assert!((got - w).abs() <= 2e-6 * (1.0 + w.abs()), "output {k} at raw {r}: {got} vs {w}");
             }
         }
     }

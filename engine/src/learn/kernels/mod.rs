@@ -20,6 +20,7 @@ pub mod cpu;
 mod cpu_update;
 pub mod denormals;
 mod elementwise;
+pub(crate) use elementwise::soft_bounds;
 mod host_params;
 pub mod reference;
 mod scratch;
