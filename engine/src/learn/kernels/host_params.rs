@@ -28,6 +28,7 @@ pub(super) struct HostParams {
     pub(super) members: usize,
 }
 
+/// One layer of a [`HostParams`], all members.
 pub(super) struct HostLayer {
     /// `[E, in, out]`.
     pub(super) weight: Vec<f32>,
@@ -50,6 +51,7 @@ impl std::ops::Deref for HostNet {
 }
 
 impl HostNet {
+    /// `net` for one pass: its kept host copy (made now if there is none) and its settings.
     pub(super) fn of(net: &EnsembleMlp<Cpu>) -> Self {
         let params = net.derived().get_or_make(|| HostParams::copy(net));
         Self { params, activation: net.activation, matmul: net.matmul }
