@@ -159,15 +159,7 @@ pub fn fit<D: MlpKernels>(
         }
         train_loss = sum / count.max(1) as f64;
         epochs += 1;
-        let current = score(model)?;
-        let mut improved = false;
-        for (b, c) in best.iter_mut().zip(&current) {
-            if (*b - c) / b.abs().max(1e-12) > config.improvement_threshold {
-                *b = *c;
-                improved = true;
-            }
-        }
-        if improved {
+        if record_improvement(&mut best, &score(model)?, config.improvement_threshold) {
             best_net = model.net.clone();
             since_improvement = 0;
         } else {
@@ -188,6 +180,21 @@ pub fn fit<D: MlpKernels>(
         None => None,
     };
     Ok(FitReport { epochs, train_loss, validation, elites: ranked, validation_loss, vaml_error })
+}
+
+/// MBRL-Lib's early-stopping rule for one epoch's validation scores `current`: the epoch
+/// improves on `best` when some member's score fell by more than `threshold` of its best so far;
+/// then every member's best becomes the lower of the two (`torch.minimum` in MBRL-Lib's
+/// `ModelTrainer.train`), so a member creeping down by less than the threshold each epoch does
+/// not keep the fit going by comparing against a stale best.
+fn record_improvement(best: &mut [f64], current: &[f64], threshold: f64) -> bool {
+    let improved = best.iter().zip(current).any(|(b, c)| (b - c) / b.abs().max(1e-12) > threshold);
+    if improved {
+        for (b, c) in best.iter_mut().zip(current) {
+            *b = b.min(*c);
+        }
+    }
+    improved
 }
 
 #[cfg(test)]
@@ -234,6 +241,19 @@ mod tests {
         let best = report.validation.iter().cloned().fold(f64::MAX, f64::min);
         assert_eq!(report.validation[report.elites[0]], best, "the first elite is the best member");
         assert!(report.validation.iter().all(|v| *v < before / 20.0), "validation {:?} vs initial {before}", report.validation);
+    }
+
+    #[test]
+    fn an_improving_epoch_lowers_every_members_best_as_mbrl_lib_does() {
+        let mut best = vec![1.0, 1.0];
+        // Member 1 improves by 10%: the epoch counts, and member 0's 0.5% is kept as its best.
+        assert!(record_improvement(&mut best, &[0.995, 0.9], 0.01));
+        assert_eq!(best, [0.995, 0.9]);
+        // Member 0 is now 1.2% below its first score but only 0.7% below its best: no improvement.
+        assert!(!record_improvement(&mut best, &[0.988, 0.95], 0.01));
+        assert_eq!(best, [0.995, 0.9], "a non-improving epoch leaves the bests alone");
+        assert!(record_improvement(&mut best, &[0.98, 0.95], 0.01));
+        assert_eq!(best, [0.98, 0.9], "a member that got worse keeps its best");
     }
 
     #[test]
