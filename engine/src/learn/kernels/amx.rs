@@ -21,6 +21,7 @@
 
 use std::sync::OnceLock;
 
+use super::Order;
 use super::bf16::{Operand, to_bf16};
 
 /// Rows and columns of a result block: 2 × 2 tiles of 16 × 16.
@@ -73,15 +74,6 @@ pub fn use_tiles() -> bool {
         return false;
     }
     available()
-}
-
-/// How a product's `m × n` result is written.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Order {
-    /// `dst[i·n + j]`.
-    RowMajor,
-    /// `dst[j·m + i]`.
-    ColumnMajor,
 }
 
 /// `lhs · rhs` (`m × k` by `k × n`) on AMX tiles into `dst` (`m · n` values in `order`).

@@ -25,7 +25,7 @@ use super::denormals::FlushDenormals;
 use super::elementwise::{activation_backward, add_feature_sums, bias_activation};
 use super::host_params::{HostNet, HostParams};
 use super::scratch;
-use super::{Passes, Wants, rows_of};
+use super::{Order, Passes, Wants, rows_of};
 use crate::learn::ensemble::EnsembleMlp;
 use crate::learn::{Activation, Matmul};
 
@@ -249,7 +249,7 @@ impl Unit {
             if wants.params {
                 // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
                 let src_t: Operand = if l == 0 { (xs, 1, i) } else { (&self.hidden[l - 1], n, 1) };
-                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Layout::RowMajor, net.matmul);
+                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Order::RowMajor, net.matmul);
                 let mut db = vec![0.0f32; o];
                 add_feature_sums(&mut db, &d, n);
                 self.bias_grads[l] = db;
@@ -270,17 +270,6 @@ impl Unit {
         }
         scratch::give(d);
     }
-}
-
-/// How a product's `m × n` result is laid out.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Layout {
-    /// Row after row (a weight gradient, in dfdx's `[in, out]` layout).
-    RowMajor,
-    /// Column after column. For activations (`rows × features`) this is feature-major: the
-    /// gemm kernel vectorises along the contiguous dimension, and the batch's 128 or 256 rows
-    /// fill its 64-wide tiles where a 200-wide layer leaves an 8-wide remainder.
-    FeatureMajor,
 }
 
 /// `src` (`rows × cols`, row-major) as `cols × rows` row-major: between a unit's row-major
@@ -318,7 +307,7 @@ fn weight_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, net:
         return dst;
     }
     let _ = which;
-    product(m, n, k, lhs, rhs, Layout::FeatureMajor, net.matmul)
+    product(m, n, k, lhs, rhs, Order::ColumnMajor, net.matmul)
 }
 
 /// Panics unless every index an `m × k` by `k × n` product reads lies in its operand.
@@ -328,10 +317,10 @@ fn assert_in_bounds(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) {
     }
 }
 
-/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `layout`, with
+/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `order`, with
 /// the arithmetic `matmul` asks for. One-column products (scalar outputs, memory-bound) are
 /// always f32.
-fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout, matmul: Matmul) -> Vec<f32> {
+fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, matmul: Matmul) -> Vec<f32> {
     if m == 0 || n == 0 || k == 0 {
         return vec![0.0; m * n];
     }
@@ -341,10 +330,10 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
         return column_product(m, k, lhs, rhs);
     }
     match matmul {
-        Matmul::F32 => f32_product(m, n, k, lhs, rhs, layout),
-        Matmul::Bf16 => tile_product(m, n, k, lhs, rhs, layout).unwrap_or_else(|| {
+        Matmul::F32 => f32_product(m, n, k, lhs, rhs, order),
+        Matmul::Bf16 => tile_product(m, n, k, lhs, rhs, order).unwrap_or_else(|| {
             let (l, r) = (bf16::round_operand(lhs, m, k), bf16::round_operand(rhs, k, n));
-            let out = f32_product(m, n, k, (&l, k, 1), (&r, n, 1), layout);
+            let out = f32_product(m, n, k, (&l, k, 1), (&r, n, 1), order);
             scratch::give_all([l, r]);
             out
         }),
@@ -354,36 +343,32 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Lay
 /// [`product`] in bf16 on AMX tiles, or `None` where there are none (this CPU, or a test asking
 /// for the emulation).
 #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
-fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Option<Vec<f32>> {
+fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order) -> Option<Vec<f32>> {
     use super::amx;
     if !amx::use_tiles() {
         return None;
     }
     let mut dst = scratch::take(m * n);
-    let order = match layout {
-        Layout::RowMajor => amx::Order::RowMajor,
-        Layout::FeatureMajor => amx::Order::ColumnMajor,
-    };
     amx::product(m, n, k, lhs, rhs, order, &mut dst);
     Some(dst)
 }
 
 /// No AMX tiles in this build (another target, or `--cfg vagram_no_amx`): bf16 is emulated.
 #[cfg(not(all(target_arch = "x86_64", not(vagram_no_amx))))]
-fn tile_product(_: usize, _: usize, _: usize, _: Operand, _: Operand, _: Layout) -> Option<Vec<f32>> {
+fn tile_product(_: usize, _: usize, _: usize, _: Operand, _: Operand, _: Order) -> Option<Vec<f32>> {
     None
 }
 
 /// [`product`] in f32 by the gemm crate (operands already bounds-checked, `n > 1`).
-fn f32_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, layout: Layout) -> Vec<f32> {
-    let (dst_rs, dst_cs) = match layout {
-        Layout::RowMajor => (n, 1),
-        Layout::FeatureMajor => (1, m),
+fn f32_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order) -> Vec<f32> {
+    let (dst_rs, dst_cs) = match order {
+        Order::RowMajor => (n, 1),
+        Order::ColumnMajor => (1, m),
     };
     // Every element is written below; a recycled buffer's stale values are never used.
     let mut dst = scratch::take(m * n);
     // SAFETY: every index the product reads ((m−1)·rs + (k−1)·cs for lhs, likewise rhs) was
-    // checked to lie in its slice; dst holds m × n values at the strides of `layout` and
+    // checked to lie in its slice; dst holds m × n values at the strides of `order` and
     // aliases nothing. `read_dst = false`: dst ← 1·lhs·rhs, its old contents ignored (gemm's
     // edge kernels still copy them, so dst is initialised). One thread: the units are the
     // parallelism.

@@ -25,6 +25,18 @@ mod host_params;
 pub mod reference;
 mod scratch;
 
+/// How a product's `m × n` result is laid out in its buffer (the CPU path's gemm calls and the
+/// AMX kernel both take it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Order {
+    /// Row after row, `dst[i·n + j]` (a weight gradient, in dfdx's `[in, out]` layout).
+    RowMajor,
+    /// Column after column, `dst[j·m + i]`. For activations (`rows × features`) this is
+    /// feature-major: the gemm kernel vectorises along the contiguous dimension, and the batch's
+    /// 128 or 256 rows fill its 64-wide tiles where a 200-wide layer leaves an 8-wide remainder.
+    ColumnMajor,
+}
+
 /// Whether bf16 products can run on AMX tiles here ([`crate::learn::Matmul::Bf16`]): never on
 /// other targets than x86-64, or in a build with `--cfg vagram_no_amx`.
 pub(crate) fn amx_available() -> bool {
