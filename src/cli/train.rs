@@ -194,12 +194,6 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
     let config_text = std::fs::read_to_string(dir.join("config.toml"))?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = args.threads.unwrap_or(cores).clamp(1, seeds.len());
-    if threads > 1 && std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // Parallel seeds already fill the cores; splitting small matmuls over them only adds
-        // hand-offs (BENCHMARKS.md). Set before the first tensor op starts rayon's pool.
-        // SAFETY: no other thread exists yet.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
-    }
     Ok(Some(Prepared { dir, config, config_text, seeds, resume, threads }))
 }
 

@@ -1,7 +1,9 @@
 //! Many seeds at once: a pool of worker threads (crossbeam scope) takes seeds from a queue, each
 //! running its own independent app, so seeds scale over cores with no shared state but the
-//! progress callback.
+//! progress callback. Each seed runs on its own rayon pool (`compute_pool`), the machine's cores
+//! divided between the seeds that run at once, so that its passes are split over its own threads.
 
+use crate::engine::learn::compute_pool::{run_on_pool, threads_per_seed};
 use crossbeam::channel;
 
 use super::driver::{EpochReport, SeedJob, SeedOutcome, run_seed};
@@ -26,7 +28,8 @@ pub fn run_seeds(
             scope.spawn(move |_| {
                 for (i, seed) in rx.iter() {
                     let job = SeedJob { seed, ..*job };
-                    let outcome = run_seed(&job, &mut |r| on_epoch(r));
+                    let outcome = run_on_pool(threads_per_seed(threads), || run_seed(&job, &mut |r| on_epoch(r)))
+                        .unwrap_or_else(|e| Err(anyhow::anyhow!("seed {seed}: starting its compute threads: {e}")));
                     if let Some(w) = job.watch {
                         w.ended(seed, &outcome);
                     }

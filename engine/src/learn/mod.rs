@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod adam;
+pub mod compute_pool;
 
 pub mod dynamics;
 pub mod ensemble;
