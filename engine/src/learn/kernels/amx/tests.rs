@@ -22,8 +22,16 @@ fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
         return;
     }
     let value = |s: usize| ((s.wrapping_mul(2_654_435_761) % 1000) as f32 / 500.0) - 1.0;
-    // Shapes with every kind of edge: below one tile, exact blocks, odd depths.
-    for (m, n, k) in [(1, 1, 1), (5, 7, 3), (16, 16, 32), (32, 32, 64), (33, 47, 65), (256, 200, 14), (200, 256, 512)] {
+    // NaN left in this thread's packing buffers and in the spare tile buffers: a padded value
+    // that the packing fails to zero then turns results into NaN (0 · NaN is NaN).
+    let poison = vec![f32::NAN; 512 * 512];
+    product(512, 512, 512, (&poison, 512, 1), (&poison, 512, 1), Order::RowMajor, &mut vec![0.0; 512 * 512]);
+    drop(pack_lhs(512, 512, (&poison, 512, 1)));
+    // Shapes with every kind of edge: below one tile, exact blocks, odd depths; then again from
+    // the largest down, so that padded operands are packed into buffers that held a larger
+    // product's values.
+    let shapes = [(1, 1, 1), (5, 7, 3), (16, 16, 32), (32, 32, 64), (33, 47, 65), (256, 200, 14), (200, 256, 512), (201, 199, 203)];
+    for &(m, n, k) in shapes.iter().chain(shapes.iter().rev()) {
         let a: Vec<f32> = (0..m * k).map(|s| value(s + 11)).collect();
         let b: Vec<f32> = (0..k * n).map(|s| value(s + 7_919)).collect();
         // Every stride combination: each operand row-major and column-major.
@@ -34,9 +42,13 @@ fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
             ((&a[..], 1, m), (&b[..], n, 1)),
         ] {
             let expected = reference(m, n, k, lhs, rhs);
-            for order in [Order::RowMajor, Order::ColumnMajor] {
+            // `None`: `product` in that order; `Some`: the left operand packed once beforehand.
+            for (order, packed) in [(Order::RowMajor, None), (Order::ColumnMajor, None), (Order::RowMajor, Some(pack_lhs(m, k, lhs)))] {
                 let mut dst = vec![f32::NAN; m * n];
-                product(m, n, k, lhs, rhs, order, &mut dst);
+                match &packed {
+                    None => product(m, n, k, lhs, rhs, order, &mut dst),
+                    Some(packed) => product_with_packed_lhs(n, packed, rhs, &mut dst),
+                }
                 for i in 0..m {
                     for j in 0..n {
                         let got = match order {
@@ -46,7 +58,8 @@ fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
                         let want = expected[i * n + j];
                         assert!(
                             (f64::from(got) - want).abs() <= 1e-5 * (k as f64).sqrt() * (1.0 + want.abs()),
-                            "{m}×{n}×{k} {order:?} [{i},{j}]: {got} vs {want}"
+                            "{m}×{n}×{k} {order:?} (lhs packed first: {}) [{i},{j}]: {got} vs {want}",
+                            packed.is_some()
                         );
                     }
                 }
