@@ -298,3 +298,33 @@ fn a_watched_run_gives_the_same_numbers_as_an_unwatched_one() {
     assert_eq!(watch.chunks.into_inner(), 4 * 15);
     assert_eq!(watch.epochs.into_inner(), 4);
 }
+
+#[test]
+fn evaluate_records_each_seeds_first_episode_up_to_its_end() {
+    let run = temp("record");
+    let mut args = train_args("cartpole", "mse", &["run.env_steps=200"]);
+    args.extend(["--out", &run.display().to_string()].map(String::from));
+    assert_eq!(run_cli(&args).0, 0);
+    let dir = run.join("traces");
+    let out = Command::new(env!("CARGO_BIN_EXE_vagram"))
+        .args(["evaluate", &run.display().to_string(), "--episodes", "3", "--record", &dir.display().to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // "  first episode: L steps, return R → PATH"
+    let line = text.lines().find(|l| l.contains("first episode:")).unwrap_or_else(|| panic!("{text}"));
+    let length: usize = line.split("first episode: ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    let ret: f64 = line.split("return ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    let csv = fs::read_to_string(dir.join("seed-0.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("step,obs_0,obs_1,obs_2,obs_3,reward,terminated,truncated"));
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), length + 1, "the initial observation and one row per step of the episode");
+    assert!(rows.iter().enumerate().all(|(i, r)| r[0] == i as f64), "consecutive steps");
+    let ended = |r: &Vec<f64>| r[6] + r[7];
+    assert_eq!(ended(&rows[length]), 1.0, "the last row ends the episode");
+    assert!(rows[..length].iter().all(|r| ended(r) == 0.0), "no row before the last ends it");
+    let rewards: f64 = rows[1..].iter().map(|r| r[5]).sum();
+    assert!((rewards - ret).abs() < 0.05 + 1e-4 * ret.abs(), "rewards sum to the printed return: {rewards} vs {ret}");
+}

@@ -21,6 +21,11 @@ pub struct EvaluateArgs {
     /// Episodes per seed.
     #[arg(long, default_value_t = 20)]
     episodes: u32,
+    /// Write each seed's first evaluation episode to DIR/seed-N.csv (step, observations,
+    /// reward, terminated, truncated; row 0 is the initial observation), to see how a policy
+    /// fails.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 /// Runs `vagram evaluate`.
@@ -32,6 +37,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     let path = args.run.join("config.toml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}: not a run directory (no config.toml)", args.run.display()))?;
     let config = RunConfig::from_toml(&text, &path.display().to_string())?;
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("--record: creating {}", dir.display()))?;
+    }
     let mut means = Vec::new();
     for seed in seeds_in(&args.run)? {
         let dir = seed_dir(&args.run, seed);
@@ -42,15 +50,19 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         let (manifest, store) = checkpoint::load(&dir, &text).with_context(|| format!("seed {seed}"))?;
         let mut run = SeedApp::build(&config, &registry, seed)?;
         state::load(&mut run, &store, &registry, &config.env.name).with_context(|| format!("seed {seed}: {}", manifest.tensors))?;
+        let record = args.record.as_ref().map(|dir| dir.join(format!("seed-{seed}.csv")));
         let world = &mut run.app.world;
         let result = world.resource_scope(|world, evaluation: bevy_ecs::world::Mut<Evaluation>| {
             let mut agent = world.resource_mut::<AgentResource>();
             let evaluation = Evaluation { episodes: args.episodes, last: None, ..evaluation.clone_settings() };
             // Start states apart from every training-time evaluation (epoch indices stay below 2^30).
-            evaluation.run(&mut agent.sac, 1 << 30)
+            evaluation.run_recording(&mut agent.sac, 1 << 30, record.as_deref())
         })?;
         let (m, se) = mean_se(&result.returns).expect("at least one episode");
         println!("seed {seed}: {} env steps · eval return {m:.1} ± {se:.1} (SE over {} episodes)", manifest.env_steps, args.episodes);
+        if let Some(path) = &record {
+            println!("  first episode: {} steps, return {:.1} → {}", result.lengths[0], result.returns[0], path.display());
+        }
         means.push(m);
     }
     if let Some((m, se)) = mean_se(&means) {

@@ -5,6 +5,7 @@
 //! resume. Distractor parameters are copied from the training env: the evaluation envs are the
 //! same task the agent trains on.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use vagram_engine::learn::sac::Sac;
 use vagram_engine::prelude::*;
 
 use super::{AgentResource, EpochStats};
+use crate::TrajectoryRecorder;
 
 /// Env ids of evaluation envs start here (their random streams never meet the training env's).
 pub const EVAL_ENV_ID_BASE: u64 = 1 << 40;
@@ -74,6 +76,14 @@ impl Evaluation {
 
     /// Runs `episodes` deterministic-policy episodes for `epoch` and returns them.
     pub fn run(&self, sac: &mut Sac<AutoDevice>, epoch: u64) -> vagram_engine::Result<EvalResult> {
+        self.run_recording(sac, epoch, None)
+    }
+
+    /// [`Evaluation::run`], and with `record` the first episode's trajectory written to that CSV
+    /// file as `vagram simulate --record` writes one (`step, obs_0…, reward, terminated,
+    /// truncated`; row 0 is the initial observation, the last row the one that ended it), to
+    /// see how an evaluated policy fails.
+    pub fn run_recording(&self, sac: &mut Sac<AutoDevice>, epoch: u64, record: Option<&Path>) -> vagram_engine::Result<EvalResult> {
         let spec = self.factory.spec().clone();
         let mut app = SimApp::new(self.seed);
         let mut envs = Vec::new();
@@ -95,6 +105,14 @@ impl Evaluation {
             envs.push(e);
         }
         let obs_dim = app.world.get::<Observation>(envs[0]).expect("spawned env").0.len();
+        let mut recording = match record {
+            Some(path) => {
+                let initial = app.world.get::<Observation>(envs[0]).expect("spawned env").0.clone();
+                app.world.entity_mut(envs[0]).insert(TrajectoryRecorder::create(path, &initial)?);
+                true
+            }
+            None => false,
+        };
         let mut finished: Vec<Option<(f64, u32)>> = vec![None; envs.len()];
         let mut obs = Vec::with_capacity(envs.len() * obs_dim);
         for _ in 0..=spec.max_episode_steps {
@@ -121,6 +139,12 @@ impl Evaluation {
                     let record = record.expect("a finished episode is logged");
                     finished[i] = Some((record.ret, record.length));
                 }
+            }
+            if recording && finished[0].is_some() {
+                // The episode is over: later rows would belong to the env's next episode.
+                let mut recorder = app.world.entity_mut(envs[0]).take::<TrajectoryRecorder>().expect("recorder attached");
+                recorder.flush()?;
+                recording = false;
             }
             if finished.iter().all(Option::is_some) {
                 break;
