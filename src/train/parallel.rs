@@ -22,13 +22,14 @@ pub fn run_seeds(
     }
     drop(tx);
     let (done_tx, done_rx) = channel::unbounded();
+    let workers = threads.clamp(1, seeds.len().max(1));
     crossbeam::scope(|scope| {
-        for _ in 0..threads.clamp(1, seeds.len().max(1)) {
+        for _ in 0..workers {
             let (rx, done_tx) = (rx.clone(), done_tx.clone());
             scope.spawn(move |_| {
                 for (i, seed) in rx.iter() {
                     let job = SeedJob { seed, ..*job };
-                    let outcome = run_on_pool(threads_per_seed(threads), || run_seed(&job, &mut |r| on_epoch(r)))
+                    let outcome = run_on_pool(threads_per_seed(workers), || run_seed(&job, &mut |r| on_epoch(r)))
                         .unwrap_or_else(|e| Err(anyhow::anyhow!("seed {seed}: starting its compute threads: {e}")));
                     if let Some(w) = job.watch {
                         w.ended(seed, &outcome);
