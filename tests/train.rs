@@ -39,6 +39,16 @@ fn run_cli(args: &[String]) -> (i32, String) {
     vagram(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
+/// Trains a tiny run of `env` with `loss` (TINY and `sets`) into `run`, with further CLI
+/// `flags`, and asserts that it succeeded.
+fn train_tiny(run: &Path, env: &str, loss: &str, sets: &[&str], flags: &[&str]) {
+    let mut args = train_args(env, loss, sets);
+    args.extend(["--out", &run.display().to_string()].map(String::from));
+    args.extend(flags.iter().map(|f| f.to_string()));
+    let (code, err) = run_cli(&args);
+    assert_eq!(code, 0, "{err}");
+}
+
 fn metrics(run: &Path, seed: u64) -> String {
     fs::read_to_string(seed_dir(run, seed).join("metrics.csv")).expect("metrics.csv")
 }
@@ -182,10 +192,7 @@ fn the_nan_guard_stops_one_seed_cleanly_and_the_others_finish() {
 #[test]
 fn hopper_trains_with_distractors_and_a_small_model() {
     let run = temp("hopper");
-    let mut args = train_args("hopper", "mle", &["run.env_steps=200", "env.distractors=5", "model.hidden=[64, 64]"]);
-    args.extend(["--out", &run.display().to_string()].map(String::from));
-    let (code, err) = run_cli(&args);
-    assert_eq!(code, 0, "{err}");
+    train_tiny(&run, "hopper", "mle", &["run.env_steps=200", "env.distractors=5", "model.hidden=[64, 64]"], &[]);
     let m = metrics(&run, 0);
     assert_eq!(m.lines().count(), 3, "{m}");
     assert!(checkpoint::exists(&seed_dir(&run, 0)));
@@ -194,9 +201,7 @@ fn hopper_trains_with_distractors_and_a_small_model() {
 #[test]
 fn plot_overlays_runs_and_reports_missing_columns() {
     let run = temp("plot");
-    let mut args = train_args("pendulum", "mse", &["run.env_steps=200"]);
-    args.extend(["--out", &run.display().to_string()].map(String::from));
-    assert_eq!(run_cli(&args).0, 0);
+    train_tiny(&run, "pendulum", "mse", &["run.env_steps=200"], &[]);
     let out = run.join("cmp.png");
     let (code, err) =
         vagram(&["plot", &run.display().to_string(), &run.display().to_string(), "--labels", "a,b", "--out", &out.display().to_string()]);
@@ -302,9 +307,7 @@ fn a_watched_run_gives_the_same_numbers_as_an_unwatched_one() {
 #[test]
 fn evaluate_records_each_seeds_first_episode_up_to_its_end() {
     let run = temp("record");
-    let mut args = train_args("cartpole", "mse", &["run.env_steps=200"]);
-    args.extend(["--out", &run.display().to_string()].map(String::from));
-    assert_eq!(run_cli(&args).0, 0);
+    train_tiny(&run, "cartpole", "mse", &["run.env_steps=200"], &[]);
     let dir = run.join("traces");
     let out = Command::new(env!("CARGO_BIN_EXE_vagram"))
         .args(["evaluate", &run.display().to_string(), "--episodes", "3", "--record", &dir.display().to_string()])
