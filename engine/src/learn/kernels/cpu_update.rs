@@ -19,13 +19,13 @@ use crate::learn::ensemble::{EnsembleLinear, EnsembleMlp};
 /// Parameters below which updates run on the calling thread: handing the work to rayon costs
 /// more than it saves on small nets (measured: the 256-wide critic, 69k parameters, and the
 /// 64-wide ensembles ran 1–6% slower in parallel; the 7 × 4×200 ensemble, 0.9M, 6–18% faster).
-const PARALLEL_MIN_PARAMS: usize = 100_000;
+pub(super) const PARALLEL_MIN_PARAMS: usize = 100_000;
 
 /// Values per Adam chunk (a rayon task).
 const ADAM_CHUNK: usize = 16 * 1024;
 
 /// Weights and biases of `net`, all layers.
-fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
+pub(super) fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
     net.layers().iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
 }
 

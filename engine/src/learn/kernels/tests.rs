@@ -50,6 +50,10 @@ fn fast_gradients_equal_the_autodiff_graph() {
         ((2, vec![48, 48], Activation::Relu, 200), 6, 1),
         ((1, vec![40], Activation::Silu, 130), 1, 3),
         ((3, vec![], Activation::Relu, 9), 1, 1),
+        // Above the parallel threshold (125k parameters): the gradients are gathered in chunks
+        // across threads, 40,000-value layers cut into several, the middle member's two row
+        // blocks summed.
+        ((3, vec![200, 200], Activation::Silu, 150), 6, 3),
     ]);
     for ((e, hidden, act, rows), ins, outs) in widths {
         let net = EnsembleMlp::new(&dev, e, ins, &hidden, outs, act, 12);
