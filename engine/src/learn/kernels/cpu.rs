@@ -140,8 +140,8 @@ impl HostParams {
     }
 
     /// The units' weight and bias gradients summed per member into dfdx gradients. A large
-    /// net's are summed in parallel chunks: done on the calling thread, this was a seventh of
-    /// the serial work of a 512-wide SAC update.
+    /// net's are summed in parallel chunks: done on the calling thread alone, this was 3.5% of
+    /// a 512-wide bf16 SAC update's CPU samples while the other thread waited.
     fn gather_param_grads(&self, net: &EnsembleMlp<Cpu>, units: &[Unit]) -> Gradients<f32, Cpu> {
         let mut grads = Gradients::leaky();
         let dev = net.layers()[0].weight.device().clone();
