@@ -144,21 +144,9 @@ impl HostParams {
     /// a 512-wide bf16 SAC update's CPU samples while the other thread waited.
     fn gather_param_grads(&self, net: &EnsembleMlp<Cpu>, units: &[Unit]) -> Gradients<f32, Cpu> {
         let mut grads = Gradients::leaky();
-        let dev = net.layers()[0].weight.device().clone();
-        let empty = || Storage::<f32>::try_alloc_len(&dev, 0).expect("allocating nothing");
-        // `Gradients` lends one storage at a time: take each out (zeroed), fill, put back.
-        let mut owned: Vec<_> = net
-            .layers()
-            .iter()
-            .flat_map(|layer| {
-                let gw = std::mem::replace(grads.get_or_alloc_mut(&layer.weight).expect("allocating a weight gradient"), empty());
-                let gb = std::mem::replace(grads.get_or_alloc_mut(&layer.bias).expect("allocating a bias gradient"), empty());
-                [gw, gb]
-            })
-            .collect();
+        let mut owned = take_gradients(net, &mut grads);
         let mut tasks = Vec::new();
-        for (l, (host, pair)) in self.layers.iter().zip(owned.chunks_exact_mut(2)).enumerate() {
-            let [gw, gb] = pair else { unreachable!("chunks of two") };
+        for (l, (host, [gw, gb])) in self.layers.iter().zip(owned.iter_mut()).enumerate() {
             sum_tasks(&mut tasks, gw, host.inputs * host.outputs, units, |u| &u.weight_grads[l]);
             sum_tasks(&mut tasks, gb, host.outputs, units, |u| &u.bias_grads[l]);
         }
@@ -169,13 +157,31 @@ impl HostParams {
         } else {
             tasks.into_par_iter().for_each(fill);
         }
-        let mut owned = owned.into_iter();
-        for layer in net.layers() {
-            *grads.get_or_alloc_mut(&layer.weight).expect("a weight gradient") = owned.next().expect("one per tensor");
-            *grads.get_or_alloc_mut(&layer.bias).expect("a bias gradient") = owned.next().expect("one per tensor");
+        for (layer, [gw, gb]) in net.layers().iter().zip(owned) {
+            *grads.get_or_alloc_mut(&layer.weight).expect("a weight gradient") = gw;
+            *grads.get_or_alloc_mut(&layer.bias).expect("a bias gradient") = gb;
         }
         grads
     }
+}
+
+/// A gradient's storage on the CPU.
+pub(super) type GradStorage = <Cpu as Storage<f32>>::Vec;
+
+/// Each layer's weight and bias gradients taken out of `grads` (allocated, zeroed, where
+/// missing), leaving empty storages behind: `Gradients` lends one storage at a time, and work
+/// spread over threads needs them all at once.
+pub(super) fn take_gradients(net: &EnsembleMlp<Cpu>, grads: &mut Gradients<f32, Cpu>) -> Vec<[GradStorage; 2]> {
+    let dev = net.layers()[0].weight.device().clone();
+    let empty = || Storage::<f32>::try_alloc_len(&dev, 0).expect("allocating nothing");
+    net.layers()
+        .iter()
+        .map(|layer| {
+            let gw = std::mem::replace(grads.get_or_alloc_mut(&layer.weight).expect("allocating a weight gradient"), empty());
+            let gb = std::mem::replace(grads.get_or_alloc_mut(&layer.bias).expect("allocating a bias gradient"), empty());
+            [gw, gb]
+        })
+        .collect()
 }
 
 /// Values per task of the gradient gather.

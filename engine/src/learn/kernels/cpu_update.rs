@@ -52,21 +52,10 @@ pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], ne
         return super::adam_step_in_order(config, t, moments, net, grads);
     }
     assert_eq!(moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
-    let dev = net.layers()[0].weight.device().clone();
-    let empty = || Storage::<f32>::try_alloc_len(&dev, 0).expect("allocating nothing");
-    // `Gradients` lends one gradient at a time; take each out (leaving an empty one behind).
-    let owned: Vec<_> = net
-        .layers()
-        .iter()
-        .map(|layer| {
-            let gw = std::mem::replace(grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient"), empty());
-            let gb = std::mem::replace(grads.get_or_alloc_mut(&layer.bias).expect("allocating a gradient"), empty());
-            (gw, gb)
-        })
-        .collect();
+    let owned = super::cpu::take_gradients(net, grads);
     let mut host = HostParams::take_or_copy(net);
     let mut chunks = Vec::new();
-    for ((layer, pair), (gw, gb)) in host.layers.iter_mut().zip(moments.chunks_exact_mut(2)).zip(&owned) {
+    for ((layer, pair), [gw, gb]) in host.layers.iter_mut().zip(moments.chunks_exact_mut(2)).zip(&owned) {
         let [(mw, vw), (mb, vb)] = pair else { unreachable!("chunks of two") };
         for (p, g, m, v) in [(&mut layer.weight, gw, mw, vw), (&mut layer.bias, gb, mb, vb)] {
             assert_eq!((p.len(), g.len(), m.len()), (v.len(), v.len(), v.len()), "Adam tensors of one parameter differ in size");
