@@ -99,3 +99,18 @@ fn landscape_writes_a_png_and_rejects_other_envs() {
     assert_eq!(code, 2);
     assert!(err.contains("defined for 'pendulum'"), "{err}");
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // The reading end is closed right after the start, long before the first line is printed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vagram"))
+        .args(["envs"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "a closed pipe must not panic: {err}");
+}
