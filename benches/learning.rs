@@ -8,10 +8,11 @@
 //!
 //! Run: `cargo bench --bench learning` (results go to BENCHMARKS.md by hand).
 
+mod support;
+
 use std::time::Instant;
 
 use vagram::engine::dfdx::prelude::*;
-use vagram::engine::learn::compute_pool::{run_on_pool, threads_per_seed};
 use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::engine::learn::ensemble::EnsembleMlp;
 use vagram::engine::learn::kernels::{Wants, reference};
@@ -206,18 +207,7 @@ fn sac_update(dev: &Dev, width: usize, matmul: Matmul) -> f64 {
 
 fn main() {
     vagram::allocator::keep_freed_memory();
-    // As `vagram train` runs a seed: on a worker of its own pool, which takes part in every pass
-    // (PyTorch's calling thread likewise works in its OpenMP regions).
-    // `LEARNING_BENCH_CALLER_THREAD=1` runs on the main thread instead, handing every pass to
-    // rayon's global pool (how this bench ran before; for comparison).
-    if std::env::var("LEARNING_BENCH_CALLER_THREAD").is_ok_and(|v| v == "1") {
-        println!("workloads run on the main thread, passes on rayon's global pool");
-        workloads();
-    } else {
-        let threads = threads_per_seed(1);
-        println!("workloads run on a pool of {threads} learner thread(s)");
-        run_on_pool(threads, workloads).expect("starting the learner threads");
-    }
+    support::run_like_a_seed("LEARNING_BENCH_CALLER_THREAD", workloads);
 }
 
 fn workloads() {

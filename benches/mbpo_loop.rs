@@ -14,12 +14,13 @@
 //!
 //! Run: `cargo bench --bench mbpo_loop` (results go to BENCHMARKS.md by hand).
 
+mod support;
+
 use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
 use vagram::engine::config::RunConfig;
 use vagram::engine::learn::Matmul;
-use vagram::engine::learn::compute_pool::{run_on_pool, threads_per_seed};
 use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::engine::learn::replay::ReplayBuffer;
 use vagram::engine::learn::sac::{Sac, SacConfig};
@@ -190,15 +191,6 @@ fn main() {
     // "hopper-sized bf16", "hopper-env f32", "hopper-env bf16", "pendulum".
     let only = std::env::var("MBPO_LOOP_ONLY").ok();
     let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
-    // As `vagram train` runs a seed: on a worker of its own pool, which takes part in every pass.
-    // `MBPO_LOOP_CALLER_THREAD=1` runs the rows on the main thread instead, handing every pass
-    // to rayon's global pool (how the loop ran before; for comparison).
-    let threads = threads_per_seed(1);
-    if std::env::var("MBPO_LOOP_CALLER_THREAD").is_ok_and(|v| v == "1") {
-        println!("rows run on the main thread, passes on rayon's global pool");
-    } else {
-        println!("each row runs on a pool of {threads} learner thread(s)");
-    }
     let rows = || {
         for matmul in [Matmul::F32, Matmul::Bf16] {
             if wanted(&format!("hopper-sized {matmul}")) {
@@ -214,9 +206,6 @@ fn main() {
             pendulum();
         }
     };
-    if std::env::var("MBPO_LOOP_CALLER_THREAD").is_ok_and(|v| v == "1") {
-        rows();
-    } else {
-        run_on_pool(threads, rows).expect("starting the learner threads");
-    }
+    // `MBPO_LOOP_CALLER_THREAD=1`: the old way, from the main thread (support module).
+    support::run_like_a_seed("MBPO_LOOP_CALLER_THREAD", rows);
 }
