@@ -152,10 +152,10 @@ impl HostParams {
         }
         // Each value is the same sum, in unit order, whichever thread adds it.
         let fill = |(dst, sources): SumTask| sources.into_iter().for_each(|src| add(dst, src));
-        if super::cpu_update::parameters(net) < super::cpu_update::PARALLEL_MIN_PARAMS {
-            tasks.into_iter().for_each(fill);
-        } else {
+        if super::cpu_update::runs_in_parallel(net) {
             tasks.into_par_iter().for_each(fill);
+        } else {
+            tasks.into_iter().for_each(fill);
         }
         for (layer, [gw, gb]) in net.layers().iter().zip(owned) {
             *grads.get_or_alloc_mut(&layer.weight).expect("a weight gradient") = gw;

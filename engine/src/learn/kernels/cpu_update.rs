@@ -19,14 +19,16 @@ use crate::learn::ensemble::{EnsembleLinear, EnsembleMlp};
 /// Parameters below which updates run on the calling thread: handing the work to rayon costs
 /// more than it saves on small nets (measured: the 256-wide critic, 69k parameters, and the
 /// 64-wide ensembles ran 1–6% slower in parallel; the 7 × 4×200 ensemble, 0.9M, 6–18% faster).
-pub(super) const PARALLEL_MIN_PARAMS: usize = 100_000;
+const PARALLEL_MIN_PARAMS: usize = 100_000;
 
 /// Values per Adam chunk (a rayon task).
 const ADAM_CHUNK: usize = 16 * 1024;
 
-/// Weights and biases of `net`, all layers.
-pub(super) fn parameters(net: &EnsembleMlp<Cpu>) -> usize {
-    net.layers().iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum()
+/// Whether per-parameter work on `net` (an update, the gradient gather) is worth spreading over
+/// rayon's threads: at least [`PARALLEL_MIN_PARAMS`] weights and biases.
+pub(super) fn runs_in_parallel(net: &EnsembleMlp<Cpu>) -> bool {
+    let parameters: usize = net.layers().iter().map(|l| l.weight.shape().num_elements() + l.bias.shape().num_elements()).sum();
+    parameters >= PARALLEL_MIN_PARAMS
 }
 
 /// `dst ← τ·src + (1 − τ)·dst` in place (dfdx's `axpy`: no host copies), the layers of a large
@@ -38,17 +40,17 @@ pub fn polyak(dst: &mut EnsembleMlp<Cpu>, src: &EnsembleMlp<Cpu>, tau: f32) {
         d.weight.axpy(1.0 - tau, &s.weight, tau);
         d.bias.axpy(1.0 - tau, &s.bias, tau);
     };
-    if parameters(dst) < PARALLEL_MIN_PARAMS {
-        dst.layers_mut().iter_mut().zip(src.layers()).for_each(mix);
-    } else {
+    if runs_in_parallel(dst) {
         dst.layers_mut().par_iter_mut().zip(src.layers()).for_each(mix);
+    } else {
+        dst.layers_mut().iter_mut().zip(src.layers()).for_each(mix);
     }
 }
 
 /// [`super::MlpKernels::adam_step`]: a small net one tensor after another with dfdx's kernel; a
 /// large one in chunks across the cores on its host copy (module doc).
 pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], net: &mut EnsembleMlp<Cpu>, grads: &mut Gradients<f32, Cpu>) {
-    if parameters(net) < PARALLEL_MIN_PARAMS {
+    if !runs_in_parallel(net) {
         return super::adam_step_in_order(config, t, moments, net, grads);
     }
     assert_eq!(moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
