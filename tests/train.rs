@@ -331,3 +331,33 @@ fn evaluate_records_each_seeds_first_episode_up_to_its_end() {
     let rewards: f64 = rows[1..].iter().map(|r| r[5]).sum();
     assert!((rewards - ret).abs() < 0.05 + 1e-4 * ret.abs(), "rewards sum to the printed return: {rewards} vs {ret}");
 }
+
+#[test]
+fn matmul_flag_sets_both_precisions_and_a_resume_must_agree() {
+    let run = temp("matmul");
+    let script = run.join("job.sh");
+    let mut args = train_args("pendulum", "mse", &[]);
+    args.extend(
+        ["--matmul", "bf16", "--out", &run.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from),
+    );
+    let (code, err) = run_cli(&args);
+    assert_eq!(code, 0, "{err}");
+    let path = run.join("config.toml");
+    let config = RunConfig::from_toml(&fs::read_to_string(&path).unwrap(), "config.toml").unwrap();
+    assert_eq!((config.model.matmul.as_str(), config.agent.matmul.as_str()), ("bf16", "bf16"));
+    // A later --set wins over the flag, key by key.
+    let other = temp("matmul-set");
+    let mut args = train_args("pendulum", "mse", &["agent.matmul=f32"]);
+    args.extend(
+        ["--matmul", "bf16", "--out", &other.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from),
+    );
+    assert_eq!(run_cli(&args).0, 0);
+    let config = RunConfig::from_toml(&fs::read_to_string(other.join("config.toml")).unwrap(), "config.toml").unwrap();
+    assert_eq!((config.model.matmul.as_str(), config.agent.matmul.as_str()), ("bf16", "f32"));
+    let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--matmul", "f32", "--quiet"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("model.matmul") && err.contains("agent.matmul"), "{err}");
+    let (code, err) = vagram(&["train", "--env", "pendulum", "--matmul", "f16", "--export-slurm", &script.display().to_string()]);
+    assert_eq!(code, 2, "clap rejects an unknown precision");
+    assert!(err.contains("--matmul") && err.contains("bf16"), "{err}");
+}
