@@ -334,26 +334,24 @@ fn evaluate_records_each_seeds_first_episode_up_to_its_end() {
 
 #[test]
 fn matmul_flag_sets_both_precisions_and_a_resume_must_agree() {
-    let run = temp("matmul");
-    let script = run.join("job.sh");
-    let mut args = train_args("pendulum", "mse", &[]);
-    args.extend(
-        ["--matmul", "bf16", "--out", &run.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from),
-    );
-    let (code, err) = run_cli(&args);
-    assert_eq!(code, 0, "{err}");
-    let path = run.join("config.toml");
-    let config = RunConfig::from_toml(&fs::read_to_string(&path).unwrap(), "config.toml").unwrap();
-    assert_eq!((config.model.matmul.as_str(), config.agent.matmul.as_str()), ("bf16", "bf16"));
-    // A later --set wins over the flag, key by key.
-    let other = temp("matmul-set");
-    let mut args = train_args("pendulum", "mse", &["agent.matmul=f32"]);
-    args.extend(
-        ["--matmul", "bf16", "--out", &other.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from),
-    );
-    assert_eq!(run_cli(&args).0, 0);
-    let config = RunConfig::from_toml(&fs::read_to_string(other.join("config.toml")).unwrap(), "config.toml").unwrap();
-    assert_eq!((config.model.matmul.as_str(), config.agent.matmul.as_str()), ("bf16", "f32"));
+    let script = temp("matmul-job.sh");
+    // Exports a run made with `--matmul bf16` and `sets` (nothing trains) and returns its
+    // directory and the (model, agent) precisions its config.toml holds.
+    let export = |name: &str, sets: &[&str]| {
+        let run = temp(name);
+        let mut args = train_args("pendulum", "mse", sets);
+        args.extend(
+            ["--matmul", "bf16", "--out", &run.display().to_string(), "--export-slurm", &script.display().to_string()].map(String::from),
+        );
+        let (code, err) = run_cli(&args);
+        assert_eq!(code, 0, "{err}");
+        let config = RunConfig::from_toml(&fs::read_to_string(run.join("config.toml")).unwrap(), "config.toml").unwrap();
+        (run, (config.model.matmul, config.agent.matmul))
+    };
+    let (run, precisions) = export("matmul", &[]);
+    assert_eq!(precisions, ("bf16".into(), "bf16".into()));
+    // A --set wins over the flag, key by key.
+    assert_eq!(export("matmul-set", &["agent.matmul=f32"]).1, ("bf16".into(), "f32".into()));
     let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--matmul", "f32", "--quiet"]);
     assert_ne!(code, 0);
     assert!(err.contains("model.matmul") && err.contains("agent.matmul"), "{err}");
