@@ -359,3 +359,26 @@ fn matmul_flag_sets_both_precisions_and_a_resume_must_agree() {
     assert_eq!(code, 2, "clap rejects an unknown precision");
     assert!(err.contains("--matmul") && err.contains("bf16"), "{err}");
 }
+
+#[test]
+fn a_bf16_run_says_how_its_matmuls_run_here() {
+    let train = |matmul: &str| {
+        let run = temp(&format!("matmul-says-{matmul}"));
+        let mut args = train_args("pendulum", "mse", &["run.env_steps=200"]);
+        args.extend(["--matmul", matmul, "--out", &run.display().to_string()].map(String::from));
+        let (code, err) = run_cli(&args);
+        assert_eq!(code, 0, "{err}");
+        err
+    };
+    let expected = if cfg!(feature = "cuda") {
+        "model.matmul and agent.matmul = bf16 is ignored by the cuda build"
+    } else if vagram::engine::learn::Matmul::bf16_accelerated() {
+        "model.matmul and agent.matmul: bf16 on this CPU's AMX tiles"
+    } else {
+        "warning: model.matmul and agent.matmul = bf16 is emulated on this CPU (no AMX tiles)"
+    };
+    let err = train("bf16");
+    assert!(err.contains(expected), "{err}");
+    let err = train("f32");
+    assert!(!err.contains(".matmul"), "an f32 run says nothing of its matmuls: {err}");
+}

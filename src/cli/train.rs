@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use vagram::engine::config::{PRESETS, RunConfig};
 use vagram::engine::env::EnvRegistry;
+use vagram::engine::learn::Matmul;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
@@ -43,7 +44,7 @@ pub struct TrainArgs {
     set: Vec<String>,
     /// Matmul arithmetic of the model and the agent both (model.matmul and agent.matmul): f32,
     /// or bf16 (operands rounded to bfloat16, f32 sums; fast on CPUs with AMX tiles).
-    #[arg(long, value_parser = ["f32", "bf16"])]
+    #[arg(long, value_parser = Matmul::NAMES)]
     matmul: Option<String>,
     /// Continue the run in this directory from its checkpoints.
     #[arg(long, conflicts_with = "out")]
@@ -108,6 +109,28 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
         config.set(assignment)?;
     }
     Ok(config)
+}
+
+/// What a bf16 matmul setting means on this build and machine (nothing for f32): it runs on the
+/// CPU's AMX tiles, or is emulated at less than f32's speed where there are none, or is ignored
+/// by the CUDA build, which multiplies in f32.
+fn matmul_note(config: &RunConfig) -> Option<String> {
+    let bf16 = Matmul::Bf16.name();
+    let keys: Vec<&str> = [("model.matmul", &config.model.matmul), ("agent.matmul", &config.agent.matmul)]
+        .into_iter()
+        .filter_map(|(key, value)| (value == bf16).then_some(key))
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let keys = keys.join(" and ");
+    Some(if cfg!(feature = "cuda") {
+        format!("note: {keys} = bf16 is ignored by the cuda build, which multiplies in f32")
+    } else if Matmul::bf16_accelerated() {
+        format!("{keys}: bf16 on this CPU's AMX tiles")
+    } else {
+        format!("warning: {keys} = bf16 is emulated on this CPU (no AMX tiles): bf16's rounding at less than f32's speed")
+    })
 }
 
 /// Keys whose values differ between two configs (dotted).
@@ -231,6 +254,9 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         config.run.env_steps,
         dir.display()
     );
+    if let Some(note) = matmul_note(config) {
+        eprintln!("{note}");
+    }
     let multi = if args.quiet { MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
     let style = ProgressStyle::with_template("seed {prefix:>3} [{bar:30}] epoch {pos}/{len} {msg} (ETA {eta})")
         .expect("valid template")
