@@ -101,8 +101,8 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
         }
     }
     if let Some(matmul) = &args.matmul {
-        for section in ["model", "agent"] {
-            config.set(&format!("{section}.matmul=\"{matmul}\""))?;
+        for key in config.matmuls().map(|(key, _)| key) {
+            config.set(&format!("{key}=\"{matmul}\""))?;
         }
     }
     for assignment in &args.set {
@@ -115,11 +115,8 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
 /// CPU's AMX tiles, or is emulated at less than f32's speed where there are none, or is ignored
 /// by the CUDA build, which multiplies in f32.
 fn matmul_note(config: &RunConfig) -> Option<String> {
-    let bf16 = Matmul::Bf16.name();
-    let keys: Vec<&str> = [("model.matmul", &config.model.matmul), ("agent.matmul", &config.agent.matmul)]
-        .into_iter()
-        .filter_map(|(key, value)| (value == bf16).then_some(key))
-        .collect();
+    let keys: Vec<&str> =
+        config.matmuls().into_iter().filter_map(|(key, value)| (value.parse() == Ok(Matmul::Bf16)).then_some(key)).collect();
     if keys.is_empty() {
         return None;
     }

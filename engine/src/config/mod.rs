@@ -220,6 +220,11 @@ impl RunConfig {
         toml::to_string_pretty(self).expect("a config always serialises")
     }
 
+    /// Each matmul setting with its dotted key: the model's, then the agent's.
+    pub fn matmuls(&self) -> [(&'static str, &str); 2] {
+        [("model.matmul", &self.model.matmul), ("agent.matmul", &self.agent.matmul)]
+    }
+
     /// Applies `key=value` (e.g. `model.lr=3e-4`, `model.hidden=[64, 64]`, `model.loss=mle`);
     /// values are TOML, bare words are taken as strings.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
@@ -327,7 +332,7 @@ impl RunConfig {
         if m.loss == "mle" && !m.probabilistic {
             return Err(invalid("model.probabilistic", false, "the mle loss needs a probabilistic ensemble"));
         }
-        for (key, v) in [("model.matmul", &m.matmul), ("agent.matmul", &a.matmul)] {
+        for (key, v) in self.matmuls() {
             if v.parse::<Matmul>().is_err() {
                 return Err(invalid(key, v, &format!("expected one of {}", Matmul::NAMES.join(", "))));
             }
