@@ -176,3 +176,24 @@ fn without_actuation_the_legs_lose_energy() {
     assert!((end.q[3] + 1.2).abs() > 0.5, "the thigh swung: {:?}", end.q);
     assert!(lowest < start - 1.0, "damping must dissipate: {start} → {lowest}");
 }
+
+#[test]
+fn rollout_termination_bounds_the_distracting_dimensions_as_the_authors_hopper_does() {
+    let registry = vagram::envs::builtin_registry();
+    let is_terminal = registry.get("hopper").unwrap().termination_fn();
+    let mut obs = vec![0.0f32; 11 + 3];
+    obs[0] = 1.25; // upright, healthy
+    obs[11..].copy_from_slice(&[19.0, -20.0, 5.0]);
+    assert!(!is_terminal(&obs), "healthy hopper, distractors in range");
+    obs[12] = -150.0;
+    assert!(is_terminal(&obs), "a distracting dimension past 100 ends a model rollout");
+    obs[12] = f32::NAN;
+    assert!(is_terminal(&obs), "a non-finite distracting dimension ends it too");
+    obs[12] = 0.0;
+    obs[0] = 0.5;
+    assert!(is_terminal(&obs), "the hopper's own health still counts");
+    // The real env's episodes end on the hopper's own dimensions only.
+    let mut own = obs[..11].to_vec();
+    own[0] = 1.25;
+    assert!(!Hopper::default().is_terminal(&own));
+}

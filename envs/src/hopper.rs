@@ -226,4 +226,11 @@ impl EnvModel for Hopper {
     fn is_terminal(&self, obs: &[f32]) -> bool {
         !is_healthy(obs)
     }
+
+    /// The authors' `termination_fns.hopper` bounds every `obs[1:]`, distracting dimensions
+    /// included (their check `next_obs[:, 1:] < 100` is one-sided; as gymnasium's, this one
+    /// bounds the magnitude).
+    fn is_terminal_in_rollout(&self, obs: &[f32]) -> bool {
+        !is_healthy(obs) || obs.iter().any(|v| !v.is_finite()) || obs.iter().skip(self.spec().obs_dim).any(|v| v.abs() >= 100.0)
+    }
 }

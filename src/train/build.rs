@@ -6,18 +6,19 @@ use bevy_ecs::entity::Entity;
 use rand::SeedableRng;
 
 use crate::engine::SimApp;
+use crate::engine::config::RealAction;
 use crate::engine::config::RunConfig;
 use crate::engine::env::components::FinalObservation;
 use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
-use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
+use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
 use crate::engine::learn::losses::{ModelLoss, Vagram, loss_by_name};
 use crate::engine::learn::replay::ReplayBuffer;
 use crate::engine::learn::sac::{Sac, SacConfig};
 use crate::engine::learn::trainer::TrainerConfig;
 use crate::engine::learn::{Activation, AdamConfig, AutoDevice};
 use crate::systems::learning::{
-    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, MbpoPlugin, Mixing, ModelBuffer, ModelResource, ObservationBeforeAct,
-    PolicyControlled, RolloutSettings,
+    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, Mixing, ModelBuffer, ModelResource,
+    ObservationBeforeAct, PolicyControlled, RolloutSettings,
 };
 
 /// Independent seeds for the parts of one run, derived from the run seed (splitmix64).
@@ -87,13 +88,19 @@ impl SeedApp {
             critic_lr: a.critic_lr,
             alpha_lr: a.alpha_lr,
             fixed_alpha: a.fixed_alpha,
+            init_alpha: a.init_alpha,
             target_entropy: a.target_entropy,
             seed: derive_seed(seed, Part::Agent as u64),
             matmul: a.matmul.parse()?,
             ..SacConfig::default()
         };
         let sac = Sac::new(&dev, obs_dim, act_dim, sac_config);
-        app.world.insert_resource(AgentResource::new(sac, r.initial_random_steps, derive_seed(seed, Part::Exploration as u64)));
+        let mut agent = AgentResource::new(sac, r.initial_random_steps, derive_seed(seed, Part::Exploration as u64));
+        agent.exploration = r.exploration;
+        agent.deterministic = a.act_in_env == RealAction::Mean;
+        app.world.insert_resource(agent);
+        let phase = LearningPhase { starts_at: r.initial_random_steps, epoch_length: r.epoch_length };
+        app.world.insert_resource(phase);
         app.world.insert_resource(EnvBuffer(ReplayBuffer::new(r.env_steps as usize, obs_dim, act_dim)));
 
         let dynamics = DynamicsConfig {
@@ -101,6 +108,10 @@ impl SeedApp {
             hidden: m.hidden.clone(),
             activation: activation(&m.activation),
             probabilistic: m.probabilistic,
+            learn_logvar_bounds: m.learn_logvar_bounds,
+            // The authors' Gaussian ensemble (their MLE and MSE baselines) sums its members'
+            // losses; their VaGraM ensemble averages them.
+            member_reduction: if ["mle", "mse"].contains(&m.loss.as_str()) { MemberReduction::Sum } else { MemberReduction::Mean },
             adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
             seed: derive_seed(seed, Part::Model as u64),
             matmul: m.matmul.parse()?,
@@ -110,7 +121,7 @@ impl SeedApp {
         let unknown = || anyhow::anyhow!("model.loss = {} is not a known loss", m.loss);
         let by_name = |name: &str| -> anyhow::Result<Box<dyn ModelLoss>> {
             if name == "vagram" {
-                Ok(Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0 }))
+                Ok(Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }))
             } else {
                 loss_by_name(name).ok_or_else(unknown)
             }
@@ -118,11 +129,10 @@ impl SeedApp {
         let loss = by_name(&m.loss)?;
         // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
         let validation_loss = by_name(if m.loss == "mle" { "mse" } else { &m.loss })?;
-        // VaGraM's first fit (end of epoch 0, value function untrained) adds plain MSE (SPEC §2).
-        let warmup = (m.loss == "vagram").then(|| {
-            let loss: Box<dyn ModelLoss> = Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0 });
-            (r.epoch_length, loss)
-        });
+        // VaGraM's fits in the first learning epoch (value function untrained) add plain MSE to
+        // training and validation (the authors' `add_mse`).
+        let warmup = (m.loss == "vagram")
+            .then(|| Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0, grad_at: m.grad_at }) as Box<dyn ModelLoss>);
         app.world.insert_resource(ModelResource {
             model: crate::engine::learn::ThreadBound::new(model),
             loss,
@@ -142,23 +152,25 @@ impl SeedApp {
             last: None,
         });
 
-        // Room for `retain_epochs` epochs of rollouts at the longest scheduled length.
-        let longest = ro.length.2.max(ro.length.3) as usize;
-        let model_capacity = ro.per_step * longest * r.epoch_length as usize * ro.retain_epochs.max(1) as usize;
-        app.world.insert_resource(ModelBuffer(ReplayBuffer::new(model_capacity, obs_dim, act_dim)));
-        app.world.insert_resource(RolloutSettings {
+        let rollouts = RolloutSettings {
             per_step: ro.per_step,
             length: ro.length,
-            epoch_length: r.epoch_length,
+            cadence: ro.cadence,
+            train_every: m.train_every,
+            retain_epochs: ro.retain_epochs,
+            rolled_after_fit: 0,
             is_terminal: factory.termination_fn(),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Rollouts as u64)),
-        });
+        };
+        // Sized for the first learning epoch; resized as the rollout length changes.
+        let model_capacity = rollouts.capacity(&phase, r.initial_random_steps);
+        app.world.insert_resource(ModelBuffer(ReplayBuffer::new(model_capacity, obs_dim, act_dim)));
+        app.world.insert_resource(rollouts);
         app.world.insert_resource(AgentUpdateSettings {
             updates_per_step: a.updates_per_step,
             batch_size: a.batch_size,
             model_share: mx.model_share,
             mixing: if mx.mode == "per-batch" { Mixing::PerBatch } else { Mixing::PerSample },
-            epoch_length: r.epoch_length,
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Updates as u64)),
             last: None,
         });

@@ -17,7 +17,7 @@ use crate::engine::env::{Distractors, EnvRegistry, GeneralizedState};
 use crate::engine::learn::trainer::FitReport;
 use crate::engine::rng::EnvRngs;
 use crate::engine::snapshot::{Snapshot, SnapshotError, TensorStore};
-use crate::systems::learning::{AgentResource, AgentUpdateSettings, EnvBuffer, ModelBuffer, ModelResource, RolloutSettings};
+use crate::systems::learning::{AgentResource, AgentUpdateSettings, EnvBuffer, LearningPhase, ModelBuffer, ModelResource, RolloutSettings};
 
 use super::build::SeedApp;
 
@@ -116,13 +116,20 @@ pub fn load(run: &mut SeedApp, store: &TensorStore, registry: &EnvRegistry, env_
     agent.sac.load("agent", store)?;
     agent.rng.load("agent.exploration_rng", store)?;
     world.resource_mut::<EnvBuffer>().0.load("env_buffer", store)?;
-    world.resource_mut::<ModelBuffer>().0.load("model_buffer", store)?;
+    // The model buffer's capacity follows the rollout length: take the checkpoint's, within
+    // what the schedule can ask for.
+    let max_capacity = world.resource::<RolloutSettings>().max_capacity(world.resource::<LearningPhase>().epoch_length);
+    world.resource_mut::<ModelBuffer>().0.load_with_stored_capacity("model_buffer", store, max_capacity)?;
     world.resource_mut::<RolloutSettings>().rng.load("rollout.rng", store)?;
     world.resource_mut::<AgentUpdateSettings>().rng.load("updates.rng", store)?;
 
     let mut model = world.resource_mut::<ModelResource>();
     model.model.load("model", store)?;
     model.fits = store.get_scalar_u64("model.fits")?;
+    let fits = model.fits;
+    // Checkpoints fall on epoch ends, after that step's fit has been rolled out.
+    world.resource_mut::<RolloutSettings>().rolled_after_fit = fits;
+    let mut model = world.resource_mut::<ModelResource>();
     model.last = if store.contains("model.last.elites") {
         let members = model.model.members();
         let losses = store.get_f64("model.last.losses", 3)?;

@@ -59,8 +59,7 @@ impl<E: EnvModel> EnvFactory for ModelFactory<E> {
 
     fn termination_fn(&self) -> vagram_engine::env::TerminationFn {
         let model = self.model.clone();
-        let own = model.spec().obs_dim;
-        Arc::new(move |obs: &[f32]| model.is_terminal(&obs[..own.min(obs.len())]))
+        Arc::new(move |obs: &[f32]| model.is_terminal_in_rollout(obs))
     }
 
     fn restore_state(&self, app: &mut SimApp, entity: Entity, state: &GeneralizedState) -> vagram_engine::Result<()> {

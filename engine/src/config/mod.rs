@@ -5,7 +5,9 @@
 //! `--set key=value` overrides ([`RunConfig::set`]); [`RunConfig::validate`] then rejects any
 //! value out of range, naming the key, before any work starts. Unknown keys are errors too.
 
+mod choices;
 mod presets;
+pub use choices::{Exploration, GradAt, RealAction, RolloutCadence};
 pub use presets::PRESETS;
 mod schedule;
 
@@ -57,8 +59,13 @@ pub struct RunSection {
     pub env_steps: u64,
     /// Env steps per epoch (schedules advance per epoch; evaluation runs per epoch).
     pub epoch_length: u64,
-    /// Uniformly random actions before the agent acts.
+    /// Exploration steps before learning starts: no model fit, rollout or SAC update happens
+    /// before them, and the schedules count epochs from their end (the authors' MBPO).
     pub initial_random_steps: u64,
+    /// What acts during those steps: `policy` (the untrained SAC policy, sampled; the
+    /// authors') or `uniform` (uniformly random actions).
+    #[serde(default)]
+    pub exploration: Exploration,
     /// Deterministic-policy episodes per evaluation.
     pub eval_episodes: u32,
 }
@@ -112,8 +119,17 @@ pub struct ModelSection {
     pub validation_ratio: f64,
     /// Env steps between model trainings.
     pub train_every: u64,
-    /// VaGraM's value-gradient norm clip percentile.
+    /// VaGraM's value-gradient norm clip percentile (95 in the paper; 100 switches the clip off,
+    /// as the authors' code after 2022-04 effectively does).
     pub clip_percentile: f64,
+    /// Where VaGraM takes ∇V: `next-state` (s′, the paper's text) or `delta` (s′ − s, the
+    /// authors' paper-era code).
+    #[serde(default)]
+    pub grad_at: GradAt,
+    /// Learn the probabilistic ensemble's log-variance bounds (`false`: fixed at [−10, 0.5], the
+    /// authors' `learn_logvar_bounds: false`).
+    #[serde(default)]
+    pub learn_logvar_bounds: bool,
     /// Cap on training epochs per fit (absent: until patience runs out, as MBRL-Lib).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_epochs: Option<usize>,
@@ -131,8 +147,13 @@ pub struct RolloutSection {
     pub per_step: usize,
     /// Rollout length schedule `[epoch_a, epoch_b, len_a, len_b]`.
     pub length: Schedule,
-    /// Epochs of model data kept in the model buffer.
+    /// Epochs of model data kept in the model buffer; its capacity follows the current rollout
+    /// length (rollouts per epoch × length × epochs kept) and is resized at each epoch's start.
     pub retain_epochs: u64,
+    /// `per-fit` (one batch of `per_step × model.train_every` rollouts right after each fit, the
+    /// authors') or `per-step` (`per_step` rollouts after every env step).
+    #[serde(default)]
+    pub cadence: RolloutCadence,
 }
 
 /// The SAC agent.
@@ -155,6 +176,12 @@ pub struct AgentSection {
     pub target_entropy: Option<f32>,
     /// A fixed α instead of automatic tuning.
     pub fixed_alpha: Option<f32>,
+    /// The temperature α that automatic tuning starts from (0.1: the authors' `init_temperature`).
+    #[serde(default = "default_init_alpha")]
+    pub init_alpha: f32,
+    /// The action taken in the real env once learning starts: `mean` (the authors') or `sample`.
+    #[serde(default)]
+    pub act_in_env: RealAction,
     /// Discount.
     pub gamma: f32,
     /// Polyak factor.
@@ -195,6 +222,10 @@ pub struct RunConfig {
     pub agent: AgentSection,
     /// Real/model data mixing.
     pub mixing: MixingSection,
+}
+
+fn default_init_alpha() -> f32 {
+    0.1
 }
 
 fn default_matmul() -> String {
@@ -255,7 +286,7 @@ impl RunConfig {
     /// The keys of a section (including optional ones).
     fn keys_of(section: &str) -> Vec<&'static str> {
         match section {
-            "run" => vec!["env_steps", "epoch_length", "initial_random_steps", "eval_episodes"],
+            "run" => vec!["env_steps", "epoch_length", "initial_random_steps", "exploration", "eval_episodes"],
             "env" => vec!["name", "distractors", "distractor_variant"],
             "model" => vec![
                 "loss",
@@ -271,10 +302,12 @@ impl RunConfig {
                 "validation_ratio",
                 "train_every",
                 "clip_percentile",
+                "grad_at",
+                "learn_logvar_bounds",
                 "max_epochs",
                 "matmul",
             ],
-            "rollout" => vec!["per_step", "length", "retain_epochs"],
+            "rollout" => vec!["per_step", "length", "retain_epochs", "cadence"],
             "agent" => vec![
                 "updates_per_step",
                 "batch_size",
@@ -284,6 +317,8 @@ impl RunConfig {
                 "alpha_lr",
                 "target_entropy",
                 "fixed_alpha",
+                "init_alpha",
+                "act_in_env",
                 "gamma",
                 "tau",
                 "target_update_interval",
@@ -381,6 +416,16 @@ impl RunConfig {
             if !(v > 0.0 && v <= 1.0) {
                 return Err(invalid(key, v, "must be in (0, 1]"));
             }
+        }
+        if !(a.init_alpha > 0.0 && a.init_alpha.is_finite()) {
+            return Err(invalid("agent.init_alpha", a.init_alpha, "must be finite and > 0"));
+        }
+        if r.initial_random_steps >= r.env_steps {
+            return Err(invalid(
+                "run.initial_random_steps",
+                r.initial_random_steps,
+                &format!("leaves no learning steps in run.env_steps = {}", r.env_steps),
+            ));
         }
         if let Some(alpha) = a.fixed_alpha
             && !(alpha >= 0.0 && alpha.is_finite())

@@ -95,3 +95,49 @@ fn matmul_defaults_to_f32_and_is_only_written_when_changed() {
     assert!(text.contains("matmul = \"bf16\""), "{text}");
     assert_eq!(RunConfig::from_toml(&text, "round trip").unwrap(), c);
 }
+
+#[test]
+fn presets_carry_the_authors_loop_settings_and_old_configs_read_them_as_defaults() {
+    let h = RunConfig::preset("hopper", "vagram").unwrap();
+    assert_eq!((h.run.env_steps - h.run.initial_random_steps, h.run.initial_random_steps), (250_000, 10_000), "mbpo_hopper: num_steps");
+    assert_eq!((h.run.exploration, h.agent.act_in_env, h.agent.init_alpha), (Exploration::Policy, RealAction::Mean, 0.1));
+    assert_eq!((h.rollout.cadence, h.model.grad_at, h.model.learn_logvar_bounds), (RolloutCadence::PerFit, GradAt::NextState, false));
+    let d = RunConfig::preset("hopper-distractors", "mle").unwrap();
+    assert_eq!((d.env.distractors, d.env.distractor_variant.as_str(), d.run.env_steps), (10, "reference", 510_000));
+    assert_eq!((d.rollout.length, d.mixing.model_share), (Schedule(20.0, 150.0, 1.0, 1.0), Schedule(0.0, 50.0, 0.0, 0.95)));
+    assert_eq!(d.model.batch_size, 256, "the MLE distraction script trains on 256");
+    assert_eq!(RunConfig::preset("hopper-distractors", "vagram").unwrap().model.batch_size, 1024);
+    let p = RunConfig::preset("pendulum-authors", "vagram").unwrap();
+    assert_eq!((p.run.epoch_length, p.model.train_every, p.agent.updates_per_step, p.model.patience), (100, 50, 40, 1));
+    assert_eq!((p.agent.critic_lr, p.agent.target_entropy, p.model.weight_decay), (3e-5, Some(-3.0), 2e-5));
+    // A config written before these keys existed reads them as the authors' values.
+    let mut text = h.to_toml();
+    for key in ["exploration", "init_alpha", "act_in_env", "cadence", "grad_at", "learn_logvar_bounds"] {
+        text = text.lines().filter(|l| !l.starts_with(&format!("{key} ="))).collect::<Vec<_>>().join("\n");
+    }
+    assert!(!text.contains("init_alpha"));
+    assert_eq!(RunConfig::from_toml(&text, "old").unwrap(), h);
+}
+
+#[test]
+fn the_new_choices_are_set_by_name_and_bad_ones_list_the_valid_names() {
+    let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+    c.set("model.grad_at=delta").unwrap();
+    c.set("rollout.cadence=per-step").unwrap();
+    c.set("run.exploration=uniform").unwrap();
+    c.set("agent.act_in_env=sample").unwrap();
+    c.set("agent.init_alpha=1.0").unwrap();
+    assert_eq!(
+        (c.model.grad_at, c.rollout.cadence, c.run.exploration, c.agent.act_in_env),
+        (GradAt::Delta, RolloutCadence::PerStep, Exploration::Uniform, RealAction::Sample)
+    );
+    c.validate(&ENVS).unwrap();
+    let e = c.set("model.grad_at=prediction").unwrap_err().to_string();
+    assert!(e.contains("next-state") && e.contains("delta"), "{e}");
+    c.set("agent.init_alpha=0").unwrap();
+    assert!(c.validate(&ENVS).unwrap_err().to_string().contains("agent.init_alpha"));
+    let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+    c.set("run.initial_random_steps=5000").unwrap();
+    let e = c.validate(&ENVS).unwrap_err().to_string();
+    assert!(e.contains("run.initial_random_steps") && e.contains("no learning steps"), "{e}");
+}

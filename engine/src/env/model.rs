@@ -52,6 +52,14 @@ pub trait EnvModel: Send + Sync + Sized + 'static {
     /// rollouts can call it on predicted observations.
     fn is_terminal(&self, obs: &[f32]) -> bool;
 
+    /// Whether a predicted observation is terminal in a model rollout, where `obs` may carry
+    /// distracting dimensions after the env's own (`spec().obs_dim`) ones. By default only the
+    /// env's own dimensions count; an env whose reference termination function reads the whole
+    /// observation (the authors' hopper: every `obs[1:]` below 100) overrides this.
+    fn is_terminal_in_rollout(&self, obs: &[f32]) -> bool {
+        self.is_terminal(&obs[..self.spec().obs_dim.min(obs.len())])
+    }
+
     /// Whether an instance's bodies are rebuilt at every reset, so that no solver state (contact
     /// warm starts, joint-limit impulses) carries over from the previous episode: envs with
     /// contacts set it to make every episode start exactly like a freshly spawned one.

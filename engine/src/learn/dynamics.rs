@@ -32,6 +32,11 @@ pub struct DynamicsConfig {
     pub adam: AdamConfig,
     /// Weight of the log-variance bound regulariser (0.01 in MBPO).
     pub logvar_reg: f32,
+    /// Learn the log-variance bounds (MBPO's `learn_logvar_bounds`; `false` keeps them at
+    /// [−10, 0.5], as the authors' configs do).
+    pub learn_logvar_bounds: bool,
+    /// How the members' losses combine into the one the optimiser steps on.
+    pub member_reduction: MemberReduction,
     /// How the CPU multiplies in the ensemble ([`Matmul`]).
     pub matmul: Matmul,
     /// Seed of the weight initialisation.
@@ -47,10 +52,25 @@ impl Default for DynamicsConfig {
             probabilistic: false,
             adam: AdamConfig { lr: 1e-3, weight_decay: 5e-5, ..AdamConfig::default() },
             logvar_reg: 0.01,
+            learn_logvar_bounds: true,
+            member_reduction: MemberReduction::Mean,
             seed: 0,
             matmul: Matmul::F32,
         }
     }
+}
+
+/// How an ensemble's per-member losses combine. Each member's parameters see only its own
+/// loss, so the choice scales every member's gradient by 1 (sum) or 1/E (mean); with Adam's
+/// coupled L2 weight decay that sets the decay's strength relative to the loss: E times weaker
+/// under the sum. The authors' Gaussian ensemble (the `mle` and `mse` baselines) sums, their
+/// VaGraM ensemble averages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberReduction {
+    /// Mean over members.
+    Mean,
+    /// Sum over members.
+    Sum,
 }
 
 /// Why model learning failed.
@@ -140,6 +160,10 @@ pub struct DynamicsModel<D: Device<f32>> {
     pub adam: Adam<D>,
     /// Training steps taken.
     pub steps: u64,
+    /// Whether training steps move the log-variance bounds.
+    pub learn_logvar_bounds: bool,
+    /// How member losses combine into the optimised one.
+    pub member_reduction: MemberReduction,
 }
 
 impl<D: MlpKernels> DynamicsModel<D> {
@@ -155,7 +179,17 @@ impl<D: MlpKernels> DynamicsModel<D> {
             .with_matmul(config.matmul);
         let adam = Adam::new(&net, config.adam);
         let bounds = config.probabilistic.then(|| LogvarBounds::new(state_dim, -10.0, 0.5, config.logvar_reg));
-        Ok(Self { net, normalizer: Normalizer::identity(state_dim + action_dim), state_dim, action_dim, bounds, adam, steps: 0 })
+        Ok(Self {
+            net,
+            normalizer: Normalizer::identity(state_dim + action_dim),
+            state_dim,
+            action_dim,
+            bounds,
+            adam,
+            steps: 0,
+            learn_logvar_bounds: config.learn_logvar_bounds,
+            member_reduction: config.member_reduction,
+        })
     }
 
     /// Members of the ensemble.
@@ -288,6 +322,12 @@ impl<D: MlpKernels> DynamicsModel<D> {
             }
             _ => (0..e).map(|m| loss.evaluate(&LossInputs { values, ..inputs(m) })).collect::<Result<_, _>>()?,
         };
+        // The gradient's share of each member: 1/E for the mean, 1 for the sum (the reported
+        // losses are means either way).
+        let members = match self.member_reduction {
+            MemberReduction::Mean => e,
+            MemberReduction::Sum => 1,
+        };
         for (m, (batch, eval)) in batches.iter().zip(evals).enumerate() {
             let span = m * b * s..(m + 1) * b * s;
             stats.state_loss += eval.value / e as f64;
@@ -295,10 +335,10 @@ impl<D: MlpKernels> DynamicsModel<D> {
                 let row = (m * b + i) * out;
                 for d in 0..s {
                     let j = i * s + d;
-                    d_out[row + d] = eval.d_pred[j] / e as f32;
+                    d_out[row + d] = eval.d_pred[j] / members as f32;
                     if let (Some(d_lv), Some(bl)) = (&eval.d_logvar, &bounded) {
                         let k = span.start + j;
-                        let g = d_lv[j] / e as f32;
+                        let g = d_lv[j] / members as f32;
                         d_out[row + s + 1 + d] = g * bl.d_raw[k];
                         d_max[d] += g * bl.d_max[k];
                         d_min[d] += g * bl.d_min[k];
@@ -306,7 +346,7 @@ impl<D: MlpKernels> DynamicsModel<D> {
                 }
                 let err = pred.rewards[m * b + i] - batch.rewards[i];
                 stats.reward_loss += (err as f64).powi(2) / (b * e) as f64;
-                d_out[row + s] = 2.0 * err / (b * e) as f32;
+                d_out[row + s] = 2.0 * err / (b * members) as f32;
             }
         }
         if !stats.state_loss.is_finite() {
@@ -349,7 +389,7 @@ impl<D: MlpKernels> DynamicsModel<D> {
         let mut grads = passes.params.expect("parameter gradients were asked for");
         let (stats, d_max, d_min) = extra.expect("set by the loss closure");
         self.adam.step(&mut self.net, &mut grads);
-        if let Some(bounds) = &mut self.bounds {
+        if let Some(bounds) = self.bounds.as_mut().filter(|_| self.learn_logvar_bounds) {
             bounds.step(&d_max, &d_min, self.adam.config.lr);
         }
         self.steps += 1;

@@ -104,6 +104,17 @@ impl ReplayBuffer {
         b
     }
 
+    /// A buffer of `capacity` holding this one's newest transitions, oldest first (MBRL-Lib's
+    /// `maybe_replace_sac_buffer`, which copies the old contents into the new buffer).
+    pub fn resized(&self, capacity: usize) -> Self {
+        let mut out = Self::new(capacity, self.obs_dim, self.action_dim);
+        for i in self.len.saturating_sub(out.capacity)..self.len {
+            let (o, a, r, n, t) = self.transition(i);
+            out.push(o, a, r, n, t);
+        }
+        out
+    }
+
     /// `size` transitions drawn uniformly with replacement.
     pub fn sample(&self, size: usize, rng: &mut impl rand::Rng) -> Batch {
         assert!(self.len > 0, "sampling an empty replay buffer");
@@ -147,5 +158,28 @@ mod tests {
             assert_eq!(*n, o + 1.0, "fields of one transition stay together");
         }
         assert!(b.terminated.iter().zip(&b.rewards).all(|(d, r)| (*d == 1.0) == (*r == 9.0)));
+    }
+}
+
+#[cfg(test)]
+mod resize_tests {
+    use super::*;
+
+    #[test]
+    fn resizing_keeps_the_newest_transitions_in_order() {
+        // A wrapped ring of 5 holding 3..8, grown to 10 and shrunk to 2.
+        let mut ring = ReplayBuffer::new(5, 1, 1);
+        for i in 0..8 {
+            ring.push(&[i as f32], &[0.0], i as f32, &[i as f32 + 1.0], i % 3 == 0);
+        }
+        let grown = ring.resized(10);
+        assert_eq!((grown.capacity, grown.len()), (10, 5));
+        assert_eq!((0..5).map(|i| grown.transition(i).2).collect::<Vec<_>>(), [3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert!(grown.transition(3).4, "flags travel with their transitions (6 is a multiple of 3)");
+        let shrunk = ring.resized(2);
+        assert_eq!((0..2).map(|i| shrunk.transition(i).2).collect::<Vec<_>>(), [6.0, 7.0]);
+        let mut more = grown;
+        more.push(&[9.0], &[0.0], 9.0, &[10.0], false);
+        assert_eq!((more.len(), more.transition(5).2), (6, 9.0), "the grown buffer appends after its copy");
     }
 }

@@ -43,6 +43,8 @@ pub struct SacConfig {
     pub alpha_lr: f32,
     /// A fixed α instead of the automatic tuning.
     pub fixed_alpha: Option<f32>,
+    /// The α automatic tuning starts from (1.0 as CleanRL; the authors' MBPO uses 0.1).
+    pub init_alpha: f32,
     /// Target entropy (`None`: −|A|).
     pub target_entropy: Option<f32>,
     /// How the CPU multiplies in the actor and critics ([`Matmul`]).
@@ -63,6 +65,7 @@ impl Default for SacConfig {
             critic_lr: 3e-4,
             alpha_lr: 3e-4,
             fixed_alpha: None,
+            init_alpha: 1.0,
             target_entropy: None,
             seed: 0,
             matmul: Matmul::F32,
@@ -122,7 +125,7 @@ impl<D: MlpKernels> Sac<D> {
             .with_matmul(config.matmul);
         let actor_adam = Adam::new(&actor, AdamConfig { lr: config.actor_lr, ..AdamConfig::default() });
         let critic_adam = Adam::new(&critics, AdamConfig { lr: config.critic_lr, ..AdamConfig::default() });
-        let log_alpha = config.fixed_alpha.map_or(0.0, f32::ln);
+        let log_alpha = config.fixed_alpha.unwrap_or(config.init_alpha).ln();
         Self {
             target_critics: critics.clone(),
             actor,

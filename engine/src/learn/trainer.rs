@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::dynamics::{DynamicsModel, LearnError, MemberBatch};
 use super::kernels::MlpKernels;
-use super::losses::{IterVaml, ModelLoss, ValueOracle};
+use super::losses::{GradAt, IterVaml, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
 use super::value_cache::ValueCache;
 
@@ -119,17 +119,26 @@ pub fn fit<D: MlpKernels>(
     if config.elites == 0 || config.elites > e {
         return Err(LearnError::Shape { what: "elites (1 to the ensemble size)".into(), expected: e, got: config.elites });
     }
-    // The value functions do not change during a fit: evaluate them once per transition.
-    let cache = values.map(|oracle| ValueCache::precompute(oracle, data.next_states, s));
+    // The value functions do not change during a fit: evaluate them once per transition, at
+    // every point the losses take gradients at.
+    let cache = values.map(|oracle| {
+        let mut points = data.next_states.to_vec();
+        if [loss.grad_at(), validation_loss.grad_at()].contains(&GradAt::Delta) {
+            points.extend_from_slice(&GradAt::Delta.points(data.states, data.next_states));
+        }
+        ValueCache::precompute(oracle, &points, s)
+    });
     let values = cache.as_ref().map(|c| c as &dyn ValueOracle);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng);
     let n_val = ((n as f64 * config.validation_ratio).round() as usize).clamp(1, n - 1);
     let (val_rows, train_rows) = order.split_at(n_val);
-    let train_inputs: Vec<f32> =
-        train_rows.iter().flat_map(|&i| data.states[i * s..(i + 1) * s].iter().chain(&data.actions[i * a..(i + 1) * a]).copied()).collect();
-    model.normalizer = Normalizer::fit(&train_inputs, s + a);
+    // The normaliser sees all the data, the validation split too (MBRL-Lib's MBPO updates it
+    // from the whole replay buffer before each fit).
+    let inputs: Vec<f32> =
+        (0..n).flat_map(|i| data.states[i * s..(i + 1) * s].iter().chain(&data.actions[i * a..(i + 1) * a]).copied()).collect();
+    model.normalizer = Normalizer::fit(&inputs, s + a);
     let validation = gather(data, val_rows, s, a);
     let val_batches = vec![validation.batch(); e];
     let score = |model: &DynamicsModel<D>| -> Result<Vec<f64>, LearnError> {
@@ -148,10 +157,8 @@ pub fn fit<D: MlpKernels>(
         }
         let (mut sum, mut count) = (0.0, 0);
         for start in (0..train_rows.len()).step_by(batch) {
+            // The last, shorter minibatch is kept, as MBRL-Lib's bootstrap iterator does.
             let end = (start + batch).min(train_rows.len());
-            if end - start < batch && start > 0 {
-                break; // drop the ragged tail, as MBRL-Lib's iterator does
-            }
             let gathered: Vec<Gathered> = bootstraps.iter().map(|b| gather(data, &b[start..end], s, a)).collect();
             let batches: Vec<MemberBatch> = gathered.iter().map(Gathered::batch).collect();
             sum += model.train_step(&batches, loss, values)?.state_loss;

@@ -163,6 +163,26 @@ impl<D: MlpKernels> Sac<D> {
     }
 }
 
+impl ReplayBuffer {
+    /// Loads a buffer saved under `prefix` at the capacity it was saved with (a buffer whose
+    /// capacity follows a schedule, as the model buffer's does), refusing one above
+    /// `max_capacity`.
+    pub fn load_with_stored_capacity(&mut self, prefix: &str, store: &TensorStore, max_capacity: usize) -> Result<(), SnapshotError> {
+        let capacity = store.get_u64(&n(prefix, "ring"), 3)?[0] as usize;
+        if capacity == 0 || capacity > max_capacity {
+            return Err(SnapshotError::Mismatch {
+                name: n(prefix, "ring"),
+                found: format!("capacity {capacity}"),
+                expected: format!("a capacity between 1 and {max_capacity}"),
+            });
+        }
+        if capacity != self.capacity {
+            *self = ReplayBuffer::new(capacity, self.obs_dim, self.action_dim);
+        }
+        self.load(prefix, store)
+    }
+}
+
 impl Snapshot for ReplayBuffer {
     fn save(&self, prefix: &str, store: &mut TensorStore) {
         // Only the filled part of the ring is written.

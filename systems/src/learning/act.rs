@@ -1,8 +1,11 @@
-//! `Act`: the SAC agent chooses the actions of the envs it controls (uniformly random during the
-//! initial exploration steps), scaled from [−1, 1] to each env's action box.
+//! `Act`: the SAC agent chooses the actions of the envs it controls, scaled from [−1, 1] to each
+//! env's action box. During the initial exploration steps the untrained policy's samples (the
+//! authors' MBPO) or uniformly random actions; after them the policy's mean (the authors') or a
+//! sample.
 
 use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
+use vagram_engine::config::Exploration;
 use vagram_engine::env::BoxSpace;
 use vagram_engine::learn::sac::Sac;
 use vagram_engine::learn::{AutoDevice, ThreadBound};
@@ -30,9 +33,11 @@ pub struct EvalControlled {
 pub struct AgentResource {
     /// The SAC agent (on the learning device, so bound to the seed's thread).
     pub sac: ThreadBound<Sac<AutoDevice>>,
-    /// Env steps with uniformly random actions before the agent acts.
+    /// Exploration steps before learning starts.
     pub random_steps: u64,
-    /// Deterministic actions (evaluation) instead of sampled ones.
+    /// What acts during them.
+    pub exploration: Exploration,
+    /// After them, the policy's mean action instead of a sampled one.
     pub deterministic: bool,
     /// Stream of the random exploration actions.
     pub rng: rand_chacha::ChaCha8Rng,
@@ -41,11 +46,13 @@ pub struct AgentResource {
 }
 
 impl AgentResource {
-    /// Wraps an agent; exploration draws come from `seed`.
+    /// Wraps an agent that explores with uniformly random actions for `random_steps` (drawn from
+    /// `seed`), then samples its policy.
     pub fn new(sac: Sac<AutoDevice>, random_steps: u64, seed: u64) -> Self {
         Self {
             sac: ThreadBound::new(sac),
             random_steps,
+            exploration: Exploration::Uniform,
             deterministic: false,
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
             last_unit_actions: Vec::new(),
@@ -63,10 +70,10 @@ pub fn act_with_policy(
     agent.last_unit_actions.clear();
     for (entity, controlled, obs, mut action, mut before) in &mut envs {
         let dim = controlled.space.dim();
-        let unit: Vec<f32> = if step.0 < agent.random_steps {
-            (0..dim).map(|_| agent.rng.random_range(-1.0f32..1.0)).collect()
-        } else {
-            agent.sac.act(&obs.0, agent.deterministic)
+        let unit: Vec<f32> = match (step.0 < agent.random_steps, agent.exploration) {
+            (true, Exploration::Uniform) => (0..dim).map(|_| agent.rng.random_range(-1.0f32..1.0)).collect(),
+            (true, Exploration::Policy) => agent.sac.act(&obs.0, false),
+            (false, _) => agent.sac.act(&obs.0, agent.deterministic),
         };
         action.0 = controlled.space.from_unit(&unit);
         before.0.clone_from(&obs.0);

@@ -1,6 +1,7 @@
 //! `Learn` / agent updates: G SAC updates per env step on batches that mix real and model data,
-//! the model share following the configured schedule over epochs (the paper: 0 → 95% over the
-//! first 40 epochs). `per-batch` draws each whole batch from one buffer with the share as
+//! from the first model rollout on (the authors' loop waits for the model buffer to fill), the
+//! model share following the configured schedule over learning epochs (read at epoch + 1; the
+//! paper: 0 → 95% over the first 40 epochs). `per-batch` draws each whole batch from one buffer with the share as
 //! probability (the authors' code); `per-sample` draws every sample that way.
 
 use bevy_ecs::prelude::*;
@@ -10,7 +11,7 @@ use vagram_engine::learn::replay::{Batch, ReplayBuffer};
 use vagram_engine::learn::sac::SacStats;
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer, EpochStats, ModelBuffer};
+use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelBuffer};
 
 /// How real and model data are mixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +33,6 @@ pub struct AgentUpdateSettings {
     pub model_share: Schedule,
     /// How to mix.
     pub mixing: Mixing,
-    /// Env steps per epoch.
-    pub epoch_length: u64,
     /// Stream of the mixing draws and minibatches.
     pub rng: rand_chacha::ChaCha8Rng,
     /// The last update's statistics.
@@ -68,9 +67,12 @@ pub fn mixed_batch(real: &ReplayBuffer, model: &ReplayBuffer, share: f64, mixing
     }
 }
 
-/// Runs the step's SAC updates once the agent acts (after the random phase).
+/// Runs the step's SAC updates once learning has started and the model has been rolled out.
+// A bevy system: each argument is one resource it reads or writes.
+#[allow(clippy::too_many_arguments)]
 pub fn update_agent(
     step: Res<StepCount>,
+    phase: Res<LearningPhase>,
     env_buffer: Res<EnvBuffer>,
     model_buffer: Res<ModelBuffer>,
     mut agent: ResMut<AgentResource>,
@@ -78,12 +80,12 @@ pub fn update_agent(
     mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
-    if step.0 < agent.random_steps || env_buffer.0.is_empty() {
+    if phase.epoch(step.0).is_none() || env_buffer.0.is_empty() || model_buffer.0.is_empty() {
         return;
     }
     let started = std::time::Instant::now();
     let settings = &mut *settings;
-    let share = settings.model_share.at((step.0 / settings.epoch_length.max(1)) as f64);
+    let share = settings.model_share.at(phase.schedule_x(step.0));
     for _ in 0..settings.updates_per_step {
         let batch = mixed_batch(&env_buffer.0, &model_buffer.0, share, settings.mixing, settings.batch_size, &mut settings.rng);
         let stats = agent.sac.update(&batch);

@@ -11,6 +11,7 @@ mod epoch_log;
 mod epoch_stats;
 mod evaluate;
 mod model_train;
+mod phase;
 mod record;
 mod rollout;
 
@@ -20,6 +21,7 @@ pub use epoch_log::{EpochLog, EpochRow, TimingRow, log_epoch};
 pub use epoch_stats::{EpochStats, StageSeconds, start_env_clock, stop_env_clock};
 pub use evaluate::{EVAL_ENV_ID_BASE, EvalResult, Evaluation, evaluate_policy};
 pub use model_train::{ModelResource, train_model};
+pub use phase::LearningPhase;
 pub use record::{EnvBuffer, ObservationBeforeAct, record_real_transitions};
 pub use rollout::{ModelBuffer, RolloutSettings, rollout_model};
 

@@ -1,6 +1,7 @@
-//! `Learn` / model training: every `train_every` env steps the dynamics ensemble is fitted on all
-//! real transitions with the run's model loss (early stopping and elites as MBRL-Lib), reading
-//! the agent's value functions for the value-aware losses.
+//! `Learn` / model training: every `train_every` learning steps (none during exploration: the
+//! first fit comes `train_every` steps into learning, as in the authors' loop) the dynamics
+//! ensemble is fitted on all real transitions with the run's model loss (early stopping and
+//! elites as MBRL-Lib), reading the agent's value functions for the value-aware losses.
 
 use bevy_ecs::prelude::*;
 use vagram_engine::learn::dynamics::DynamicsModel;
@@ -9,7 +10,7 @@ use vagram_engine::learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
 use vagram_engine::learn::{AutoDevice, ThreadBound};
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer, EpochStats};
+use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase};
 
 /// The dynamics model and how it is trained.
 #[derive(Resource)]
@@ -20,9 +21,9 @@ pub struct ModelResource {
     pub loss: Box<dyn ModelLoss>,
     /// Loss scoring validation (early stopping, elites).
     pub validation_loss: Box<dyn ModelLoss>,
-    /// A different training loss for the fits up to an env step (VaGraM adds MSE while the value
-    /// function is untrained).
-    pub warmup: Option<(u64, Box<dyn ModelLoss>)>,
+    /// The loss that trains and validates the fits of the first learning epoch instead (VaGraM
+    /// adds plain MSE while the value function is untrained; the authors' `add_mse`).
+    pub warmup: Option<Box<dyn ModelLoss>>,
     /// Early stopping, batch size, elites.
     pub trainer: TrainerConfig,
     /// Env steps between fits.
@@ -35,30 +36,34 @@ pub struct ModelResource {
     pub last: Option<FitReport>,
 }
 
-/// Fits the model when the step count reaches a multiple of `train_every`.
+/// Fits the model when the learning steps done reach a multiple of `train_every`.
+// A bevy system: each argument is one resource it reads or writes.
+#[allow(clippy::too_many_arguments)]
 pub fn train_model(
     step: Res<StepCount>,
+    phase: Res<LearningPhase>,
     buffer: Res<EnvBuffer>,
     agent: Res<AgentResource>,
     mut model: ResMut<ModelResource>,
     mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
-    let done = step.0 + 1; // env steps completed, this one included
-    if !done.is_multiple_of(model.train_every.max(1)) || buffer.0.len() < 2 {
+    let Some(learned) = phase.steps_done(step.0) else { return };
+    if !learned.is_multiple_of(model.train_every.max(1)) || buffer.0.len() < 2 {
         return;
     }
+    let done = step.0 + 1; // env steps completed, this one included
     let started = std::time::Instant::now();
     let data = buffer.0.contents();
     let dataset = Dataset { states: &data.obs, actions: &data.actions, next_states: &data.next_obs, rewards: &data.rewards };
     let oracle = agent.sac.value_oracle();
     let m = &mut *model;
     let seed = m.seed.wrapping_add(m.fits);
-    let loss = match &m.warmup {
-        Some((until, warmup)) if done <= *until => warmup.as_ref(),
-        _ => m.loss.as_ref(),
+    let (loss, validation_loss) = match &m.warmup {
+        Some(warmup) if phase.epoch(step.0) == Some(0) => (warmup.as_ref(), warmup.as_ref()),
+        _ => (m.loss.as_ref(), m.validation_loss.as_ref()),
     };
-    match fit(&mut m.model, &dataset, loss, m.validation_loss.as_ref(), Some(&oracle), &m.trainer, seed) {
+    match fit(&mut m.model, &dataset, loss, validation_loss, Some(&oracle), &m.trainer, seed) {
         Ok(report) => {
             m.fits += 1;
             m.last = Some(report);

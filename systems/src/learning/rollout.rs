@@ -1,18 +1,24 @@
-//! `Learn` / model rollouts (MBPO's branched rollouts): every env step, `per_step` start states
-//! are drawn from the real data, and each is rolled `k` steps through the model (k from the
-//! rollout-length schedule), each step predicted by a randomly chosen elite member (sampled from
-//! its Gaussian for probabilistic models), actions from the current policy. Transitions go to the
-//! model buffer; a rollout stops at a state the env's termination function calls terminal.
+//! `Learn` / model rollouts (MBPO's branched rollouts): right after each model fit,
+//! `per_step × train_every` start states are drawn from the real data (the authors' cadence;
+//! `per-step` draws `per_step` after every env step instead), and each is rolled `k` steps
+//! through the model (k from the rollout-length schedule, read at the learning epoch + 1), each
+//! step predicted by a randomly chosen elite member (sampled from its Gaussian for probabilistic
+//! models), actions sampled from the current policy. Transitions go to the model buffer; a
+//! rollout stops at a state the env's termination function calls terminal.
+//!
+//! The model buffer holds `retain_epochs` epochs of rollouts at the current length (MBRL-Lib's
+//! `sac_buffer` capacity): when the schedule changes the length, the buffer is resized, keeping
+//! its newest transitions.
 
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
-use vagram_engine::config::Schedule;
+use vagram_engine::config::{RolloutCadence, Schedule};
 use vagram_engine::env::TerminationFn;
 use vagram_engine::learn::replay::ReplayBuffer;
 use vagram_engine::prelude::*;
 
-use super::{AgentResource, EnvBuffer, EpochStats, ModelResource};
+use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelResource};
 
 /// Model-generated transitions (`D_model`).
 #[derive(Resource, Debug, Clone)]
@@ -25,12 +31,48 @@ pub struct RolloutSettings {
     pub per_step: usize,
     /// Rollout length schedule over epochs.
     pub length: Schedule,
-    /// Env steps per epoch.
-    pub epoch_length: u64,
+    /// When rollouts are made.
+    pub cadence: RolloutCadence,
+    /// Env steps between model fits (a fit's batch is `per_step × train_every` rollouts).
+    pub train_every: u64,
+    /// Epochs of rollouts the model buffer holds.
+    pub retain_epochs: u64,
+    /// The model fit the last batch of rollouts was made after (see [`ModelResource::fits`]).
+    pub rolled_after_fit: u64,
     /// The env's termination function.
     pub is_terminal: TerminationFn,
     /// Stream for start states, member choice and model noise.
     pub rng: rand_chacha::ChaCha8Rng,
+}
+
+impl RolloutSettings {
+    /// Rollouts started per epoch.
+    pub fn rollouts_per_epoch(&self, epoch_length: u64) -> usize {
+        match self.cadence {
+            RolloutCadence::PerFit => {
+                let every = self.train_every.max(1);
+                self.per_step * every as usize * epoch_length.div_ceil(every) as usize
+            }
+            RolloutCadence::PerStep => self.per_step * epoch_length as usize,
+        }
+    }
+
+    /// The rollout length during env step `step`.
+    pub fn horizon(&self, phase: &LearningPhase, step: u64) -> usize {
+        self.length.at(phase.schedule_x(step)).round().max(1.0) as usize
+    }
+
+    /// The model buffer's capacity during env step `step`: the epochs kept of rollouts at the
+    /// current length.
+    pub fn capacity(&self, phase: &LearningPhase, step: u64) -> usize {
+        self.horizon(phase, step) * self.rollouts_per_epoch(phase.epoch_length) * self.retain_epochs.max(1) as usize
+    }
+
+    /// The largest capacity the schedule can ask for (bounds what a checkpoint may hold).
+    pub fn max_capacity(&self, epoch_length: u64) -> usize {
+        let longest = self.length.2.max(self.length.3).round().max(1.0) as usize;
+        longest * self.rollouts_per_epoch(epoch_length) * self.retain_epochs.max(1) as usize
+    }
 }
 
 /// Rolls the model out from real start states once a model has been fitted.
@@ -38,6 +80,7 @@ pub struct RolloutSettings {
 #[allow(clippy::too_many_arguments)]
 pub fn rollout_model(
     step: Res<StepCount>,
+    phase: Res<LearningPhase>,
     env_buffer: Res<EnvBuffer>,
     model: Res<ModelResource>,
     mut agent: ResMut<AgentResource>,
@@ -46,19 +89,33 @@ pub fn rollout_model(
     mut epoch_stats: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
-    if model.last.is_none() {
+    if phase.epoch(step.0).is_none() {
         return;
     }
-    if env_buffer.0.is_empty() {
+    let capacity = settings.capacity(&phase, step.0);
+    if model_buffer.0.capacity != capacity {
+        model_buffer.0 = model_buffer.0.resized(capacity);
+    }
+    if model.last.is_none() || env_buffer.0.is_empty() {
         return;
     }
+    let starts = match settings.cadence {
+        RolloutCadence::PerFit if settings.rolled_after_fit == model.fits => return,
+        RolloutCadence::PerFit => settings.per_step * settings.train_every.max(1) as usize,
+        RolloutCadence::PerStep => settings.per_step,
+    };
+    settings.rolled_after_fit = model.fits;
     let started = std::time::Instant::now();
-    roll_out(&step, &env_buffer, &model, &mut agent, &mut settings, &mut model_buffer, &mut errors);
+    let horizon = settings.horizon(&phase, step.0);
+    roll_out(&step, starts, horizon, &env_buffer, &model, &mut agent, &mut settings, &mut model_buffer, &mut errors);
     epoch_stats.seconds.rollout += started.elapsed().as_secs_f64();
 }
 
+#[allow(clippy::too_many_arguments)]
 fn roll_out(
     step: &StepCount,
+    starts: usize,
+    horizon: usize,
     env_buffer: &EnvBuffer,
     model: &ModelResource,
     agent: &mut AgentResource,
@@ -67,10 +124,8 @@ fn roll_out(
     errors: &mut SimErrors,
 ) {
     let Some(report) = &model.last else { return };
-    let epoch = (step.0 / settings.epoch_length.max(1)) as f64;
-    let horizon = settings.length.at(epoch).round().max(1.0) as usize;
     let dim = model.model.state_dim;
-    let mut states = env_buffer.0.sample(settings.per_step, &mut settings.rng).obs;
+    let mut states = env_buffer.0.sample(starts, &mut settings.rng).obs;
     for _ in 0..horizon {
         if states.is_empty() {
             break;

@@ -145,7 +145,8 @@ fn the_agent_acts_after_the_random_phase() {
 }
 
 #[test]
-fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states() {
+fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_after() {
+    use vagram_engine::config::RolloutCadence;
     use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
     use vagram_engine::learn::losses::loss_by_name;
     use vagram_engine::learn::trainer::TrainerConfig;
@@ -153,6 +154,7 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     app.add_plugin(ModelTrainPlugin);
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
+    app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
     app.world.insert_resource(ModelResource {
         model: vagram_engine::learn::ThreadBound::new(model),
         loss: loss_by_name("vagram").unwrap(),
@@ -170,27 +172,38 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
         batch_size: 32,
         model_share: vagram_engine::config::Schedule(0.0, 2.0, 0.0, 0.95),
         mixing: Mixing::PerSample,
-        epoch_length: 100,
         rng: rand::SeedableRng::seed_from_u64(6),
         last: None,
     });
     app.world.insert_resource(RolloutSettings {
         per_step: 10,
         length: vagram_engine::config::Schedule(0.0, 1.0, 2.0, 2.0),
-        epoch_length: 100,
+        cadence: RolloutCadence::PerFit,
+        train_every: 100,
+        retain_epochs: 1,
+        rolled_after_fit: 0,
         is_terminal: Arc::new(|obs: &[f32]| Slider::new().is_terminal(obs)),
         rng: rand::SeedableRng::seed_from_u64(4),
     });
-    app.run(99).unwrap();
+    // Exploration (150 steps) and the first 99 learning steps: no fit, rollout or SAC update.
+    app.run(249).unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 0, "no fit before train_every learning steps");
     assert!(app.world.resource::<ModelBuffer>().0.is_empty(), "no rollouts before the first fit");
-    app.run(200).unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after steps 100 and 200");
-    let stats = app.world.resource::<AgentUpdateSettings>().last.expect("SAC updated after the random phase");
+    assert!(app.world.resource::<AgentUpdateSettings>().last.is_none(), "no SAC update before the first rollout");
+    // The model buffer holds one epoch of rollouts at length 2: 10 × 100 starts × 2 steps.
+    assert_eq!(app.world.resource::<ModelBuffer>().0.capacity, 2000, "capacity from the rollout length");
+    app.step().unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 1, "the first fit, 100 steps into learning");
+    let after_first = app.world.resource::<ModelBuffer>().0.len();
+    assert!((1000..=2000).contains(&after_first), "one batch of 1000 rollouts right after the fit: {after_first}");
+    app.run(99).unwrap();
+    assert_eq!(app.world.resource::<ModelBuffer>().0.len(), after_first, "no rollouts between fits");
+    app.step().unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after learning steps 100 and 200");
+    let stats = app.world.resource::<AgentUpdateSettings>().last.expect("SAC updated after the first rollout");
     assert!(stats.critic_loss.is_finite() && stats.actor_loss.is_finite());
-    // Rollouts of length 2 from 10 starts per step since the first fit (201 steps), fewer where
-    // a rollout ended in a terminal state.
     let model_data = &app.world.resource::<ModelBuffer>().0;
-    assert!(model_data.len() > 201 * 10 && model_data.len() <= 201 * 20, "{} model transitions", model_data.len());
+    assert_eq!(model_data.len(), 2000, "the second batch fills the one-epoch buffer");
     let mut errors = Vec::new();
     for i in 0..model_data.len() {
         let (s, a, _, next, terminal) = model_data.transition(i);
@@ -200,7 +213,7 @@ fn the_model_is_fitted_every_train_every_steps_and_rolled_out_from_real_states()
     let mean = errors.iter().sum::<f32>() / errors.len() as f32;
     let worst = errors.iter().cloned().fold(0.0f32, f32::max);
     assert!(mean < 0.05 && worst < 0.5, "model rollouts vs the true dynamics: mean error {mean}, worst {worst}");
-    app.step().unwrap();
+    app.run(100).unwrap();
     let m = app.world.resource::<ModelResource>();
     assert_eq!(m.fits, 3);
     assert_eq!(m.last.as_ref().unwrap().elites.len(), 2);
@@ -240,4 +253,88 @@ fn evaluation_envs_act_deterministically_and_are_not_recorded() {
     let log = &app.world.resource::<EpisodeLog>().0;
     assert!(log.iter().any(|e| e.env == 1), "evaluation episodes are logged under their env id");
     assert!(log.iter().any(|e| e.env == 0));
+}
+
+#[test]
+fn the_policy_explores_with_its_samples_when_configured() {
+    let (mut app, e) = run(0, 100);
+    app.world.resource_mut::<AgentResource>().exploration = vagram_engine::config::Exploration::Policy;
+    for _ in 0..5 {
+        let obs = app.world.get::<Observation>(e).unwrap().0.clone();
+        let mut twin = app.world.resource::<AgentResource>().sac.copy_to(&AutoDevice::seed_from_u64(0)).unwrap();
+        app.step().unwrap();
+        let unit = app.world.resource::<AgentResource>().last_unit_actions[0].1.clone();
+        assert_eq!(unit, twin.act(&obs, false), "an exploration step samples the (untrained) policy");
+        assert_ne!(unit, twin.act(&obs, true), "a sample, not the mean");
+    }
+}
+
+/// MSE that counts its evaluations in a shared counter.
+struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+
+impl vagram_engine::learn::losses::ModelLoss for Counted {
+    fn name(&self) -> &'static str {
+        "mse"
+    }
+    fn evaluate(
+        &self,
+        x: &vagram_engine::learn::losses::LossInputs,
+    ) -> Result<vagram_engine::learn::losses::LossEval, vagram_engine::learn::losses::LossError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        vagram_engine::learn::losses::Mse.evaluate(x)
+    }
+}
+
+#[test]
+fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits() {
+    use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
+    use vagram_engine::learn::trainer::TrainerConfig;
+    let (mut app, _) = run(0, 150);
+    app.add_plugin(ModelTrainPlugin);
+    let config = DynamicsConfig { members: 2, hidden: vec![8], ..DynamicsConfig::default() };
+    let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
+    let counters: Vec<Arc<std::sync::atomic::AtomicUsize>> = (0..3).map(|_| Arc::default()).collect();
+    let counter = |i: usize| Box::new(Counted(counters[i].clone()));
+    app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
+    app.world.insert_resource(ModelResource {
+        model: vagram_engine::learn::ThreadBound::new(model),
+        loss: counter(1),
+        validation_loss: counter(2),
+        warmup: Some(counter(0)),
+        trainer: TrainerConfig { batch_size: 32, max_epochs: Some(2), elites: 1, ..TrainerConfig::default() },
+        train_every: 50,
+        seed: 3,
+        fits: 0,
+        last: None,
+    });
+    app.world.insert_resource(ModelBuffer(ReplayBuffer::new(10, 1, 1)));
+    app.world.insert_resource(AgentUpdateSettings {
+        updates_per_step: 0,
+        batch_size: 8,
+        model_share: vagram_engine::config::Schedule::constant(0.0),
+        mixing: Mixing::PerSample,
+        rng: rand::SeedableRng::seed_from_u64(6),
+        last: None,
+    });
+    app.world.insert_resource(RolloutSettings {
+        per_step: 1,
+        length: vagram_engine::config::Schedule::constant(1.0),
+        cadence: vagram_engine::config::RolloutCadence::PerFit,
+        train_every: 50,
+        retain_epochs: 1,
+        rolled_after_fit: 0,
+        is_terminal: Arc::new(|_: &[f32]| false),
+        rng: rand::SeedableRng::seed_from_u64(4),
+    });
+    let calls = || -> Vec<usize> { counters.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).collect() };
+    // Learning epoch 0 is env steps 150–249: fits after learning steps 50 and 100.
+    app.run(250).unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 2);
+    let (warm, train, val) = (calls()[0], calls()[1], calls()[2]);
+    assert!(warm > 0 && train == 0 && val == 0, "epoch 0 uses only the warm-up loss: {:?}", calls());
+    app.run(50).unwrap();
+    assert_eq!(app.world.resource::<ModelResource>().fits, 3);
+    let (warm_after, train, val) = (calls()[0], calls()[1], calls()[2]);
+    assert_eq!(warm_after, warm, "no warm-up after the first learning epoch");
+    assert!(train > 0 && val > 0, "the run's losses from epoch 1 on");
 }

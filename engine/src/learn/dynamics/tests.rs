@@ -110,7 +110,7 @@ fn vagram_spends_accuracy_where_the_value_gradient_is_large() {
         (0..S).map(|d| (0..512).map(|i| ((p[i * S + d] - s2[i * S + d]) as f64).powi(2)).sum::<f64>() / 512.0).collect::<Vec<_>>()
     };
     let mse = per_dim(&Mse);
-    let vagram = per_dim(&Vagram { clip_percentile: 100.0, mse_weight: 0.0 });
+    let vagram = per_dim(&Vagram { clip_percentile: 100.0, ..Vagram::default() });
     eprintln!("per-dimension squared error: mse {mse:?}, vagram {vagram:?}");
     assert!(vagram[0] < 0.5 * mse[0], "dim 0 error: vagram {} vs mse {}", vagram[0], mse[0]);
 }

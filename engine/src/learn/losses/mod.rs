@@ -21,7 +21,7 @@ pub use mse::Mse;
 pub use nll::GaussianNll;
 pub use percentile::{clip_norms_at_percentile, percentile};
 pub use taylor::TaylorVaml;
-pub use vagram::Vagram;
+pub use vagram::{GradAt, Vagram};
 pub use value_weighted::{ValueWeighted, ValueWeighting};
 
 use super::value_grad::ValueGradients;
@@ -99,6 +99,11 @@ pub trait ModelLoss: Send + Sync {
     fn name(&self) -> &'static str;
     /// Evaluates the loss and its gradient with respect to the predictions.
     fn evaluate(&self, inputs: &LossInputs) -> Result<LossEval, LossError>;
+    /// Where a value-aware loss asks the value functions for their gradients (the trainer
+    /// evaluates them there once per fit).
+    fn grad_at(&self) -> GradAt {
+        GradAt::NextState
+    }
 }
 
 /// Every loss name [`loss_by_name`] accepts.

@@ -117,7 +117,7 @@ fn vagram_minimum_is_the_environment_sample_and_unique_without_zero_gradients() 
     let flat = Linear(vec![1.0, 0.0, 2.0]);
     let mut p = target.clone();
     p[1] += 0.5;
-    assert_eq!(eval(&Vagram { clip_percentile: 100.0, mse_weight: 0.0 }, &state, &p, &target, &logvar, &flat).value, 0.0);
+    assert_eq!(eval(&Vagram { clip_percentile: 100.0, ..Vagram::default() }, &state, &p, &target, &logvar, &flat).value, 0.0);
 }
 
 #[test]
@@ -190,4 +190,35 @@ fn vagram_with_its_warmup_mse_term_adds_exactly_mse() {
     for j in 0..pred.len() {
         assert!((warm.d_pred[j] - plain.d_pred[j] - mse.d_pred[j]).abs() < 1e-6, "d/dpred[{j}]");
     }
+}
+
+#[test]
+fn vagram_takes_the_gradient_at_the_next_state_or_at_the_delta_as_configured() {
+    let (state, pred, target, logvar) = batch(16, 6);
+    let delta: Vec<f32> = target.iter().zip(&state).map(|(t, s)| t - s).collect();
+    let weighted = |at: &[f32]| {
+        // The loss by hand: mean over samples and dims of (1/K) Σ_k g_k² e² with K = 2.
+        let g = Analytic.evaluate(at);
+        let e: Vec<f64> = pred.iter().zip(&target).map(|(p, t)| (p - t) as f64).collect();
+        (0..e.len()).map(|i| (0..2).map(|k| 0.5 * (g.grads[k][i] as f64).powi(2)).sum::<f64>() * e[i] * e[i]).sum::<f64>() / e.len() as f64
+    };
+    let unclipped = |grad_at| Vagram { clip_percentile: 100.0, mse_weight: 0.0, grad_at };
+    let at_next = eval(&unclipped(GradAt::NextState), &state, &pred, &target, &logvar, &Analytic).value;
+    let at_delta = eval(&unclipped(GradAt::Delta), &state, &pred, &target, &logvar, &Analytic).value;
+    assert!((at_next - weighted(&target)).abs() < 1e-6 * at_next, "{at_next} vs {}", weighted(&target));
+    assert!((at_delta - weighted(&delta)).abs() < 1e-6 * at_delta, "{at_delta} vs {}", weighted(&delta));
+    assert!((at_next - at_delta).abs() > 1e-3 * at_next, "the two points give different weights");
+}
+
+#[test]
+fn a_clip_percentile_of_100_leaves_every_gradient_norm_alone() {
+    let (state, pred, target, logvar) = batch(32, 7);
+    let loss = |q| Vagram { clip_percentile: q, ..Vagram::default() };
+    let off = eval(&loss(100.0), &state, &pred, &target, &logvar, &Analytic).value;
+    let clipped = eval(&loss(95.0), &state, &pred, &target, &logvar, &Analytic).value;
+    let mut g = Analytic.evaluate(&target).grads[0].clone();
+    let before = g.clone();
+    clip_norms_at_percentile(&mut g, 3, 100.0);
+    assert_eq!(g, before, "the 100th percentile is the largest norm: nothing above it");
+    assert!(clipped < off, "the 95th percentile clips the sharpest samples ({clipped} vs {off})");
 }

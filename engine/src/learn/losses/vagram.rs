@@ -10,8 +10,33 @@
 //! gets no gradient from the state loss (train it with `mle` or freeze it); App. F of the paper
 //! compares exactly that against the probabilistic MLE model.
 
+use serde::{Deserialize, Serialize};
+
 use super::mse::mse_terms;
 use super::{LossError, LossEval, LossInputs, ModelLoss, clip_norms_at_percentile, mean_over};
+
+/// Where VaGraM evaluates the value gradient (`model.grad_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GradAt {
+    /// At the environment next state `s'` (the paper's text, eq. 7; the authors' code since
+    /// 2022-04).
+    #[default]
+    NextState,
+    /// At the state difference `Δs = s' − s` read as a state (the authors' code that produced
+    /// the paper's figures, a slip fixed in 2022-04).
+    Delta,
+}
+
+impl GradAt {
+    /// The rows at which the gradient is taken for start states `state` and next states `target`.
+    pub fn points<'a>(self, state: &[f32], target: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
+        match self {
+            GradAt::NextState => std::borrow::Cow::Borrowed(target),
+            GradAt::Delta => std::borrow::Cow::Owned(target.iter().zip(state).map(|(t, s)| t - s).collect()),
+        }
+    }
+}
 
 /// The VaGraM loss.
 #[derive(Debug, Clone, Copy)]
@@ -21,11 +46,13 @@ pub struct Vagram {
     /// Weight of an added plain MSE term: 1 while the value function is still untrained (the
     /// authors' code adds it in the first epoch), 0 otherwise.
     pub mse_weight: f64,
+    /// Where the value gradient is taken.
+    pub grad_at: GradAt,
 }
 
 impl Default for Vagram {
     fn default() -> Self {
-        Self { clip_percentile: 95.0, mse_weight: 0.0 }
+        Self { clip_percentile: 95.0, mse_weight: 0.0, grad_at: GradAt::NextState }
     }
 }
 
@@ -34,8 +61,12 @@ impl ModelLoss for Vagram {
         "vagram"
     }
 
+    fn grad_at(&self) -> GradAt {
+        self.grad_at
+    }
+
     fn evaluate(&self, x: &LossInputs) -> Result<LossEval, LossError> {
-        let vg = x.oracle("vagram")?.evaluate(x.target);
+        let vg = x.oracle("vagram")?.evaluate(&self.grad_at.points(x.state, x.target));
         let k = vg.grads.len();
         let n = x.pred.len() as f64;
         let mut value = 0.0f64;

@@ -1,0 +1,81 @@
+//! The run config's closed choices as enums (TOML and `--set` spell them in kebab case), for
+//! the keys that decide how faithfully a run follows the paper's text or the authors' code.
+
+use serde::{Deserialize, Serialize};
+
+/// What acts during the initial exploration steps (`run.exploration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exploration {
+    /// The untrained SAC policy, actions sampled (the authors' MBPO: `random_initial_explore: false`).
+    #[default]
+    Policy,
+    /// Uniformly random actions in the action box.
+    Uniform,
+}
+
+/// Which action the agent takes in the real env once learning has started (`agent.act_in_env`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RealAction {
+    /// The policy's mean `tanh(μ(s))` (the authors' MBPO: `agent.act(obs)` with `sample=False`).
+    #[default]
+    Mean,
+    /// A sample from the policy.
+    Sample,
+}
+
+/// When model rollouts are made (`rollout.cadence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RolloutCadence {
+    /// One batch of `per_step × model.train_every` rollouts right after each model fit (the
+    /// authors' MBPO).
+    #[default]
+    PerFit,
+    /// `per_step` rollouts after every env step (the MBPO paper's Algorithm 2).
+    PerStep,
+}
+
+pub use crate::learn::losses::GradAt;
+
+/// Parses a kebab-case choice as TOML would, for `FromStr` impls and error messages.
+fn parse_choice<T: for<'de> Deserialize<'de>>(s: &str, names: &[&str]) -> Result<T, String> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+        .map_err(|_| format!("'{s}' is not one of {}", names.join(", ")))
+}
+
+macro_rules! names {
+    ($t:ty, [$($v:expr),*]) => {
+        impl $t {
+            /// Every spelling the config accepts.
+            pub const NAMES: &'static [&'static str] = &[$($v),*];
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                parse_choice(s, Self::NAMES)
+            }
+        }
+    };
+}
+
+names!(Exploration, ["policy", "uniform"]);
+names!(RealAction, ["mean", "sample"]);
+names!(RolloutCadence, ["per-fit", "per-step"]);
+names!(GradAt, ["next-state", "delta"]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_parse_their_names_and_reject_others_listing_the_valid_ones() {
+        assert_eq!("uniform".parse::<Exploration>(), Ok(Exploration::Uniform));
+        assert_eq!("per-step".parse::<RolloutCadence>(), Ok(RolloutCadence::PerStep));
+        assert_eq!("delta".parse::<GradAt>(), Ok(GradAt::Delta));
+        assert_eq!("sample".parse::<RealAction>(), Ok(RealAction::Sample));
+        let e = "next_state".parse::<GradAt>().unwrap_err();
+        assert!(e.contains("next-state, delta"), "{e}");
+    }
+}
