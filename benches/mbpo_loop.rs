@@ -67,12 +67,15 @@ fn hopper_loop(matmul: Matmul) {
         "agent.hidden=[512, 512]",
         "agent.updates_per_step=40",
         "model.batch_size=256",
-        // One fit, at 5,000 transitions, as the reference's steady state right after its first fit.
-        "model.train_every=5000",
-        "run.initial_random_steps=5000",
+        // The first fit at 5,000 transitions (250 steps into learning), as the reference's
+        // steady state right after its first fit; the next one falls after the timed steps.
+        "model.train_every=250",
+        "run.initial_random_steps=4750",
         "run.epoch_length=100",
-        // Rollouts of one step, as the reference's schedule gives in its first epochs.
+        // Rollouts of one step, as the reference's schedule gives in its first epochs, 400 after
+        // every step so that the timed steps carry their share of the rollout work.
         "rollout.length=[20, 150, 1, 1]",
+        "rollout.cadence=per-step",
     ] {
         config.set(assignment).expect("a valid override");
     }
