@@ -382,3 +382,27 @@ fn a_bf16_run_says_how_its_matmuls_run_here() {
     let err = train("f32");
     assert!(!err.contains(".matmul"), "an f32 run says nothing of its matmuls: {err}");
 }
+
+#[test]
+fn evaluate_fails_naming_the_seeds_it_could_not_evaluate() {
+    let run = temp("evaluate-missing");
+    train_tiny(&run, "pendulum", "mse", &["run.env_steps=200"], &["--seeds", "2"]);
+    let (code, err) = vagram(&["evaluate", &run.display().to_string(), "--episodes", "1"]);
+    assert_eq!(code, 0, "{err}");
+    fs::remove_dir_all(seed_dir(&run, 1)).unwrap();
+    let (code, err) = vagram(&["evaluate", &run.display().to_string(), "--episodes", "1"]);
+    assert_ne!(code, 0, "a seed listed in run.toml is missing");
+    assert!(err.contains("seed 1 (no directory") && err.contains("1 of the run's seeds evaluated"), "{err}");
+    let _ = fs::remove_dir_all(&run);
+}
+
+#[test]
+fn a_first_seed_near_the_end_of_u64_is_refused_before_anything_is_written() {
+    let run = temp("seed-overflow");
+    let mut args = train_args("pendulum", "mse", &[]);
+    args.extend(["--seeds", "2", "--first-seed", "18446744073709551615", "--out", &run.display().to_string()].map(String::from));
+    let (code, err) = run_cli(&args);
+    assert_ne!(code, 0);
+    assert!(err.contains("--first-seed 18446744073709551615") && !err.contains("panicked"), "{err}");
+    assert!(!run.exists(), "no run directory is left behind");
+}

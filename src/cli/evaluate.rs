@@ -10,7 +10,7 @@ use clap::Args;
 use vagram::engine::config::RunConfig;
 use vagram::plot::curves::mean_se;
 use vagram::systems::learning::{AgentResource, Evaluation};
-use vagram::train::run_dir::{seed_dir, seeds_in};
+use vagram::train::run_dir::{seed_dir, seeds_listed};
 use vagram::train::{SeedApp, checkpoint, state};
 
 /// Arguments of `vagram evaluate`.
@@ -40,11 +40,19 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.record {
         std::fs::create_dir_all(dir).with_context(|| format!("--record: creating {}", dir.display()))?;
     }
-    let mut means = Vec::new();
-    for seed in seeds_in(&args.run)? {
+    let (mut means, mut skipped) = (Vec::new(), Vec::new());
+    let seeds = seeds_listed(&args.run)?;
+    if seeds.is_empty() {
+        anyhow::bail!("{}: the run lists no seeds (no run.toml and no seed-N directory)", args.run.display());
+    }
+    for seed in seeds {
         let dir = seed_dir(&args.run, seed);
+        if !dir.is_dir() {
+            skipped.push(format!("seed {seed} (no directory {})", dir.display()));
+            continue;
+        }
         if !checkpoint::exists(&dir) {
-            println!("seed {seed}: no checkpoint yet");
+            skipped.push(format!("seed {seed} (no checkpoint yet)"));
             continue;
         }
         let (manifest, store) = checkpoint::load(&dir, &text).with_context(|| format!("seed {seed}"))?;
@@ -67,6 +75,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     }
     if let Some((m, se)) = mean_se(&means) {
         println!("{} seeds: eval return {m:.1} ± {se:.1} (mean ± SE over seeds)", means.len());
+    }
+    if !skipped.is_empty() {
+        anyhow::bail!("not evaluated: {} ({} of the run's seeds evaluated)", skipped.join(", "), means.len());
     }
     Ok(())
 }

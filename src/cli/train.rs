@@ -202,7 +202,11 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             if n == 0 {
                 bail!("--seeds must be at least 1");
             }
-            let seeds: Vec<u64> = (args.first_seed..args.first_seed + n).collect();
+            let end = args
+                .first_seed
+                .checked_add(n)
+                .with_context(|| format!("--first-seed {} with --seeds {n}: seed numbers would pass {}", args.first_seed, u64::MAX))?;
+            let seeds: Vec<u64> = (args.first_seed..end).collect();
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
             let info = RunInfo { seeds: seeds.clone(), created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };

@@ -40,6 +40,28 @@ pub fn seeds_in(run: &Path) -> anyhow::Result<Vec<u64>> {
     Ok(seeds)
 }
 
+/// The seeds a run should have: those `run.toml` lists, with any further `seed-N` directories,
+/// sorted.
+pub fn seeds_listed(run: &Path) -> anyhow::Result<Vec<u64>> {
+    let mut seeds = seeds_in(run)?;
+    let info = run.join("run.toml");
+    if info.exists() {
+        let text = fs::read_to_string(&info).with_context(|| format!("reading {}", info.display()))?;
+        let table: toml::Table = toml::from_str(&text).with_context(|| format!("{}: not valid TOML", info.display()))?;
+        let listed = table.get("seeds").and_then(toml::Value::as_array).with_context(|| format!("{}: no seeds list", info.display()))?;
+        for v in listed {
+            let seed = v
+                .as_integer()
+                .and_then(|i| u64::try_from(i).ok())
+                .with_context(|| format!("{}: seed {v} is not a seed number", info.display()))?;
+            seeds.push(seed);
+        }
+    }
+    seeds.sort_unstable();
+    seeds.dedup();
+    Ok(seeds)
+}
+
 /// Where a seed stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
