@@ -156,14 +156,12 @@ impl SeedApp {
             per_step: ro.per_step,
             length: ro.length,
             cadence: ro.cadence,
-            train_every: m.train_every,
             retain_epochs: ro.retain_epochs,
-            rolled_after_fit: 0,
             is_terminal: factory.termination_fn(),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Rollouts as u64)),
         };
         // Sized for the first learning epoch; resized as the rollout length changes.
-        let model_capacity = rollouts.capacity(&phase, r.initial_random_steps);
+        let model_capacity = rollouts.capacity(&phase, r.initial_random_steps, m.train_every);
         app.world.insert_resource(ModelBuffer(ReplayBuffer::new(model_capacity, obs_dim, act_dim)));
         app.world.insert_resource(rollouts);
         app.world.insert_resource(AgentUpdateSettings {

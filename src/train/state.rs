@@ -118,7 +118,8 @@ pub fn load(run: &mut SeedApp, store: &TensorStore, registry: &EnvRegistry, env_
     world.resource_mut::<EnvBuffer>().0.load("env_buffer", store)?;
     // The model buffer's capacity follows the rollout length: take the checkpoint's, within
     // what the schedule can ask for.
-    let max_capacity = world.resource::<RolloutSettings>().max_capacity(world.resource::<LearningPhase>().epoch_length);
+    let train_every = world.resource::<ModelResource>().train_every;
+    let max_capacity = world.resource::<RolloutSettings>().max_capacity(world.resource::<LearningPhase>().epoch_length, train_every);
     world.resource_mut::<ModelBuffer>().0.load_with_stored_capacity("model_buffer", store, max_capacity)?;
     world.resource_mut::<RolloutSettings>().rng.load("rollout.rng", store)?;
     world.resource_mut::<AgentUpdateSettings>().rng.load("updates.rng", store)?;
@@ -126,10 +127,6 @@ pub fn load(run: &mut SeedApp, store: &TensorStore, registry: &EnvRegistry, env_
     let mut model = world.resource_mut::<ModelResource>();
     model.model.load("model", store)?;
     model.fits = store.get_scalar_u64("model.fits")?;
-    let fits = model.fits;
-    // Checkpoints fall on epoch ends, after that step's fit has been rolled out.
-    world.resource_mut::<RolloutSettings>().rolled_after_fit = fits;
-    let mut model = world.resource_mut::<ModelResource>();
     model.last = if store.contains("model.last.elites") {
         let members = model.model.members();
         let losses = store.get_f64("model.last.losses", 3)?;

@@ -36,6 +36,14 @@ pub struct ModelResource {
     pub last: Option<FitReport>,
 }
 
+impl ModelResource {
+    /// Whether env step `step` ends with a fit: the learning steps done reach a multiple of
+    /// `train_every` (never during exploration).
+    pub fn fits_after(&self, phase: &LearningPhase, step: u64) -> bool {
+        phase.steps_done(step).is_some_and(|n| n.is_multiple_of(self.train_every.max(1)))
+    }
+}
+
 /// Fits the model when the learning steps done reach a multiple of `train_every`.
 // A bevy system: each argument is one resource it reads or writes.
 #[allow(clippy::too_many_arguments)]
@@ -48,8 +56,7 @@ pub fn train_model(
     mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {
-    let Some(learned) = phase.steps_done(step.0) else { return };
-    if !learned.is_multiple_of(model.train_every.max(1)) || buffer.0.len() < 2 {
+    if !model.fits_after(&phase, step.0) || buffer.0.len() < 2 {
         return;
     }
     let done = step.0 + 1; // env steps completed, this one included

@@ -33,12 +33,8 @@ pub struct RolloutSettings {
     pub length: Schedule,
     /// When rollouts are made.
     pub cadence: RolloutCadence,
-    /// Env steps between model fits (a fit's batch is `per_step × train_every` rollouts).
-    pub train_every: u64,
     /// Epochs of rollouts the model buffer holds.
     pub retain_epochs: u64,
-    /// The model fit the last batch of rollouts was made after (see [`ModelResource::fits`]).
-    pub rolled_after_fit: u64,
     /// The env's termination function.
     pub is_terminal: TerminationFn,
     /// Stream for start states, member choice and model noise.
@@ -46,11 +42,11 @@ pub struct RolloutSettings {
 }
 
 impl RolloutSettings {
-    /// Rollouts started per epoch.
-    pub fn rollouts_per_epoch(&self, epoch_length: u64) -> usize {
+    /// Rollouts started per epoch, with a model fit every `train_every` env steps.
+    pub fn rollouts_per_epoch(&self, epoch_length: u64, train_every: u64) -> usize {
         match self.cadence {
             RolloutCadence::PerFit => {
-                let every = self.train_every.max(1);
+                let every = train_every.max(1);
                 self.per_step * every as usize * epoch_length.div_ceil(every) as usize
             }
             RolloutCadence::PerStep => self.per_step * epoch_length as usize,
@@ -64,14 +60,14 @@ impl RolloutSettings {
 
     /// The model buffer's capacity during env step `step`: the epochs kept of rollouts at the
     /// current length.
-    pub fn capacity(&self, phase: &LearningPhase, step: u64) -> usize {
-        self.horizon(phase, step) * self.rollouts_per_epoch(phase.epoch_length) * self.retain_epochs.max(1) as usize
+    pub fn capacity(&self, phase: &LearningPhase, step: u64, train_every: u64) -> usize {
+        self.horizon(phase, step) * self.rollouts_per_epoch(phase.epoch_length, train_every) * self.retain_epochs.max(1) as usize
     }
 
     /// The largest capacity the schedule can ask for (bounds what a checkpoint may hold).
-    pub fn max_capacity(&self, epoch_length: u64) -> usize {
+    pub fn max_capacity(&self, epoch_length: u64, train_every: u64) -> usize {
         let longest = self.length.2.max(self.length.3).round().max(1.0) as usize;
-        longest * self.rollouts_per_epoch(epoch_length) * self.retain_epochs.max(1) as usize
+        longest * self.rollouts_per_epoch(epoch_length, train_every) * self.retain_epochs.max(1) as usize
     }
 }
 
@@ -92,7 +88,7 @@ pub fn rollout_model(
     if phase.epoch(step.0).is_none() {
         return;
     }
-    let capacity = settings.capacity(&phase, step.0);
+    let capacity = settings.capacity(&phase, step.0, model.train_every);
     if model_buffer.0.capacity != capacity {
         model_buffer.0 = model_buffer.0.resized(capacity);
     }
@@ -100,11 +96,10 @@ pub fn rollout_model(
         return;
     }
     let starts = match settings.cadence {
-        RolloutCadence::PerFit if settings.rolled_after_fit == model.fits => return,
-        RolloutCadence::PerFit => settings.per_step * settings.train_every.max(1) as usize,
+        RolloutCadence::PerFit if !model.fits_after(&phase, step.0) => return,
+        RolloutCadence::PerFit => settings.per_step * model.train_every.max(1) as usize,
         RolloutCadence::PerStep => settings.per_step,
     };
-    settings.rolled_after_fit = model.fits;
     let started = std::time::Instant::now();
     let horizon = settings.horizon(&phase, step.0);
     roll_out(&step, starts, horizon, &env_buffer, &model, &mut agent, &mut settings, &mut model_buffer, &mut errors);

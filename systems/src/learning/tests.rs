@@ -179,9 +179,7 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
         per_step: 10,
         length: vagram_engine::config::Schedule(0.0, 1.0, 2.0, 2.0),
         cadence: RolloutCadence::PerFit,
-        train_every: 100,
         retain_epochs: 1,
-        rolled_after_fit: 0,
         is_terminal: Arc::new(|obs: &[f32]| Slider::new().is_terminal(obs)),
         rng: rand::SeedableRng::seed_from_u64(4),
     });
@@ -320,9 +318,7 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
         per_step: 1,
         length: vagram_engine::config::Schedule::constant(1.0),
         cadence: vagram_engine::config::RolloutCadence::PerFit,
-        train_every: 50,
         retain_epochs: 1,
-        rolled_after_fit: 0,
         is_terminal: Arc::new(|_: &[f32]| false),
         rng: rand::SeedableRng::seed_from_u64(4),
     });
