@@ -8,7 +8,6 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 
 use vagram::engine::config::{PRESETS, RunConfig};
 use vagram::engine::env::EnvRegistry;
@@ -16,6 +15,7 @@ use vagram::engine::learn::Matmul;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
+use vagram::train::run_dir::RunInfo;
 use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
 /// Arguments of `vagram train`.
@@ -67,16 +67,6 @@ pub struct TrainArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
-}
-
-/// What `run.toml` records about a run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunInfo {
-    /// The seeds of the run.
-    seeds: Vec<u64>,
-    /// The vagram version that created it.
-    created_by: String,
 }
 
 fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result<RunConfig> {
@@ -188,7 +178,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             if !diff.is_empty() {
                 bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
             }
-            let info: RunInfo = toml::from_str(&std::fs::read_to_string(dir.join("run.toml")).context("reading run.toml")?)?;
+            let info = RunInfo::read(&dir)?;
             (dir.clone(), stored, info.seeds, true)
         }
         None => {

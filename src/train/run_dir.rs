@@ -40,22 +40,31 @@ pub fn seeds_in(run: &Path) -> anyhow::Result<Vec<u64>> {
     Ok(seeds)
 }
 
+/// What `run.toml` records about a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInfo {
+    /// The seeds of the run.
+    pub seeds: Vec<u64>,
+    /// The vagram version that created it.
+    pub created_by: String,
+}
+
+impl RunInfo {
+    /// Reads `run.toml` of run directory `run`.
+    pub fn read(run: &Path) -> anyhow::Result<Self> {
+        let path = run.join("run.toml");
+        let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{}: not a run.toml", path.display()))
+    }
+}
+
 /// The seeds a run should have: those `run.toml` lists, with any further `seed-N` directories,
 /// sorted.
 pub fn seeds_listed(run: &Path) -> anyhow::Result<Vec<u64>> {
     let mut seeds = seeds_in(run)?;
-    let info = run.join("run.toml");
-    if info.exists() {
-        let text = fs::read_to_string(&info).with_context(|| format!("reading {}", info.display()))?;
-        let table: toml::Table = toml::from_str(&text).with_context(|| format!("{}: not valid TOML", info.display()))?;
-        let listed = table.get("seeds").and_then(toml::Value::as_array).with_context(|| format!("{}: no seeds list", info.display()))?;
-        for v in listed {
-            let seed = v
-                .as_integer()
-                .and_then(|i| u64::try_from(i).ok())
-                .with_context(|| format!("{}: seed {v} is not a seed number", info.display()))?;
-            seeds.push(seed);
-        }
+    if run.join("run.toml").exists() {
+        seeds.extend(RunInfo::read(run)?.seeds);
     }
     seeds.sort_unstable();
     seeds.dedup();
