@@ -109,6 +109,7 @@ impl SeedApp {
             activation: activation(&m.activation),
             probabilistic: m.probabilistic,
             learn_logvar_bounds: m.learn_logvar_bounds,
+            reward_fit: m.reward_fit,
             // The authors' Gaussian ensemble (their MLE and MSE baselines) sums its members'
             // losses; their VaGraM ensemble averages them.
             member_reduction: if ["mle", "mse"].contains(&m.loss.as_str()) { MemberReduction::Sum } else { MemberReduction::Mean },

@@ -37,6 +37,7 @@ pub enum RolloutCadence {
     PerStep,
 }
 
+pub use crate::learn::dynamics::RewardFit;
 pub use crate::learn::losses::GradAt;
 
 /// Parses a kebab-case choice as TOML would, for `FromStr` impls and error messages.
@@ -64,6 +65,7 @@ names!(Exploration, ["policy", "uniform"]);
 names!(RealAction, ["mean", "sample"]);
 names!(RolloutCadence, ["per-fit", "per-step"]);
 names!(GradAt, ["next-state", "delta"]);
+names!(RewardFit, ["likelihood", "mse"]);
 
 #[cfg(test)]
 mod tests {
@@ -75,6 +77,7 @@ mod tests {
         assert_eq!("per-step".parse::<RolloutCadence>(), Ok(RolloutCadence::PerStep));
         assert_eq!("delta".parse::<GradAt>(), Ok(GradAt::Delta));
         assert_eq!("sample".parse::<RealAction>(), Ok(RealAction::Sample));
+        assert_eq!("mse".parse::<RewardFit>(), Ok(RewardFit::Mse));
         let e = "next_state".parse::<GradAt>().unwrap_err();
         assert!(e.contains("next-state, delta"), "{e}");
     }

@@ -7,7 +7,7 @@
 
 mod choices;
 mod presets;
-pub use choices::{Exploration, GradAt, RealAction, RolloutCadence};
+pub use choices::{Exploration, GradAt, RealAction, RewardFit, RolloutCadence};
 pub use presets::PRESETS;
 mod schedule;
 
@@ -130,6 +130,11 @@ pub struct ModelSection {
     /// authors' `learn_logvar_bounds: false`).
     #[serde(default)]
     pub learn_logvar_bounds: bool,
+    /// How the probabilistic ensemble fits the reward: `likelihood` (its own log-variance in the
+    /// Gaussian NLL, sampled in rollouts: the authors' MBRL-Lib ensemble) or `mse` (the paper's
+    /// footnote 1). Deterministic models always use MSE.
+    #[serde(default)]
+    pub reward_fit: RewardFit,
     /// Cap on training epochs per fit (absent: until patience runs out, as MBRL-Lib).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_epochs: Option<usize>,
@@ -304,6 +309,7 @@ impl RunConfig {
                 "clip_percentile",
                 "grad_at",
                 "learn_logvar_bounds",
+                "reward_fit",
                 "max_epochs",
                 "matmul",
             ],

@@ -34,6 +34,7 @@ fn model(loss: &str, train_every: u64, batch_size: usize, patience: usize, max_e
         clip_percentile: 95.0,
         grad_at: Default::default(),
         learn_logvar_bounds: false,
+        reward_fit: Default::default(),
         max_epochs,
         matmul: "f32".into(),
     }
@@ -84,14 +85,17 @@ impl RunConfig {
             // `mbpo_hopper_distraction.yaml` with the paper scripts' 500,000 steps: 10 distracting
             // dimensions of the authors' kind, one-step rollouts, the model share ramped over 50
             // epochs; the MLE scripts train the model on batches of 256, VaGraM's on 1024.
-            "hopper-distractors" => RunConfig {
-                run: run(500_000, 1000, 10_000),
-                env: EnvSection { name: "hopper".into(), distractors: 10, distractor_variant: "reference".into() },
-                model: model(loss, 250, if loss == "mle" { 256 } else { 1024 }, 10, None),
-                rollout: rollout(Schedule(20.0, 150.0, 1.0, 1.0)),
-                agent: agent(1024, [3e-4, 3e-5, 3e-4], Some(-1.0), 20, 4),
-                mixing: MixingSection { model_share: Schedule(0.0, 50.0, 0.0, 0.95), mode: "per-batch".into() },
-            },
+            "hopper-distractors" => {
+                let hopper = RunConfig::preset("hopper", loss)?;
+                RunConfig {
+                    run: run(500_000, 1000, 10_000),
+                    env: EnvSection { distractors: 10, distractor_variant: "reference".into(), ..hopper.env },
+                    model: ModelSection { batch_size: if loss == "mle" { 256 } else { 1024 }, ..hopper.model },
+                    rollout: rollout(Schedule(20.0, 150.0, 1.0, 1.0)),
+                    mixing: MixingSection { model_share: Schedule(0.0, 50.0, 0.0, 0.95), mode: "per-batch".into() },
+                    ..hopper
+                }
+            }
             // `mbpo_pendulum.yaml`: 100-step epochs, a fit every 50 steps (at most 50 epochs,
             // patience 1), 40 SAC updates per step, critic lr 3e-5, target entropy −3, the
             // algorithm's default 10,000 exploration steps. (Its actor update every 4 SAC updates

@@ -102,6 +102,7 @@ fn presets_carry_the_authors_loop_settings_and_old_configs_read_them_as_defaults
     assert_eq!((h.run.env_steps - h.run.initial_random_steps, h.run.initial_random_steps), (250_000, 10_000), "mbpo_hopper: num_steps");
     assert_eq!((h.run.exploration, h.agent.act_in_env, h.agent.init_alpha), (Exploration::Policy, RealAction::Mean, 0.1));
     assert_eq!((h.rollout.cadence, h.model.grad_at, h.model.learn_logvar_bounds), (RolloutCadence::PerFit, GradAt::NextState, false));
+    assert_eq!(h.model.reward_fit, RewardFit::Likelihood, "MBRL-Lib's Gaussian ensemble models the reward's variance");
     let d = RunConfig::preset("hopper-distractors", "mle").unwrap();
     assert_eq!((d.env.distractors, d.env.distractor_variant.as_str(), d.run.env_steps), (10, "reference", 510_000));
     assert_eq!((d.rollout.length, d.mixing.model_share), (Schedule(20.0, 150.0, 1.0, 1.0), Schedule(0.0, 50.0, 0.0, 0.95)));
@@ -112,7 +113,7 @@ fn presets_carry_the_authors_loop_settings_and_old_configs_read_them_as_defaults
     assert_eq!((p.agent.critic_lr, p.agent.target_entropy, p.model.weight_decay), (3e-5, Some(-3.0), 2e-5));
     // A config written before these keys existed reads them as the authors' values.
     let mut text = h.to_toml();
-    for key in ["exploration", "init_alpha", "act_in_env", "cadence", "grad_at", "learn_logvar_bounds"] {
+    for key in ["exploration", "init_alpha", "act_in_env", "cadence", "grad_at", "learn_logvar_bounds", "reward_fit"] {
         text = text.lines().filter(|l| !l.starts_with(&format!("{key} ="))).collect::<Vec<_>>().join("\n");
     }
     assert!(!text.contains("init_alpha"));

@@ -1,6 +1,8 @@
 //! The learned dynamics model: an ensemble mapping z-scored `[s, a]` to `[Δs, r]` (plus
-//! log-variances of Δs for the probabilistic, MBPO-style ensemble), trained with any
-//! [`ModelLoss`] on the state part and plain MSE on the reward.
+//! log-variances of Δs and r for the probabilistic, MBPO-style ensemble), trained with any
+//! [`ModelLoss`] on the state part and plain MSE on the reward. A likelihood loss
+//! ([`ModelLoss::fits_reward`]) fits the reward too, with its log-variance, and the objective is
+//! then its mean over all `state_dim + 1` outputs, as in MBRL-Lib's Gaussian ensemble.
 //!
 //! Predictions are turned into next states `ŝ' = s + Δ̂` before the loss sees them, so every
 //! loss is written in terms of next states (VaGraM's `ŝ' − s'` equals `Δ̂ − Δ`). Each member
@@ -37,6 +39,8 @@ pub struct DynamicsConfig {
     pub learn_logvar_bounds: bool,
     /// How the members' losses combine into the one the optimiser steps on.
     pub member_reduction: MemberReduction,
+    /// How a probabilistic ensemble fits its reward.
+    pub reward_fit: RewardFit,
     /// How the CPU multiplies in the ensemble ([`Matmul`]).
     pub matmul: Matmul,
     /// Seed of the weight initialisation.
@@ -54,6 +58,7 @@ impl Default for DynamicsConfig {
             logvar_reg: 0.01,
             learn_logvar_bounds: true,
             member_reduction: MemberReduction::Mean,
+            reward_fit: RewardFit::Likelihood,
             seed: 0,
             matmul: Matmul::F32,
         }
@@ -71,6 +76,20 @@ pub enum MemberReduction {
     Mean,
     /// Sum over members.
     Sum,
+}
+
+/// How a probabilistic ensemble fits its reward (`model.reward_fit`); deterministic models
+/// always regress it by MSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewardFit {
+    /// The ensemble predicts the reward's log-variance too; a likelihood loss fits the reward
+    /// with it and rollouts sample the reward (MBRL-Lib's Gaussian ensemble: the authors' code).
+    #[default]
+    Likelihood,
+    /// The reward's mean by MSE, used as is in rollouts (the paper's footnote 1: "learned by
+    /// mean squared error minimization").
+    Mse,
 }
 
 /// Why model learning failed.
@@ -131,8 +150,10 @@ pub struct Prediction {
     pub next_states: Vec<f32>,
     /// Predicted rewards, `E × B`.
     pub rewards: Vec<f32>,
-    /// Bounded log-variances of the next states (probabilistic models).
+    /// Bounded log-variances of the next states (probabilistic models), `E × B × state_dim`.
     pub logvar: Option<Vec<f32>>,
+    /// Bounded log-variances of the rewards (probabilistic models), `E × B`.
+    pub reward_logvar: Option<Vec<f32>>,
 }
 
 /// Losses of one training step, averaged over members.
@@ -174,11 +195,17 @@ impl<D: MlpKernels> DynamicsModel<D> {
                 return Err(LearnError::Shape { what: what.into(), expected: 1, got: 0 });
             }
         }
-        let out = state_dim + 1 + if config.probabilistic { state_dim } else { 0 };
+        // [Δs, r] and, for the Gaussian ensemble, the log-variances of Δs (and of r).
+        let logvars = match (config.probabilistic, config.reward_fit) {
+            (false, _) => 0,
+            (true, RewardFit::Likelihood) => state_dim + 1,
+            (true, RewardFit::Mse) => state_dim,
+        };
+        let out = state_dim + 1 + logvars;
         let net = EnsembleMlp::new(dev, config.members, state_dim + action_dim, &config.hidden, out, config.activation, config.seed)
             .with_matmul(config.matmul);
         let adam = Adam::new(&net, config.adam);
-        let bounds = config.probabilistic.then(|| LogvarBounds::new(state_dim, -10.0, 0.5, config.logvar_reg));
+        let bounds = config.probabilistic.then(|| LogvarBounds::new(logvars, -10.0, 0.5, config.logvar_reg));
         Ok(Self {
             net,
             normalizer: Normalizer::identity(state_dim + action_dim),
@@ -199,6 +226,11 @@ impl<D: MlpKernels> DynamicsModel<D> {
 
     fn out_dim(&self) -> usize {
         self.net.output_dim()
+    }
+
+    /// Log-variances per sample: 0 (deterministic), `state_dim`, or `state_dim + 1` with the reward's.
+    fn logvar_dim(&self) -> usize {
+        self.bounds.as_ref().map_or(0, |b| b.max.len())
     }
 
     /// Normalised `[s, a]` inputs for every member, `[E, B, S + A]`.
@@ -240,8 +272,11 @@ impl<D: MlpKernels> DynamicsModel<D> {
             raw_lv.extend_from_slice(&o[s + 1..]);
         }
         let bounded = self.bounds.as_ref().map(|bd| bd.apply(&raw_lv));
-        let logvar = bounded.as_ref().map(|bl| bl.logvar.clone());
-        (Prediction { next_states: next, rewards, logvar }, bounded)
+        // Rows of the bounded log-variances are `[state dims…]` or `[state dims…, reward]`.
+        let lv_dim = self.logvar_dim();
+        let logvar = bounded.as_ref().map(|bl| bl.logvar.chunks(lv_dim).flat_map(|row| &row[..s]).copied().collect());
+        let reward_logvar = bounded.as_ref().filter(|_| lv_dim > s).map(|bl| bl.logvar.chunks(lv_dim).map(|row| row[s]).collect());
+        (Prediction { next_states: next, rewards, logvar, reward_logvar }, bounded)
     }
 
     /// Predictions of every member on its own batch.
@@ -299,7 +334,8 @@ impl<D: MlpKernels> DynamicsModel<D> {
         check_finite("model predictions", raw, self.steps)?;
         let (pred, bounded) = self.split(states, raw);
         let mut stats = TrainStats { state_loss: 0.0, reward_loss: 0.0 };
-        let (mut d_max, mut d_min) = (vec![0.0f32; s], vec![0.0f32; s]);
+        let lv_dim = self.logvar_dim();
+        let (mut d_max, mut d_min) = (vec![0.0f32; lv_dim], vec![0.0f32; lv_dim]);
         let mut d_out = vec![0.0f32; raw.len()];
         let inputs = |m: usize| {
             let span = m * b * s..(m + 1) * b * s;
@@ -328,25 +364,54 @@ impl<D: MlpKernels> DynamicsModel<D> {
             MemberReduction::Mean => e,
             MemberReduction::Sum => 1,
         };
+        // A likelihood loss on a probabilistic model fits the reward with its log-variance too, and
+        // the objective is the mean over the `s + 1` outputs (MBRL-Lib): the state part weighs
+        // s/(s+1), the reward 1/(s+1). Otherwise the reward's squared error is added.
+        let joint = loss.fits_reward() && pred.reward_logvar.is_some();
+        let (w_state, w_reward) = if joint { (s as f32 / (s + 1) as f32, 1.0 / (s + 1) as f32) } else { (1.0, 1.0) };
+        let no_start_states = vec![0.0f32; if joint { b } else { 0 }];
         for (m, (batch, eval)) in batches.iter().zip(evals).enumerate() {
-            let span = m * b * s..(m + 1) * b * s;
             stats.state_loss += eval.value / e as f64;
+            let rows = m * b..(m + 1) * b;
+            let reward_eval = match joint {
+                true => Some(loss.evaluate(&LossInputs {
+                    state: &no_start_states,
+                    pred: &pred.rewards[rows.clone()],
+                    target: batch.rewards,
+                    logvar: pred.reward_logvar.as_ref().map(|lv| &lv[rows]),
+                    dim: 1,
+                    values: None,
+                })?),
+                false => None,
+            };
             for i in 0..b {
                 let row = (m * b + i) * out;
+                // This sample's row of the bounded log-variances.
+                let lv_row = (m * b + i) * lv_dim;
                 for d in 0..s {
                     let j = i * s + d;
-                    d_out[row + d] = eval.d_pred[j] / members as f32;
+                    d_out[row + d] = w_state * eval.d_pred[j] / members as f32;
                     if let (Some(d_lv), Some(bl)) = (&eval.d_logvar, &bounded) {
-                        let k = span.start + j;
-                        let g = d_lv[j] / members as f32;
-                        d_out[row + s + 1 + d] = g * bl.d_raw[k];
-                        d_max[d] += g * bl.d_max[k];
-                        d_min[d] += g * bl.d_min[k];
+                        let g = w_state * d_lv[j] / members as f32;
+                        d_out[row + s + 1 + d] = g * bl.d_raw[lv_row + d];
+                        d_max[d] += g * bl.d_max[lv_row + d];
+                        d_min[d] += g * bl.d_min[lv_row + d];
                     }
                 }
                 let err = pred.rewards[m * b + i] - batch.rewards[i];
                 stats.reward_loss += (err as f64).powi(2) / (b * e) as f64;
-                d_out[row + s] = 2.0 * err / (b * members) as f32;
+                match &reward_eval {
+                    Some(r) => {
+                        d_out[row + s] = w_reward * r.d_pred[i] / members as f32;
+                        if let (Some(d_lv), Some(bl)) = (&r.d_logvar, &bounded) {
+                            let g = w_reward * d_lv[i] / members as f32;
+                            d_out[row + 2 * s + 1] = g * bl.d_raw[lv_row + s];
+                            d_max[s] += g * bl.d_max[lv_row + s];
+                            d_min[s] += g * bl.d_min[lv_row + s];
+                        }
+                    }
+                    None => d_out[row + s] = 2.0 * err / (b * members) as f32,
+                }
             }
         }
         if !stats.state_loss.is_finite() {
@@ -361,7 +426,8 @@ impl<D: MlpKernels> DynamicsModel<D> {
     }
 
     /// One gradient step of every member on its batch: `loss` on the next states, MSE on the
-    /// reward, the bound regulariser for probabilistic models. Losses are averaged over members.
+    /// reward (or `loss` on it too, for a likelihood loss), the bound regulariser for
+    /// probabilistic models. Members' losses combine by the model's [`MemberReduction`].
     pub fn train_step(
         &mut self,
         batches: &[MemberBatch],

@@ -2,8 +2,8 @@
 //! `per_step × train_every` start states are drawn from the real data (the authors' cadence;
 //! `per-step` draws `per_step` after every env step instead), and each is rolled `k` steps
 //! through the model (k from the rollout-length schedule, read at the learning epoch + 1), each
-//! step predicted by a randomly chosen elite member (sampled from its Gaussian for probabilistic
-//! models), actions sampled from the current policy. Transitions go to the model buffer; a
+//! step predicted by a randomly chosen elite member (next state and reward sampled from its
+//! Gaussian for probabilistic models, as MBRL-Lib's `sample=True`), actions sampled from the current policy. Transitions go to the model buffer; a
 //! rollout stops at a state the env's termination function calls terminal.
 //!
 //! The model buffer holds `retain_epochs` epochs of rollouts at the current length (MBRL-Lib's
@@ -147,9 +147,14 @@ fn roll_out(
                     *v += (0.5 * lv[row + d]).exp() * eps;
                 }
             }
+            let mut reward = pred.rewards[m * n + i];
+            if let Some(lv) = &pred.reward_logvar {
+                let eps: f32 = StandardNormal.sample(&mut settings.rng);
+                reward += (0.5 * lv[m * n + i]).exp() * eps;
+            }
             let terminal = (settings.is_terminal)(&next);
             let s = &states[i * dim..(i + 1) * dim];
-            model_buffer.0.push(s, &actions[i * a_dim..(i + 1) * a_dim], pred.rewards[m * n + i], &next, terminal);
+            model_buffer.0.push(s, &actions[i * a_dim..(i + 1) * a_dim], reward, &next, terminal);
             if !terminal {
                 next_states.extend_from_slice(&next);
             }

@@ -11,7 +11,7 @@ use crate::learn::value_grad::ValueGradients;
 const S: usize = 3;
 const A: usize = 1;
 
-/// Transitions of s' = s + 0.1·(M s + b a) + noise, r = s0 − 0.5 a².
+/// Transitions of s' = s + 0.1·(M s + b a) + noise, r = s0 − 0.5 a² + 3·noise.
 fn data(n: usize, noise: f32, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let gauss = Normal::new(0.0f32, noise.max(1e-12)).unwrap();
@@ -23,7 +23,7 @@ fn data(n: usize, noise: f32, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f
         s.extend(x);
         a.push(u);
         s2.extend(next.iter().map(|v| v + if noise > 0.0 { gauss.sample(&mut rng) } else { 0.0 }));
-        r.push(x[0] - 0.5 * u * u);
+        r.push(x[0] - 0.5 * u * u + if noise > 0.0 { 3.0 * gauss.sample(&mut rng) } else { 0.0 });
     }
     (s, a, s2, r)
 }
@@ -127,6 +127,65 @@ fn probabilistic_model_learns_the_noise_variance() {
     assert!((mean - (-4.6)).abs() < 0.5, "mean predicted log variance {mean}");
     let bounds = m.bounds.as_ref().unwrap();
     assert!(lv.iter().all(|v| *v >= bounds.min[0] - 1e-3), "within the learned bounds");
+}
+
+#[test]
+fn probabilistic_model_learns_the_reward_noise_variance() {
+    let mut m = model(2, true);
+    let nll = loss_by_name("mle").unwrap();
+    fit(&mut m, nll.as_ref(), None, 2500, 0.1);
+    let (s, a, _, _) = data(256, 0.1, 7);
+    let lv = m.predict(&[&s, &s], &[&a, &a]).unwrap().reward_logvar.unwrap();
+    assert_eq!(lv.len(), 2 * 256);
+    let mean = lv.iter().sum::<f32>() / lv.len() as f32;
+    // Reward noise std 0.3: log variance ln(0.09) = -2.4 (the states' is -4.6).
+    assert!((mean - (-2.4)).abs() < 0.5, "mean predicted reward log variance {mean}");
+}
+
+#[test]
+fn likelihood_gradient_is_the_mean_nll_over_states_and_reward() {
+    // Finite differences of the authors' objective, written out here on its own: per member the
+    // Gaussian NLL `(μ − y)² e^(−lv) + lv` averaged over every output (state dims and reward),
+    // then averaged over the members (this model's reduction).
+    let (e, b) = (2, 4);
+    let mut m = model(e, true);
+    let nll = loss_by_name("mle").unwrap();
+    fit(&mut m, nll.as_ref(), None, 50, 0.1);
+    let (s, a, s2, r) = data(b, 0.1, 3);
+    let batch = MemberBatch { states: &s, actions: &a, next_states: &s2, rewards: &r };
+    let batches = vec![batch; e];
+    let (states, actions) = (vec![&s[..]; e], vec![&a[..]; e]);
+    let raw = m.net.infer(&m.inputs(&states, &actions).unwrap());
+    let objective = |raw: &[f32]| -> f64 {
+        let (p, _) = m.split(&states, raw);
+        let (lv, rlv) = (p.logvar.unwrap(), p.reward_logvar.unwrap());
+        let nll = |mu: f32, y: f32, lv: f32| ((mu - y) as f64).powi(2) * (-lv as f64).exp() + lv as f64;
+        let mut total = 0.0;
+        for k in 0..e {
+            for i in 0..b {
+                for d in 0..S {
+                    let j = (k * b + i) * S + d;
+                    total += nll(p.next_states[j], s2[i * S + d], lv[j]);
+                }
+                total += nll(p.rewards[k * b + i], r[i], rlv[k * b + i]);
+            }
+        }
+        total / (b * (S + 1) * e) as f64
+    };
+    let (d_out, ..) = m.output_gradient(&batches, &states, &raw, nll.as_ref(), None).unwrap();
+    let out = 2 * (S + 1);
+    for row in [0, 3, b + 1, 2 * b - 1] {
+        for col in [0, S - 1, S, S + 1, 2 * S, 2 * S + 1] {
+            let k = row * out + col;
+            let h = 1e-2;
+            let (mut up, mut down) = (raw.clone(), raw.clone());
+            up[k] += h;
+            down[k] -= h;
+            let fd = (objective(&up) - objective(&down)) / (2.0 * h as f64);
+            let tol = 1e-3 * fd.abs().max(0.1);
+            assert!((d_out[k] as f64 - fd).abs() < tol, "row {row} col {col}: analytic {} vs fd {fd}", d_out[k]);
+        }
+    }
 }
 
 #[test]

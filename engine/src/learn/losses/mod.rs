@@ -6,7 +6,9 @@
 //! two target critics). It returns the loss and its gradient with respect to the predictions;
 //! model training backpropagates that gradient through the network (see `ensemble`).
 //! Reductions are means over samples and state dimensions, so every loss has MSE's scale.
-//! The reward model is always trained by plain MSE, outside these losses.
+//! The reward is trained outside these losses by plain MSE, except for likelihood losses
+//! ([`ModelLoss::fits_reward`]), which also fit it with its own predicted log-variance, as
+//! MBRL-Lib's Gaussian ensemble does.
 
 mod itervaml;
 mod mse;
@@ -103,6 +105,13 @@ pub trait ModelLoss: Send + Sync {
     /// evaluates them there once per fit).
     fn grad_at(&self) -> GradAt {
         GradAt::NextState
+    }
+    /// Whether a probabilistic model fits its reward with this loss too (evaluated on the reward
+    /// column with its log-variance, `dim = 1`, start states zero) instead of plain MSE. True for
+    /// likelihood losses: MBRL-Lib's Gaussian ensemble, which the authors' MLE baseline is,
+    /// predicts a mean and a log-variance for every output, the reward included.
+    fn fits_reward(&self) -> bool {
+        false
     }
 }
 

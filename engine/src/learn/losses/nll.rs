@@ -30,4 +30,8 @@ impl ModelLoss for GaussianNll {
         }
         Ok(LossEval { value: value / n, d_pred, d_logvar: Some(d_logvar) })
     }
+
+    fn fits_reward(&self) -> bool {
+        true
+    }
 }
