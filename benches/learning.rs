@@ -12,17 +12,17 @@ mod support;
 
 use std::time::Instant;
 
-use vagram::engine::dfdx::prelude::*;
-use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
-use vagram::engine::learn::ensemble::EnsembleMlp;
-use vagram::engine::learn::kernels::{Wants, reference};
-use vagram::engine::learn::losses::Mse;
-use vagram::engine::learn::replay::ReplayBuffer;
-use vagram::engine::learn::sac::{Sac, SacConfig};
-use vagram::engine::learn::value_grad::critic_value_gradients;
-use vagram::engine::learn::{Activation, Adam, AdamConfig, Matmul};
+use vagram::learn::dfdx::prelude::*;
+use vagram::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
+use vagram::learn::ensemble::EnsembleMlp;
+use vagram::learn::kernels::{Wants, reference};
+use vagram::learn::losses::Mse;
+use vagram::learn::replay::ReplayBuffer;
+use vagram::learn::sac::{Sac, SacConfig};
+use vagram::learn::value_grad::critic_value_gradients;
+use vagram::learn::{Activation, Adam, AdamConfig, Matmul};
 
-type Dev = vagram::engine::learn::AutoDevice;
+type Dev = vagram::learn::AutoDevice;
 
 const B: usize = 256;
 const OBS: usize = 11;

@@ -20,14 +20,14 @@ use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
 use vagram::engine::config::RunConfig;
-use vagram::engine::learn::Matmul;
-use vagram::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
-use vagram::engine::learn::replay::ReplayBuffer;
-use vagram::engine::learn::sac::{Sac, SacConfig};
+use vagram::learn::Matmul;
+use vagram::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
+use vagram::learn::replay::ReplayBuffer;
+use vagram::learn::sac::{Sac, SacConfig};
 use vagram::systems::learning::{EpochLog, ModelResource};
 use vagram::train::SeedApp;
 
-type Dev = vagram::engine::learn::AutoDevice;
+type Dev = vagram::learn::AutoDevice;
 
 /// Reference: MBRL-Lib 0.2.0 + PyTorch CPU, stock mbpo_hopper, these 2-core machines (issue #4).
 const REFERENCE_S_PER_STEP: f64 = 0.87;
@@ -148,7 +148,7 @@ fn hopper_sized(matmul: Matmul) {
             .iter()
             .map(|x| MemberBatch { states: &x.obs, actions: &x.actions, next_states: &x.next_obs, rewards: &x.rewards })
             .collect();
-        let loss = vagram::engine::learn::losses::GaussianNll;
+        let loss = vagram::learn::losses::GaussianNll;
         for _ in 0..3 {
             model.train_step(&views, &loss, None).expect("step");
         }

@@ -3,7 +3,7 @@
 //! 20,000 env steps, fixed seed).
 //!
 //! Run: `cargo run --release --example sac_pendulum -- [SEED] [ENV_STEPS] [MATMUL]` (`f32`, the
-//! default, or `bf16`: see `vagram::engine::learn::Matmul`).
+//! default, or `bf16`: see `vagram::learn::Matmul`).
 
 use vagram::model_free::{SacRun, train_sac};
 
@@ -11,7 +11,7 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let seed: u64 = args.next().map_or(Ok(0), |s| s.parse())?;
     let steps: usize = args.next().map_or(Ok(20_000), |s| s.parse())?;
-    let matmul: vagram::engine::learn::Matmul = args.next().map_or(Ok(Default::default()), |s| s.parse())?;
+    let matmul: vagram::learn::Matmul = args.next().map_or(Ok(Default::default()), |s| s.parse())?;
     let start = std::time::Instant::now();
     let mut reported = 0;
     let mut run = SacRun::new("pendulum", steps, seed);

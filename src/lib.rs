@@ -1,6 +1,7 @@
 //! vagram: Value-Gradient weighted Model-Based RL (VaGraM, ICLR 2022) as an ECS simulation
 //! engine. This facade re-exports the workspace crates:
 //! - [`engine`]: the app, schedule, authoring API, seeding, batch runner;
+//! - [`learn`]: the learning core (ensembles, losses, dynamics model, SAC, snapshots);
 //! - [`systems`]: the ECS systems that step envs;
 //! - [`envs`]: the built-in environments;
 //! - [`train`]: MBPO training runs (seeds, logs, checkpoints); [`model_free`]: plain SAC;
@@ -10,6 +11,7 @@
 
 pub use vagram_engine as engine;
 pub use vagram_envs as envs;
+pub use vagram_learn as learn;
 pub use vagram_systems as systems;
 
 pub mod allocator;

@@ -6,9 +6,9 @@ use rand::{RngExt, SeedableRng};
 use crate::engine::SimApp;
 use crate::engine::env::components::{Action, Done, EpisodeLog, EpisodeRecord, FinalObservation, Observation, Reward};
 use crate::engine::env::{ActionSource, EnvRegistry, SpawnOptions};
-use crate::engine::learn::AutoDevice;
-use crate::engine::learn::replay::ReplayBuffer;
-use crate::engine::learn::sac::{Sac, SacConfig, SacStats};
+use crate::learn::AutoDevice;
+use crate::learn::replay::ReplayBuffer;
+use crate::learn::sac::{Sac, SacConfig, SacStats};
 
 /// How to train.
 #[derive(Debug, Clone)]

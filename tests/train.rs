@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vagram::engine::config::RunConfig;
-use vagram::engine::snapshot::TensorStore;
+use vagram::learn::snapshot::TensorStore;
 use vagram::train::run_dir::seed_dir;
 use vagram::train::{SeedJob, SeedOutcome, checkpoint, run_seeds};
 
@@ -372,7 +372,7 @@ fn a_bf16_run_says_how_its_matmuls_run_here() {
     };
     let expected = if cfg!(feature = "cuda") {
         "model.matmul and agent.matmul = bf16 is ignored by the cuda build"
-    } else if vagram::engine::learn::Matmul::bf16_accelerated() {
+    } else if vagram::learn::Matmul::bf16_accelerated() {
         "model.matmul and agent.matmul: bf16 on this CPU's AMX tiles"
     } else {
         "warning: model.matmul and agent.matmul = bf16 is emulated on this CPU (no AMX tiles)"

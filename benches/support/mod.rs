@@ -1,6 +1,6 @@
 //! What the bench binaries share.
 
-use vagram::engine::learn::compute_pool::{run_on_pool, threads_per_seed};
+use vagram::learn::compute_pool::{run_on_pool, threads_per_seed};
 
 /// Runs `work` as `vagram train` runs a seed: on a worker of its own pool, which takes part in
 /// every pass (as PyTorch's calling thread works in its OpenMP regions). With `caller_var=1` in

@@ -9,9 +9,10 @@
 //! - [`physics`]: the Rapier worlds environments live in, grouped in blocks;
 //! - [`rng`]: seeding, with one independent ChaCha stream per env and purpose;
 //! - [`batch`]: the crossbeam runner that steps many envs on many threads;
-//! - [`config`]: run configurations (TOML, presets, validation);
-//! - [`learn`]: the learning core on dfdx (ensembles, losses, SAC, replay);
-//! - [`snapshot`]: named-tensor snapshots of learning state for checkpoints.
+//! - [`config`]: run configurations (TOML, presets, validation).
+//!
+//! The learning core (ensembles, losses, SAC, replay, checkpoint snapshots) is its own crate,
+//! `vagram-learn`, which knows nothing of the ECS or physics.
 #![warn(missing_docs)]
 
 pub mod app;
@@ -19,11 +20,9 @@ pub mod batch;
 pub mod config;
 pub mod env;
 pub mod error;
-pub mod learn;
 pub mod physics;
 pub mod plugin;
 pub mod rng;
-pub mod snapshot;
 
 pub use app::{SimApp, SimSet, StepCount};
 pub use env::{EnvModel, EnvSpec, GeneralizedState};
@@ -32,9 +31,6 @@ pub use plugin::Plugin;
 
 /// Re-exports of the Rapier types the authoring API hands to environment code.
 pub use rapier3d;
-
-/// Re-export of the tensor library the learning code is written in.
-pub use dfdx;
 
 /// The physics scalar: f64, like gym's numpy and MuJoCo, so trajectories track analytic references
 /// through chaotic passes (an f32 simulator drifts ~1e-3 from gym's pendulum within 200 steps).

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use vagram::engine::learn::landscape::{PendulumCoordinates, landscape};
+use vagram::learn::landscape::{PendulumCoordinates, landscape};
 use vagram::model_free::{SacRun, train_sac};
 
 /// Arguments of `vagram landscape`.

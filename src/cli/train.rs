@@ -11,7 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use vagram::engine::config::{PRESETS, RunConfig};
 use vagram::engine::env::EnvRegistry;
-use vagram::engine::learn::Matmul;
+use vagram::learn::Matmul;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;

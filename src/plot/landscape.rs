@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::engine::learn::landscape::Landscape;
+use crate::learn::landscape::Landscape;
 
 /// Draws `l` to `path` (`size` pixels per panel side).
 pub fn draw_landscape(l: &Landscape, path: &Path, size: u32, labels: [&str; 2]) -> anyhow::Result<()> {

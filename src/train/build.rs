@@ -10,12 +10,12 @@ use crate::engine::config::RealAction;
 use crate::engine::config::RunConfig;
 use crate::engine::env::components::FinalObservation;
 use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
-use crate::engine::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
-use crate::engine::learn::losses::{ModelLoss, Vagram, loss_by_name};
-use crate::engine::learn::replay::ReplayBuffer;
-use crate::engine::learn::sac::{Sac, SacConfig};
-use crate::engine::learn::trainer::TrainerConfig;
-use crate::engine::learn::{Activation, AdamConfig, AutoDevice};
+use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
+use crate::learn::losses::{ModelLoss, Vagram, loss_by_name};
+use crate::learn::replay::ReplayBuffer;
+use crate::learn::sac::{Sac, SacConfig};
+use crate::learn::trainer::TrainerConfig;
+use crate::learn::{Activation, AdamConfig, AutoDevice};
 use crate::systems::learning::{
     AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, Mixing, ModelBuffer, ModelResource,
     ObservationBeforeAct, PolicyControlled, RolloutSettings,
@@ -135,7 +135,7 @@ impl SeedApp {
         let warmup = (m.loss == "vagram")
             .then(|| Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0, grad_at: m.grad_at }) as Box<dyn ModelLoss>);
         app.world.insert_resource(ModelResource {
-            model: crate::engine::learn::ThreadBound::new(model),
+            model: crate::learn::ThreadBound::new(model),
             loss,
             validation_loss,
             warmup,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::snapshot::TensorStore;
+use crate::learn::snapshot::TensorStore;
 
 /// Version of the checkpoint layout.
 pub const FORMAT: u32 = 1;

@@ -13,7 +13,7 @@ use super::run_dir::{CsvLog, Status, seed_dir, write_status};
 use super::{checkpoint, state};
 use crate::engine::config::RunConfig;
 use crate::engine::env::EnvRegistry;
-use crate::engine::snapshot::TensorStore;
+use crate::learn::snapshot::TensorStore;
 use crate::systems::learning::{EpochLog, EpochRow, StageSeconds};
 
 /// What to run for one seed.

@@ -3,7 +3,7 @@
 //! progress callback. Each seed runs on its own rayon pool (`compute_pool`), the machine's cores
 //! divided between the seeds that run at once, so that its passes are split over its own threads.
 
-use crate::engine::learn::compute_pool::{run_on_pool, threads_per_seed};
+use crate::learn::compute_pool::{run_on_pool, threads_per_seed};
 use crossbeam::channel;
 
 use super::driver::{EpochReport, SeedJob, SeedOutcome, run_seed};

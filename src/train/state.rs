@@ -14,9 +14,9 @@
 use crate::engine::StepCount;
 use crate::engine::env::components::{Episode, Observation, PhysState};
 use crate::engine::env::{Distractors, EnvRegistry, GeneralizedState};
-use crate::engine::learn::trainer::FitReport;
 use crate::engine::rng::EnvRngs;
-use crate::engine::snapshot::{Snapshot, SnapshotError, TensorStore};
+use crate::learn::snapshot::{Snapshot, SnapshotError, TensorStore};
+use crate::learn::trainer::FitReport;
 use crate::systems::learning::{AgentResource, AgentUpdateSettings, EnvBuffer, LearningPhase, ModelBuffer, ModelResource, RolloutSettings};
 
 use super::build::SeedApp;

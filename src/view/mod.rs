@@ -7,8 +7,8 @@
 pub mod open_run;
 pub mod watch;
 
-use crate::engine::learn::sac::Sac;
-use crate::engine::learn::{HostDevice, MlpKernels};
+use crate::learn::sac::Sac;
+use crate::learn::{HostDevice, MlpKernels};
 
 /// An independent CPU copy of `sac` (networks, targets, α, optimiser state), for a viewer that
 /// reads value functions or acts on its own thread while training goes on with the original.

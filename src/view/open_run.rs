@@ -9,8 +9,8 @@ use anyhow::Context;
 use vagram_viz::RunHistory;
 
 use crate::engine::config::RunConfig;
-use crate::engine::learn::HostDevice;
-use crate::engine::learn::sac::Sac;
+use crate::learn::HostDevice;
+use crate::learn::sac::Sac;
 use crate::systems::learning::{AgentResource, EpochRow};
 use crate::train::run_dir::{Metrics, read_status, seed_dir, seeds_in};
 use crate::train::{SeedApp, checkpoint, state};

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam::channel::{self, Receiver, Sender, TrySendError};
-use vagram_engine::learn::HostDevice;
-use vagram_engine::learn::sac::Sac;
+use vagram_learn::HostDevice;
+use vagram_learn::sac::Sac;
 
 use crate::scene::Drawn;
 

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use vagram_engine::learn::HostDevice;
-use vagram_engine::learn::sac::Sac;
+use vagram_learn::HostDevice;
+use vagram_learn::sac::Sac;
 
 use crate::feed::{Frame, SeedEnd, TrainEvent};
 

@@ -3,8 +3,8 @@
 //! prediction around that sample — recomputed whenever training delivers new value functions.
 
 use eframe::egui;
-use vagram_engine::learn::landscape::{Landscape, PendulumCoordinates, landscape};
-use vagram_engine::learn::losses::ValueOracle;
+use vagram_learn::landscape::{Landscape, PendulumCoordinates, landscape};
+use vagram_learn::losses::ValueOracle;
 
 /// The value panel's extent: θ ∈ [−π, π], θ̇ ∈ [−8, 8] (the pendulum's speed limit).
 pub const STATE_RANGE: [[f64; 2]; 2] = [[-std::f64::consts::PI, std::f64::consts::PI], [-8.0, 8.0]];
@@ -155,7 +155,7 @@ impl LandscapePanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vagram_engine::learn::value_grad::ValueGradients;
+    use vagram_learn::value_grad::ValueGradients;
 
     /// V = −(θ² + 0.1 θ̇²) written in observations (cos θ, sin θ, θ̇) via atan2.
     struct Cost;

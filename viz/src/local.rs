@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
 use vagram_engine::env::{EnvFactory, EnvRegistry, EnvSpec, SpawnOptions};
-use vagram_engine::learn::HostDevice;
-use vagram_engine::learn::sac::Sac;
 use vagram_engine::physics::{BlockSlot, PhysicsBlock, PhysicsBlocks};
 use vagram_engine::prelude::*;
+use vagram_learn::HostDevice;
+use vagram_learn::sac::Sac;
 
 use crate::scene::{Drawn, slot_shapes};
 use crate::state::Drive;
@@ -146,7 +146,7 @@ impl LocalEnvs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vagram_engine::learn::sac::SacConfig;
+    use vagram_learn::sac::SacConfig;
 
     fn envs(env: &str, n: usize) -> LocalEnvs {
         let options = LocalOptions { env: env.into(), envs: n, seed: 0, distractors: None };

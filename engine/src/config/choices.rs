@@ -37,35 +37,12 @@ pub enum RolloutCadence {
     PerStep,
 }
 
-pub use crate::learn::dynamics::RewardFit;
-pub use crate::learn::losses::GradAt;
+pub use vagram_learn::dynamics::RewardFit;
+pub use vagram_learn::losses::GradAt;
 
-/// Parses a kebab-case choice as TOML would, for `FromStr` impls and error messages.
-fn parse_choice<T: for<'de> Deserialize<'de>>(s: &str, names: &[&str]) -> Result<T, String> {
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
-        .map_err(|_| format!("'{s}' is not one of {}", names.join(", ")))
-}
-
-macro_rules! names {
-    ($t:ty, [$($v:expr),*]) => {
-        impl $t {
-            /// Every spelling the config accepts.
-            pub const NAMES: &'static [&'static str] = &[$($v),*];
-        }
-        impl std::str::FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                parse_choice(s, Self::NAMES)
-            }
-        }
-    };
-}
-
-names!(Exploration, ["policy", "uniform"]);
-names!(RealAction, ["mean", "sample"]);
-names!(RolloutCadence, ["per-fit", "per-step"]);
-names!(GradAt, ["next-state", "delta"]);
-names!(RewardFit, ["likelihood", "mse"]);
+vagram_learn::choice_names!(Exploration, ["policy", "uniform"]);
+vagram_learn::choice_names!(RealAction, ["mean", "sample"]);
+vagram_learn::choice_names!(RolloutCadence, ["per-fit", "per-step"]);
 
 #[cfg(test)]
 mod tests {

@@ -7,9 +7,9 @@ use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
 use vagram_engine::config::Exploration;
 use vagram_engine::env::BoxSpace;
-use vagram_engine::learn::sac::Sac;
-use vagram_engine::learn::{AutoDevice, ThreadBound};
 use vagram_engine::prelude::*;
+use vagram_learn::sac::Sac;
+use vagram_learn::{AutoDevice, ThreadBound};
 
 use super::record::ObservationBeforeAct;
 

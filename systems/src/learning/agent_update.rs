@@ -7,9 +7,9 @@
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use vagram_engine::config::Schedule;
-use vagram_engine::learn::replay::{Batch, ReplayBuffer};
-use vagram_engine::learn::sac::SacStats;
 use vagram_engine::prelude::*;
+use vagram_learn::replay::{Batch, ReplayBuffer};
+use vagram_learn::sac::SacStats;
 
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelBuffer};
 

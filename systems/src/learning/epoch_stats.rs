@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use bevy_ecs::prelude::*;
-use vagram_engine::learn::sac::SacStats;
+use vagram_learn::sac::SacStats;
 
 /// Wall-clock seconds spent per stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use bevy_ecs::prelude::*;
 use vagram_engine::env::{DistractorParams, Distractors, EnvFactory};
-use vagram_engine::learn::AutoDevice;
-use vagram_engine::learn::sac::Sac;
 use vagram_engine::prelude::*;
+use vagram_learn::AutoDevice;
+use vagram_learn::sac::Sac;
 
 use super::{AgentResource, EpochStats};
 use crate::TrajectoryRecorder;

@@ -4,11 +4,11 @@
 //! elites as MBRL-Lib), reading the agent's value functions for the value-aware losses.
 
 use bevy_ecs::prelude::*;
-use vagram_engine::learn::dynamics::DynamicsModel;
-use vagram_engine::learn::losses::ModelLoss;
-use vagram_engine::learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
-use vagram_engine::learn::{AutoDevice, ThreadBound};
 use vagram_engine::prelude::*;
+use vagram_learn::dynamics::DynamicsModel;
+use vagram_learn::losses::ModelLoss;
+use vagram_learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
+use vagram_learn::{AutoDevice, ThreadBound};
 
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase};
 

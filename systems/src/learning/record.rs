@@ -3,8 +3,8 @@
 //! `terminated` (not `truncated`) marking a transition as final.
 
 use bevy_ecs::prelude::*;
-use vagram_engine::learn::replay::ReplayBuffer;
 use vagram_engine::prelude::*;
+use vagram_learn::replay::ReplayBuffer;
 
 use super::act::AgentResource;
 

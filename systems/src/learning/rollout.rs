@@ -15,8 +15,8 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use vagram_engine::config::{RolloutCadence, Schedule};
 use vagram_engine::env::TerminationFn;
-use vagram_engine::learn::replay::ReplayBuffer;
 use vagram_engine::prelude::*;
+use vagram_learn::replay::ReplayBuffer;
 
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelResource};
 

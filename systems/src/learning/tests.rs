@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use vagram_engine::env::{EnvModel, SpawnOptions};
-use vagram_engine::learn::AutoDevice;
-use vagram_engine::learn::replay::ReplayBuffer;
-use vagram_engine::learn::sac::{Sac, SacConfig};
 use vagram_engine::prelude::*;
+use vagram_learn::AutoDevice;
+use vagram_learn::replay::ReplayBuffer;
+use vagram_learn::sac::{Sac, SacConfig};
 
 use super::*;
 use crate::spawn_env;
@@ -147,16 +147,16 @@ fn the_agent_acts_after_the_random_phase() {
 #[test]
 fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_after() {
     use vagram_engine::config::RolloutCadence;
-    use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
-    use vagram_engine::learn::losses::loss_by_name;
-    use vagram_engine::learn::trainer::TrainerConfig;
+    use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
+    use vagram_learn::losses::loss_by_name;
+    use vagram_learn::trainer::TrainerConfig;
     let (mut app, _) = run(0, 150);
     app.add_plugin(ModelTrainPlugin);
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
     app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
     app.world.insert_resource(ModelResource {
-        model: vagram_engine::learn::ThreadBound::new(model),
+        model: vagram_learn::ThreadBound::new(model),
         loss: loss_by_name("vagram").unwrap(),
         validation_loss: loss_by_name("mse").unwrap(),
         warmup: None,
@@ -217,7 +217,7 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
     assert_eq!(m.last.as_ref().unwrap().elites.len(), 2);
     // On all the data, the fitted model must beat a fresh one by far.
     let data = app.world.resource::<EnvBuffer>().0.contents();
-    let batch = vagram_engine::learn::dynamics::MemberBatch {
+    let batch = vagram_learn::dynamics::MemberBatch {
         states: &data.obs,
         actions: &data.actions,
         next_states: &data.next_obs,
@@ -270,23 +270,20 @@ fn the_policy_explores_with_its_samples_when_configured() {
 /// MSE that counts its evaluations in a shared counter.
 struct Counted(Arc<std::sync::atomic::AtomicUsize>);
 
-impl vagram_engine::learn::losses::ModelLoss for Counted {
+impl vagram_learn::losses::ModelLoss for Counted {
     fn name(&self) -> &'static str {
         "mse"
     }
-    fn evaluate(
-        &self,
-        x: &vagram_engine::learn::losses::LossInputs,
-    ) -> Result<vagram_engine::learn::losses::LossEval, vagram_engine::learn::losses::LossError> {
+    fn evaluate(&self, x: &vagram_learn::losses::LossInputs) -> Result<vagram_learn::losses::LossEval, vagram_learn::losses::LossError> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        vagram_engine::learn::losses::Mse.evaluate(x)
+        vagram_learn::losses::Mse.evaluate(x)
     }
 }
 
 #[test]
 fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits() {
-    use vagram_engine::learn::dynamics::{DynamicsConfig, DynamicsModel};
-    use vagram_engine::learn::trainer::TrainerConfig;
+    use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
+    use vagram_learn::trainer::TrainerConfig;
     let (mut app, _) = run(0, 150);
     app.add_plugin(ModelTrainPlugin);
     let config = DynamicsConfig { members: 2, hidden: vec![8], ..DynamicsConfig::default() };
@@ -295,7 +292,7 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
     let counter = |i: usize| Box::new(Counted(counters[i].clone()));
     app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
     app.world.insert_resource(ModelResource {
-        model: vagram_engine::learn::ThreadBound::new(model),
+        model: vagram_learn::ThreadBound::new(model),
         loss: counter(1),
         validation_loss: counter(2),
         warmup: Some(counter(0)),

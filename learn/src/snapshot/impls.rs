@@ -4,15 +4,15 @@
 use dfdx::prelude::*;
 
 use super::{Snapshot, SnapshotError, TensorStore};
-use crate::learn::adam::Adam;
-use crate::learn::dynamics::DynamicsModel;
-use crate::learn::ensemble::EnsembleMlp;
-use crate::learn::host::HostIo;
-use crate::learn::kernels::MlpKernels;
-use crate::learn::logvar_bounds::LogvarBounds;
-use crate::learn::normalizer::Normalizer;
-use crate::learn::replay::ReplayBuffer;
-use crate::learn::sac::Sac;
+use crate::adam::Adam;
+use crate::dynamics::DynamicsModel;
+use crate::ensemble::EnsembleMlp;
+use crate::host::HostIo;
+use crate::kernels::MlpKernels;
+use crate::logvar_bounds::LogvarBounds;
+use crate::normalizer::Normalizer;
+use crate::replay::ReplayBuffer;
+use crate::sac::Sac;
 
 fn n(prefix: &str, name: &str) -> String {
     format!("{prefix}.{name}")

@@ -13,7 +13,7 @@
 //! Learners (dynamics models, SAC, value gradients) call these through [`EnsembleMlp::infer`]
 //! and [`EnsembleMlp::forward_backward`]; they never see which path ran.
 
-#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+#[cfg(all(target_arch = "x86_64", feature = "amx"))]
 mod amx;
 mod bf16;
 pub mod cpu;
@@ -37,12 +37,12 @@ enum Order {
     ColumnMajor,
 }
 
-/// Whether bf16 products can run on AMX tiles here ([`crate::learn::Matmul::Bf16`]): never on
-/// other targets than x86-64, or in a build with `--cfg vagram_no_amx`.
+/// Whether bf16 products can run on AMX tiles here ([`crate::Matmul::Bf16`]): never on
+/// other targets than x86-64, or in a build without the `amx` feature.
 pub(crate) fn amx_available() -> bool {
-    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
     return amx::available();
-    #[cfg(not(all(target_arch = "x86_64", not(vagram_no_amx))))]
+    #[cfg(not(all(target_arch = "x86_64", feature = "amx")))]
     false
 }
 

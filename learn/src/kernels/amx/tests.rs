@@ -1,7 +1,7 @@
 //! The AMX tile product against a double-precision reference.
 
 use super::*;
-use crate::learn::kernels::bf16::round_to_bf16;
+use crate::kernels::bf16::round_to_bf16;
 
 fn reference(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f64> {
     let mut out = vec![0.0f64; m * n];

@@ -3,14 +3,14 @@
 //! every time), with the weights packed for AMX tiles on first use.
 
 use std::sync::Arc;
-#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+#[cfg(all(target_arch = "x86_64", feature = "amx"))]
 use std::sync::OnceLock;
 
 use dfdx::prelude::*;
 
 use super::scratch;
-use crate::learn::ensemble::EnsembleMlp;
-use crate::learn::{Activation, Matmul};
+use crate::ensemble::EnsembleMlp;
+use crate::{Activation, Matmul};
 
 /// One pass's view of a net: its host parameters (shared between passes while the parameters
 /// stay the same) and how it computes.
@@ -21,7 +21,7 @@ pub(super) struct HostNet {
 }
 
 /// A host copy of the parameters (dfdx keeps them behind its tensor type), made once per
-/// parameter version and kept in the net's [`Derived`](crate::learn::ensemble::Derived) data:
+/// parameter version and kept in the net's [`Derived`](crate::ensemble::Derived) data:
 /// copying a 512-wide critic for every pass was 7% of a SAC update.
 pub(super) struct HostParams {
     pub(super) layers: Vec<HostLayer>,
@@ -38,7 +38,7 @@ pub(super) struct HostLayer {
     pub(super) outputs: usize,
     /// Per member, the weights packed for AMX tiles as the left operand of the forward product
     /// (`Wᵀ`, `out × in`) and of the backward one (`W`, `in × out`); packed on first use.
-    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
     pub(super) packed: Vec<[OnceLock<super::amx::PackedLhs>; 2]>,
 }
 
@@ -91,7 +91,7 @@ impl HostParams {
                     bias,
                     inputs,
                     outputs,
-                    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+                    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
                     packed: (0..members).map(|_| Default::default()).collect(),
                 }
             })
@@ -103,7 +103,7 @@ impl HostParams {
 impl HostLayer {
     /// Drops the packed weights (the weights changed).
     fn forget_packed(&mut self) {
-        #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+        #[cfg(all(target_arch = "x86_64", feature = "amx"))]
         self.packed.iter_mut().for_each(|p| *p = Default::default());
     }
 }

@@ -4,9 +4,9 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use super::*;
-use crate::learn::TestDevice;
-use crate::learn::losses::{Vagram, loss_by_name};
-use crate::learn::value_grad::ValueGradients;
+use crate::TestDevice;
+use crate::losses::{Vagram, loss_by_name};
+use crate::value_grad::ValueGradients;
 
 const S: usize = 3;
 const A: usize = 1;
@@ -68,7 +68,7 @@ fn fit(
     model.member_losses(&vec![whole; e], &Mse, None).unwrap()
 }
 
-use crate::learn::losses::Mse;
+use crate::losses::Mse;
 
 #[test]
 fn deterministic_model_learns_a_linear_system_with_mse() {

@@ -1,4 +1,4 @@
-//! bf16 matrix products on Intel AMX tiles, for [`Matmul::Bf16`](crate::learn::Matmul::Bf16).
+//! bf16 matrix products on Intel AMX tiles, for [`Matmul::Bf16`](crate::Matmul::Bf16).
 //!
 //! Operands are rounded to bfloat16 (8 significant bits, f32's exponent range, round to nearest
 //! even) and multiplied with f32 accumulation by `TDPBF16PS`, which does a 16 × 16 × 32 block of
@@ -17,7 +17,7 @@
 //! [`available`] is false and callers fall back to the f32 gemm on bf16-rounded operands
 //! ([`super::bf16::round_operand`]): the same rounding of the inputs, f32 accumulation in
 //! another order. The module is x86-64 only (inline assembly and AVX-512 intrinsics); other
-//! targets, and builds with `--cfg vagram_no_amx`, leave it out and always emulate.
+//! targets, and builds without the `amx` feature, leave it out and always emulate.
 
 use std::sync::OnceLock;
 

@@ -3,7 +3,7 @@
 //! against the Gaussian density, the percentile clip.
 
 use super::*;
-use crate::learn::value_grad::ValueGradients;
+use crate::value_grad::ValueGradients;
 
 /// Two smooth value functions with analytic gradients.
 struct Analytic;

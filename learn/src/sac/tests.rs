@@ -3,8 +3,8 @@
 use rand::{RngExt, SeedableRng};
 
 use super::*;
-use crate::learn::TestDevice;
-use crate::learn::replay::ReplayBuffer;
+use crate::TestDevice;
+use crate::replay::ReplayBuffer;
 
 fn agent(fixed_alpha: Option<f32>) -> Sac<TestDevice> {
     let config = SacConfig {
@@ -135,7 +135,7 @@ fn value_oracle_answers_each_state_independently_of_its_batch() {
 /// The actor loss built as dfdx's autodiff graph (how it was first written): the reference the
 /// host-side chain rule in `Sac::actor_gradients` is checked against.
 fn graph_actor_loss(sac: &Sac<TestDevice>, obs: &[f32], noise: Vec<f32>, alpha: f32) -> (f32, Gradients<f32, TestDevice>) {
-    use crate::learn::ensemble::Tensor3;
+    use crate::ensemble::Tensor3;
     let dev = TestDevice::seed_from_u64(9);
     let (n, a, o) = (obs.len() / sac.obs_dim, sac.action_dim, sac.obs_dim);
     let eps: Tensor3<TestDevice> = dev.tensor_from_vec(noise, (1, n, a));

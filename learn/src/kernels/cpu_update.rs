@@ -13,8 +13,8 @@ use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
 use super::host_params::HostParams;
-use crate::learn::adam::{KernelConfig, Moments};
-use crate::learn::ensemble::{EnsembleLinear, EnsembleMlp};
+use crate::adam::{KernelConfig, Moments};
+use crate::ensemble::{EnsembleLinear, EnsembleMlp};
 
 /// Parameters below which updates run on the calling thread: handing the work to rayon costs
 /// more than it saves on small nets (measured: the 256-wide critic, 69k parameters, and the

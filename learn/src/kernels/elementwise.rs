@@ -7,7 +7,7 @@
 //! — and picked at run time ([`dispatched!`]). No fused multiply-add is used, so every version
 //! gives identical results.
 
-use crate::learn::Activation;
+use crate::Activation;
 
 /// Defines `$name`, which runs `$body` compiled for AVX-512, for AVX2 or for the baseline target,
 /// the best the CPU supports (checked at run time). `$body` must be `#[inline(always)]`, so that
@@ -199,7 +199,7 @@ fn softplus_and_slope(x: f32) -> (f32, f32) {
 }
 
 dispatched! {
-    /// Soft bounds on log-variances ([`crate::learn::logvar_bounds`]), one value at a time with
+    /// Soft bounds on log-variances ([`crate::logvar_bounds`]), one value at a time with
     /// that value's upper and lower bound (`hi`, `lo`, same length as `raw`):
     /// `logvar = lo + softplus(upper − lo)` with `upper = hi − softplus(hi − raw)`, and its
     /// derivatives with respect to `raw`, `hi` and `lo`.

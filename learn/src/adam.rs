@@ -89,7 +89,7 @@ impl<D: MlpKernels> Adam<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::{Activation, TestDevice};
+    use crate::{Activation, TestDevice};
 
     #[test]
     fn first_steps_match_adams_formula() {
@@ -124,7 +124,7 @@ mod tests {
             let mut g_o = in_order.backprop_output_gradient(&x, &d);
             adam_p.step(&mut parallel, &mut g_p);
             adam_o.t += 1;
-            crate::learn::kernels::adam_step_in_order(&config.kernel(), adam_o.t as i32, &mut adam_o.moments, &mut in_order, &mut g_o);
+            crate::kernels::adam_step_in_order(&config.kernel(), adam_o.t as i32, &mut adam_o.moments, &mut in_order, &mut g_o);
         }
         for (l, (p, o)) in parallel.layers().iter().zip(in_order.layers()).enumerate() {
             assert_eq!(p.weight.as_vec(), o.weight.as_vec(), "layer {l} weights");

@@ -3,7 +3,7 @@
 //! a partial tile zeroed.
 
 use super::{DEPTH, TILE};
-use crate::learn::kernels::bf16::{Operand, to_bf16};
+use crate::kernels::bf16::{Operand, to_bf16};
 
 /// Where value `c` of row `r` of a packed `A` with `steps` tiles of depth goes: tiles of 16 rows
 /// × 32 depth, a row block's tiles one after another.

@@ -66,7 +66,7 @@ pub fn critic_value_gradients<D: MlpKernels>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::{Activation, TestDevice};
+    use crate::{Activation, TestDevice};
 
     #[test]
     fn value_gradient_matches_central_differences() {

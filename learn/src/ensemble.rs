@@ -218,7 +218,7 @@ impl<D: MlpKernels> EnsembleMlp<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::TestDevice;
+    use crate::TestDevice;
 
     /// One member as a separate net, with plain 2-D matmuls, on the host.
     fn member_forward(net: &EnsembleMlp<TestDevice>, m: usize, x: &[f32], batch: usize) -> Vec<f32> {
@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn adam_fits_a_linear_map() {
-        use crate::learn::{Adam, AdamConfig};
+        use crate::{Adam, AdamConfig};
         let dev = TestDevice::seed_from_u64(0);
         let mut net = EnsembleMlp::new(&dev, 2, 3, &[], 2, Activation::Silu, 2);
         let mut adam = Adam::new(&net, AdamConfig { lr: 0.05, ..Default::default() });

@@ -4,7 +4,7 @@ use super::elementwise::exp;
 use dfdx::prelude::TensorFromVec;
 
 use super::{Wants, cpu, reference};
-use crate::learn::{Activation, EnsembleMlp, Matmul, TestDevice};
+use crate::{Activation, EnsembleMlp, Matmul, TestDevice};
 
 fn inputs(len: usize, seed: u32) -> Vec<f32> {
     (0..len).map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) * 4.0 - 2.0).collect()
@@ -172,7 +172,7 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
         let both = Wants { params: true, input: true };
         let run = |net: &EnsembleMlp<TestDevice>| cpu::forward_backward::<()>(net, &x, both, |_| Ok(d_out.clone())).unwrap();
         let (exact, rounded, again) = (run(&f32_net), run(&bf16_net), run(&bf16_net));
-        #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+        #[cfg(all(target_arch = "x86_64", feature = "amx"))]
         if Matmul::bf16_accelerated() {
             // The tiles against the emulation: the same rounded operands, sums in another order.
             super::amx::EMULATE.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -225,7 +225,7 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
 /// the same pass on a clone (which starts with nothing kept) and differ from the pass before.
 #[test]
 fn passes_see_every_parameter_change() {
-    use crate::learn::{Adam, AdamConfig};
+    use crate::{Adam, AdamConfig};
     let dev = TestDevice::seed_from_u64(0);
     for matmul in [Matmul::F32, Matmul::Bf16] {
         // 2 × 128 rows: the middle member's rows are cut into blocks that share kept weights.

@@ -26,8 +26,8 @@ use super::elementwise::{activation_backward, add_feature_sums, bias_activation}
 use super::host_params::{HostNet, HostParams};
 use super::scratch;
 use super::{Order, Passes, Wants, rows_of};
-use crate::learn::ensemble::EnsembleMlp;
-use crate::learn::{Activation, Matmul};
+use crate::ensemble::EnsembleMlp;
+use crate::{Activation, Matmul};
 
 /// No block is smaller than this many rows (smaller gemms lose more than the parallelism wins).
 const MIN_BLOCK_ROWS: usize = 64;
@@ -347,7 +347,7 @@ const BACKWARD: usize = 1;
 /// `rhsᵀ · lhsᵀ`, with the weight's packed tiles made once per parameter version and shared by
 /// every pass and row block until the parameters change.
 fn weight_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, net: &HostNet, which: (usize, usize, usize)) -> Vec<f32> {
-    #[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
     if net.matmul == Matmul::Bf16 && m > 0 && n > 1 && k > 0 && super::amx::use_tiles() {
         use super::amx;
         assert_in_bounds(m, n, k, lhs, rhs);
@@ -393,7 +393,7 @@ fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Orde
 
 /// [`product`] in bf16 on AMX tiles, or `None` where there are none (this CPU, or a test asking
 /// for the emulation).
-#[cfg(all(target_arch = "x86_64", not(vagram_no_amx)))]
+#[cfg(all(target_arch = "x86_64", feature = "amx"))]
 fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order) -> Option<Vec<f32>> {
     use super::amx;
     if !amx::use_tiles() {
@@ -404,8 +404,8 @@ fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order:
     Some(dst)
 }
 
-/// No AMX tiles in this build (another target, or `--cfg vagram_no_amx`): bf16 is emulated.
-#[cfg(not(all(target_arch = "x86_64", not(vagram_no_amx))))]
+/// No AMX tiles in this build (another target, or a build without the `amx` feature): bf16 is emulated.
+#[cfg(not(all(target_arch = "x86_64", feature = "amx")))]
 fn tile_product(_: usize, _: usize, _: usize, _: Operand, _: Operand, _: Order) -> Option<Vec<f32>> {
     None
 }

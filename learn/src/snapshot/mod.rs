@@ -7,7 +7,7 @@
 //! same configuration. Loading checks every name, dtype and shape and says which tensor did not
 //! match, so a checkpoint from another configuration is rejected rather than half-loaded.
 
-mod learn;
+mod impls;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,4 +1,4 @@
-//! bfloat16 rounding for [`Matmul::Bf16`](crate::learn::Matmul::Bf16), on every target: 8
+//! bfloat16 rounding for [`Matmul::Bf16`](crate::Matmul::Bf16), on every target: 8
 //! significant bits, f32's exponent range, round to nearest even. The AMX tiles
 //! ([`super::amx`], x86-64) round with these rules in hardware; elsewhere the CPU path rounds
 //! the operands with [`round_operand`] and multiplies them with the f32 gemm.

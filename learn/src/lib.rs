@@ -1,11 +1,20 @@
-//! Learning primitives on dfdx tensors: ensembles of MLPs, input gradients (dV/ds), the model
-//! losses of the paper, and an Adam optimiser for runtime-shaped parameters.
+//! vagram's learning core (`vagram-learn`): ensembles of MLPs on dfdx tensors and their CPU
+//! kernels, input gradients (dV/ds), the model losses of the paper, the dynamics model and its
+//! trainer, SAC, replay buffers, an Adam optimiser for runtime-shaped parameters, and
+//! named-tensor [`snapshot`]s of all of it for checkpoints.
 //!
 //! Everything is generic over the dfdx device `D` (CPU by default, CUDA behind the `cuda`
-//! feature: [`AutoDevice`]); the scalar type is f32. No Rapier types here.
+//! feature: [`AutoDevice`]); the scalar type is f32. This crate depends on no ECS, physics or
+//! environment code (Cargo enforces it: none is among its dependencies), so the learning math
+//! can be used and tested on its own.
+//!
+//! Features: `cuda` (dfdx's CUDA device), `amx` (default: the Intel AMX tile kernels of the bf16
+//! matmul path on x86-64; without it bf16 is emulated).
+#![warn(missing_docs)]
 
 pub mod activation;
 pub mod adam;
+pub mod choice;
 pub mod compute_pool;
 
 pub mod dynamics;
@@ -19,6 +28,7 @@ pub mod matmul;
 pub mod normalizer;
 pub mod replay;
 pub mod sac;
+pub mod snapshot;
 pub mod thread_bound;
 pub mod trainer;
 pub mod value_cache;
@@ -35,6 +45,9 @@ pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
 pub use matmul::Matmul;
 pub use thread_bound::ThreadBound;
+
+/// Re-export of the tensor library the learning code is written in.
+pub use dfdx;
 
 /// The device learning code runs on: dfdx's `Cpu`, or `Cuda` with the `cuda` feature.
 pub type AutoDevice = dfdx::tensor::AutoDevice;

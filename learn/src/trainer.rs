@@ -207,9 +207,9 @@ fn record_improvement(best: &mut [f64], current: &[f64], threshold: f64) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::dynamics::DynamicsConfig;
-    use crate::learn::losses::Mse;
-    use crate::learn::{AdamConfig, TestDevice};
+    use crate::dynamics::DynamicsConfig;
+    use crate::losses::Mse;
+    use crate::{AdamConfig, TestDevice};
 
     fn data(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
@@ -281,9 +281,9 @@ mod tests {
     struct CountingLinear(std::cell::Cell<usize>);
 
     impl ValueOracle for CountingLinear {
-        fn evaluate(&self, states: &[f32]) -> crate::learn::value_grad::ValueGradients {
+        fn evaluate(&self, states: &[f32]) -> crate::value_grad::ValueGradients {
             self.0.set(self.0.get() + states.len() / 2);
-            crate::learn::value_grad::ValueGradients {
+            crate::value_grad::ValueGradients {
                 values: vec![states.chunks(2).map(|x| x[0] + 2.0 * x[1]).collect()],
                 grads: vec![states.chunks(2).flat_map(|_| [1.0, 2.0]).collect()],
             }
@@ -296,7 +296,7 @@ mod tests {
         let d = Dataset { states: &s, actions: &a, next_states: &s2, rewards: &r };
         let cfg = TrainerConfig { batch_size: 32, max_epochs: Some(3), elites: 2, ..TrainerConfig::default() };
         let oracle = CountingLinear(std::cell::Cell::new(0));
-        let vagram = crate::learn::losses::Vagram::default();
+        let vagram = crate::losses::Vagram::default();
         let report = fit(&mut model(), &d, &vagram, &vagram, Some(&oracle), &cfg, 5).unwrap();
         assert_eq!(report.epochs, 3);
         assert!(report.vaml_error.is_some_and(f64::is_finite));

@@ -98,7 +98,7 @@ pub fn landscape(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::value_grad::ValueGradients;
+    use crate::value_grad::ValueGradients;
 
     /// V(obs) = 3·cos θ − 0.2·θ̇² in pendulum observations.
     struct Quadratic;

@@ -4,7 +4,7 @@
 use dfdx::prelude::*;
 
 use super::{Passes, Wants, rows_of};
-use crate::learn::ensemble::{EnsembleMlp, Tensor3};
+use crate::ensemble::{EnsembleMlp, Tensor3};
 
 /// Outputs of every member on its rows of `x` (`[E, B, in]`).
 pub fn infer<D: Device<f32>>(net: &EnsembleMlp<D>, x: &[f32]) -> Vec<f32> {

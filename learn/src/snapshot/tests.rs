@@ -5,11 +5,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::learn::TestDevice;
-use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
-use crate::learn::losses::loss_by_name;
-use crate::learn::replay::ReplayBuffer;
-use crate::learn::sac::{Sac, SacConfig};
+use crate::TestDevice;
+use crate::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
+use crate::losses::loss_by_name;
+use crate::replay::ReplayBuffer;
+use crate::sac::{Sac, SacConfig};
 
 fn filled_buffer(n: usize) -> ReplayBuffer {
     let mut buffer = ReplayBuffer::new(64, 3, 1);
