@@ -19,13 +19,13 @@ mod support;
 use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
-use vagram::engine::config::RunConfig;
 use vagram::learn::Matmul;
 use vagram::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::learn::replay::ReplayBuffer;
 use vagram::learn::sac::{Sac, SacConfig};
 use vagram::systems::learning::{EpochLog, ModelResource};
 use vagram::train::SeedApp;
+use vagram::train::config::RunConfig;
 
 type Dev = vagram::learn::AutoDevice;
 

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vagram::engine::config::RunConfig;
 use vagram::learn::snapshot::TensorStore;
+use vagram::train::config::RunConfig;
 use vagram::train::run_dir::seed_dir;
 use vagram::train::{SeedJob, SeedOutcome, checkpoint, run_seeds};
 

@@ -8,8 +8,7 @@
 //!   registry, distracting dimensions, action sources);
 //! - [`physics`]: the Rapier worlds environments live in, grouped in blocks;
 //! - [`rng`]: seeding, with one independent ChaCha stream per env and purpose;
-//! - [`batch`]: the crossbeam runner that steps many envs on many threads;
-//! - [`config`]: run configurations (TOML, presets, validation).
+//! - [`batch`]: the crossbeam runner that steps many envs on many threads.
 //!
 //! The learning core (ensembles, losses, SAC, replay, checkpoint snapshots) is its own crate,
 //! `vagram-learn`, which knows nothing of the ECS or physics.
@@ -17,7 +16,6 @@
 
 pub mod app;
 pub mod batch;
-pub mod config;
 pub mod env;
 pub mod error;
 pub mod physics;

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use vagram::engine::config::RunConfig;
 use vagram::plot::curves::mean_se;
 use vagram::systems::learning::{AgentResource, Evaluation};
+use vagram::train::config::RunConfig;
 use vagram::train::run_dir::{seed_dir, seeds_listed};
 use vagram::train::{SeedApp, checkpoint, state};
 

@@ -56,8 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => evaluate::run(*args),
         Command::View(args) => view::run(*args),
         Command::Config { env, loss } => {
-            let config = vagram::engine::config::RunConfig::preset(&env, &loss)
-                .ok_or_else(|| anyhow::anyhow!("--env {env}: no preset (presets: {})", vagram::engine::config::PRESETS.join(", ")))?;
+            let config = vagram::train::config::RunConfig::preset(&env, &loss)
+                .ok_or_else(|| anyhow::anyhow!("--env {env}: no preset (presets: {})", vagram::train::config::PRESETS.join(", ")))?;
             print!("{}", config.to_toml());
             Ok(())
         }

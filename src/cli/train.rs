@@ -9,12 +9,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use vagram::engine::config::{PRESETS, RunConfig};
 use vagram::engine::env::EnvRegistry;
 use vagram::learn::Matmul;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
+use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::run_dir::RunInfo;
 use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 

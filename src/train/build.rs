@@ -6,8 +6,6 @@ use bevy_ecs::entity::Entity;
 use rand::SeedableRng;
 
 use crate::engine::SimApp;
-use crate::engine::config::RealAction;
-use crate::engine::config::RunConfig;
 use crate::engine::env::components::FinalObservation;
 use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
 use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
@@ -20,6 +18,8 @@ use crate::systems::learning::{
     AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, Mixing, ModelBuffer, ModelResource,
     ObservationBeforeAct, PolicyControlled, RolloutSettings,
 };
+use crate::train::config::RealAction;
+use crate::train::config::RunConfig;
 
 /// Independent seeds for the parts of one run, derived from the run seed (splitmix64).
 pub fn derive_seed(seed: u64, part: u64) -> u64 {

@@ -11,10 +11,10 @@ use anyhow::Context;
 use super::build::SeedApp;
 use super::run_dir::{CsvLog, Status, seed_dir, write_status};
 use super::{checkpoint, state};
-use crate::engine::config::RunConfig;
 use crate::engine::env::EnvRegistry;
 use crate::learn::snapshot::TensorStore;
 use crate::systems::learning::{EpochLog, EpochRow, StageSeconds};
+use crate::train::config::RunConfig;
 
 /// What to run for one seed.
 #[derive(Clone, Copy)]

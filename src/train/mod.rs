@@ -1,7 +1,8 @@
 //! `vagram train`: MBPO runs with any model loss, many seeds in parallel, with per-epoch CSV
 //! logs, crash-safe checkpoints and exact resume.
 //!
-//! - [`build`]: one seed's ECS app from a [`RunConfig`](crate::engine::config::RunConfig);
+//! - [`config`]: run configurations (TOML, the paper's presets, `--set` overrides, validation);
+//! - [`build`]: one seed's ECS app from a [`RunConfig`](config::RunConfig);
 //! - [`state`]: everything that evolves during a run, as named tensors;
 //! - [`checkpoint`]: the checkpoint files (safetensors + manifest, written atomically);
 //! - [`run_dir`]: the run directory, its CSVs and statuses;
@@ -10,6 +11,7 @@
 
 pub mod build;
 pub mod checkpoint;
+pub mod config;
 pub mod driver;
 pub mod parallel;
 pub mod run_dir;

@@ -8,10 +8,10 @@ use std::path::Path;
 use anyhow::Context;
 use vagram_viz::RunHistory;
 
-use crate::engine::config::RunConfig;
 use crate::learn::HostDevice;
 use crate::learn::sac::Sac;
 use crate::systems::learning::{AgentResource, EpochRow};
+use crate::train::config::RunConfig;
 use crate::train::run_dir::{Metrics, read_status, seed_dir, seeds_in};
 use crate::train::{SeedApp, checkpoint, state};
 

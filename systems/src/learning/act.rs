@@ -3,9 +3,9 @@
 //! authors' MBPO) or uniformly random actions; after them the policy's mean (the authors') or a
 //! sample.
 
+use crate::learning::Exploration;
 use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
-use vagram_engine::config::Exploration;
 use vagram_engine::env::BoxSpace;
 use vagram_engine::prelude::*;
 use vagram_learn::sac::Sac;

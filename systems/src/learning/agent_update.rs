@@ -4,9 +4,9 @@
 //! paper: 0 → 95% over the first 40 epochs). `per-batch` draws each whole batch from one buffer with the share as
 //! probability (the authors' code); `per-sample` draws every sample that way.
 
+use crate::learning::Schedule;
 use bevy_ecs::prelude::*;
 use rand::RngExt;
-use vagram_engine::config::Schedule;
 use vagram_engine::prelude::*;
 use vagram_learn::replay::{Batch, ReplayBuffer};
 use vagram_learn::sac::SacStats;

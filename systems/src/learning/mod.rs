@@ -7,6 +7,7 @@
 
 mod act;
 mod agent_update;
+mod choices;
 mod epoch_log;
 mod epoch_stats;
 mod evaluate;
@@ -14,9 +15,11 @@ mod model_train;
 mod phase;
 mod record;
 mod rollout;
+mod schedule;
 
 pub use act::{AgentResource, EvalControlled, PolicyControlled, act_for_evaluation, act_with_policy};
 pub use agent_update::{AgentUpdateSettings, Mixing, mixed_batch, update_agent};
+pub use choices::{Exploration, RolloutCadence};
 pub use epoch_log::{EpochLog, EpochRow, TimingRow, log_epoch};
 pub use epoch_stats::{EpochStats, StageSeconds, start_env_clock, stop_env_clock};
 pub use evaluate::{EVAL_ENV_ID_BASE, EvalResult, Evaluation, evaluate_policy};
@@ -24,6 +27,7 @@ pub use model_train::{ModelResource, train_model};
 pub use phase::LearningPhase;
 pub use record::{EnvBuffer, ObservationBeforeAct, record_real_transitions};
 pub use rollout::{ModelBuffer, RolloutSettings, rollout_model};
+pub use schedule::Schedule;
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;

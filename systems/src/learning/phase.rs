@@ -44,7 +44,7 @@ mod tests {
         assert_eq!((p.epoch(10_999), p.epoch(11_000)), (Some(0), Some(1)));
         assert_eq!(p.steps_done(10_249), Some(250), "the hopper's first fit comes 250 steps into learning");
         // Hopper's length ramp [20, 150, 1, 5] rises from learning epoch 19 on, not epoch 9.
-        let ramp = vagram_engine::config::Schedule(20.0, 150.0, 1.0, 5.0);
+        let ramp = crate::learning::Schedule(20.0, 150.0, 1.0, 5.0);
         assert_eq!(ramp.at(p.schedule_x(10_000 + 19 * 1000 - 1)), 1.0);
         assert!(ramp.at(p.schedule_x(10_000 + 20 * 1000)) > 1.0);
         assert_eq!(ramp.at(p.schedule_x(29_999)), 1.0, "counting the exploration steps, this step would read 29 (length 1.6)");

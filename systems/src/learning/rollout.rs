@@ -10,10 +10,10 @@
 //! `sac_buffer` capacity): when the schedule changes the length, the buffer is resized, keeping
 //! its newest transitions.
 
+use crate::learning::{RolloutCadence, Schedule};
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
-use vagram_engine::config::{RolloutCadence, Schedule};
 use vagram_engine::env::TerminationFn;
 use vagram_engine::prelude::*;
 use vagram_learn::replay::ReplayBuffer;

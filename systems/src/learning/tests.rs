@@ -146,7 +146,7 @@ fn the_agent_acts_after_the_random_phase() {
 
 #[test]
 fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_after() {
-    use vagram_engine::config::RolloutCadence;
+    use crate::learning::RolloutCadence;
     use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
     use vagram_learn::losses::loss_by_name;
     use vagram_learn::trainer::TrainerConfig;
@@ -170,14 +170,14 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
     app.world.insert_resource(AgentUpdateSettings {
         updates_per_step: 1,
         batch_size: 32,
-        model_share: vagram_engine::config::Schedule(0.0, 2.0, 0.0, 0.95),
+        model_share: crate::learning::Schedule(0.0, 2.0, 0.0, 0.95),
         mixing: Mixing::PerSample,
         rng: rand::SeedableRng::seed_from_u64(6),
         last: None,
     });
     app.world.insert_resource(RolloutSettings {
         per_step: 10,
-        length: vagram_engine::config::Schedule(0.0, 1.0, 2.0, 2.0),
+        length: crate::learning::Schedule(0.0, 1.0, 2.0, 2.0),
         cadence: RolloutCadence::PerFit,
         retain_epochs: 1,
         is_terminal: Arc::new(|obs: &[f32]| Slider::new().is_terminal(obs)),
@@ -256,7 +256,7 @@ fn evaluation_envs_act_deterministically_and_are_not_recorded() {
 #[test]
 fn the_policy_explores_with_its_samples_when_configured() {
     let (mut app, e) = run(0, 100);
-    app.world.resource_mut::<AgentResource>().exploration = vagram_engine::config::Exploration::Policy;
+    app.world.resource_mut::<AgentResource>().exploration = crate::learning::Exploration::Policy;
     for _ in 0..5 {
         let obs = app.world.get::<Observation>(e).unwrap().0.clone();
         let mut twin = app.world.resource::<AgentResource>().sac.copy_to(&AutoDevice::seed_from_u64(0)).unwrap();
@@ -306,15 +306,15 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
     app.world.insert_resource(AgentUpdateSettings {
         updates_per_step: 0,
         batch_size: 8,
-        model_share: vagram_engine::config::Schedule::constant(0.0),
+        model_share: crate::learning::Schedule::constant(0.0),
         mixing: Mixing::PerSample,
         rng: rand::SeedableRng::seed_from_u64(6),
         last: None,
     });
     app.world.insert_resource(RolloutSettings {
         per_step: 1,
-        length: vagram_engine::config::Schedule::constant(1.0),
-        cadence: vagram_engine::config::RolloutCadence::PerFit,
+        length: crate::learning::Schedule::constant(1.0),
+        cadence: crate::learning::RolloutCadence::PerFit,
         retain_epochs: 1,
         is_terminal: Arc::new(|_: &[f32]| false),
         rng: rand::SeedableRng::seed_from_u64(4),

@@ -9,9 +9,7 @@ mod choices;
 mod presets;
 pub use choices::{Exploration, GradAt, RealAction, RewardFit, RolloutCadence};
 pub use presets::PRESETS;
-mod schedule;
-
-pub use schedule::Schedule;
+pub use vagram_systems::learning::Schedule;
 
 use serde::{Deserialize, Serialize};
 
@@ -85,9 +83,11 @@ pub struct EnvSection {
 impl EnvSection {
     /// The distracting dimensions to attach, or `None` for none. An unknown variant name falls
     /// back to `paper`; [`RunConfig::validate`] rejects it first.
-    pub fn distractor_config(&self) -> Option<crate::env::DistractorConfig> {
-        (self.distractors > 0)
-            .then(|| crate::env::DistractorConfig { dims: self.distractors, variant: self.distractor_variant.parse().unwrap_or_default() })
+    pub fn distractor_config(&self) -> Option<crate::engine::env::DistractorConfig> {
+        (self.distractors > 0).then(|| crate::engine::env::DistractorConfig {
+            dims: self.distractors,
+            variant: self.distractor_variant.parse().unwrap_or_default(),
+        })
     }
 }
 

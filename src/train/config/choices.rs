@@ -3,17 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What acts during the initial exploration steps (`run.exploration`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Exploration {
-    /// The untrained SAC policy, actions sampled (the authors' MBPO: `random_initial_explore: false`).
-    #[default]
-    Policy,
-    /// Uniformly random actions in the action box.
-    Uniform,
-}
-
 /// Which action the agent takes in the real env once learning has started (`agent.act_in_env`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -25,24 +14,11 @@ pub enum RealAction {
     Sample,
 }
 
-/// When model rollouts are made (`rollout.cadence`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RolloutCadence {
-    /// One batch of `per_step × model.train_every` rollouts right after each model fit (the
-    /// authors' MBPO).
-    #[default]
-    PerFit,
-    /// `per_step` rollouts after every env step (the MBPO paper's Algorithm 2).
-    PerStep,
-}
-
 pub use vagram_learn::dynamics::RewardFit;
 pub use vagram_learn::losses::GradAt;
+pub use vagram_systems::learning::{Exploration, RolloutCadence};
 
-vagram_learn::choice_names!(Exploration, ["policy", "uniform"]);
 vagram_learn::choice_names!(RealAction, ["mean", "sample"]);
-vagram_learn::choice_names!(RolloutCadence, ["per-fit", "per-step"]);
 
 #[cfg(test)]
 mod tests {
