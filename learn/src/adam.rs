@@ -4,15 +4,13 @@
 //! the config at run time. So this wraps dfdx's Adam *kernel* (`AdamConfig::try_update`)
 //! directly: moments live on the device next to the parameters, updates run there (CPU loop or
 //! CUDA kernel), nothing is copied to the host. How the tensors are visited is the device's
-//! choice ([`MlpKernels::adam_step`]): on the CPU, the layers of a large net in parallel.
+//! choice (`MlpKernels::adam_step`, called by `Adam::step` in the kernel layer): on the CPU, the layers of a large net in parallel.
 
 use dfdx::prelude::*;
 pub(crate) use dfdx::tensor_ops::AdamConfig as KernelConfig;
 use dfdx::tensor_ops::WeightDecay;
 
 use super::ensemble::EnsembleMlp;
-use super::kernels::MlpKernels;
-use super::kernels::denormals::FlushDenormals;
 
 /// Adam's hyperparameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,17 +70,6 @@ impl<D: Device<f32>> Adam<D> {
             .map(|n| (alloc(n), alloc(n)))
             .collect();
         Self { config, t: 0, moments, device: dev }
-    }
-}
-
-impl<D: MlpKernels> Adam<D> {
-    /// One update of every parameter of `net` from `grads` (a parameter without a gradient gets
-    /// a zero one, i.e. only weight decay and momentum move it).
-    pub fn step(&mut self, net: &mut EnsembleMlp<D>, grads: &mut Gradients<f32, D>) {
-        // Decayed weights and moments turn subnormal; on the CPU they would crawl.
-        let _flush = FlushDenormals::new();
-        self.t += 1;
-        D::adam_step(&self.config.kernel(), self.t as i32, &mut self.moments, net, grads);
     }
 }
 

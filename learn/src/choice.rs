@@ -26,6 +26,3 @@ macro_rules! choice_names {
         }
     };
 }
-
-crate::choice_names!(crate::losses::GradAt, ["next-state", "delta"]);
-crate::choice_names!(crate::dynamics::RewardFit, ["likelihood", "mse"]);

@@ -92,6 +92,8 @@ pub enum RewardFit {
     Mse,
 }
 
+crate::choice_names!(RewardFit, ["likelihood", "mse"]);
+
 /// Why model learning failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LearnError {

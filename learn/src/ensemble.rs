@@ -10,7 +10,6 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 use super::activation::Activation;
-use super::kernels::{MlpKernels, Passes, Wants};
 use super::matmul::Matmul;
 
 /// A runtime-shaped rank-3 tensor `[E, B, N]`.
@@ -174,44 +173,6 @@ impl<D: Device<f32>> EnsembleMlp<D> {
             let y = layer.forward(h);
             if i < last { self.activation.apply(y) } else { y }
         })
-    }
-}
-
-/// The passes learners use, on host data: each device runs them its own way ([`MlpKernels`]).
-impl<D: MlpKernels> EnsembleMlp<D> {
-    /// Outputs `[E, B, out]` of member `m` on row block `m` of `x` (`[E, B, in]`, row-major).
-    pub fn infer(&self, x: &[f32]) -> Vec<f32> {
-        D::infer(self, x)
-    }
-
-    /// One forward pass on `x` (`[E, B, in]`); `loss_gradient` sees the outputs and returns
-    /// ∂loss/∂outputs, which is backpropagated into the gradients `wants` asks for. A single
-    /// forward serves both the loss and the backward pass.
-    pub fn forward_backward<Err>(
-        &self,
-        x: &[f32],
-        wants: Wants,
-        loss_gradient: impl FnOnce(&[f32]) -> Result<Vec<f32>, Err>,
-    ) -> Result<Passes<D>, Err> {
-        D::forward_backward(self, x, wants, loss_gradient)
-    }
-
-    /// [`Self::forward_backward`] for a loss gradient that cannot fail.
-    pub fn forward_backward_with(&self, x: &[f32], wants: Wants, loss_gradient: impl FnOnce(&[f32]) -> Vec<f32>) -> Passes<D> {
-        match self.forward_backward(x, wants, |y| Ok::<_, std::convert::Infallible>(loss_gradient(y))) {
-            Ok(passes) => passes,
-        }
-    }
-
-    /// Polyak averaging towards `source`: `θ ← τ·θ_source + (1 − τ)·θ` (target networks).
-    pub fn polyak_from(&mut self, source: &EnsembleMlp<D>, tau: f32) {
-        D::polyak(self, source, tau)
-    }
-
-    /// Parameter gradients for a loss whose gradient with respect to the outputs `infer(x)` is
-    /// `d_out` (`[E, B, out]`).
-    pub fn backprop_output_gradient(&self, x: &[f32], d_out: &[f32]) -> Gradients<f32, D> {
-        self.forward_backward_with(x, Wants::PARAMS, |_| d_out.to_vec()).params.expect("parameter gradients were asked for")
     }
 }
 

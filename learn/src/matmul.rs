@@ -33,12 +33,6 @@ impl Matmul {
             Self::Bf16 => "bf16",
         }
     }
-
-    /// Whether bf16 products run on AMX tiles on this machine (else they are emulated with the
-    /// f32 kernel on rounded operands).
-    pub fn bf16_accelerated() -> bool {
-        super::kernels::amx_available()
-    }
 }
 
 impl fmt::Display for Matmul {

@@ -59,6 +59,16 @@ impl HostNet {
 }
 
 impl HostParams {
+    /// Inputs of the first layer.
+    pub(super) fn input_dim(&self) -> usize {
+        self.layers[0].inputs
+    }
+
+    /// Outputs of the last layer.
+    pub(super) fn output_dim(&self) -> usize {
+        self.layers.last().expect("at least one layer").outputs
+    }
+
     /// `net`'s kept host copy, taken out to be changed and handed back with [`Self::keep_in`];
     /// a fresh copy when none is kept (or a pass still holds it).
     pub(super) fn take_or_copy(net: &mut EnsembleMlp<Cpu>) -> Self {

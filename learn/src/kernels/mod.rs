@@ -17,11 +17,14 @@
 mod amx;
 mod bf16;
 pub mod cpu;
+mod cpu_unit;
 mod cpu_update;
 pub mod denormals;
 mod elementwise;
 pub(crate) use elementwise::soft_bounds;
 mod host_params;
+mod passes;
+mod products;
 pub mod reference;
 mod scratch;
 

@@ -28,6 +28,8 @@ pub enum GradAt {
     Delta,
 }
 
+crate::choice_names!(GradAt, ["next-state", "delta"]);
+
 impl GradAt {
     /// The rows at which the gradient is taken for start states `state` and next states `target`.
     pub fn points<'a>(self, state: &[f32], target: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
