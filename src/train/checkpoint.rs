@@ -38,13 +38,36 @@ pub struct Manifest {
     pub config_crc32: u32,
 }
 
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
+/// Writes `bytes` to `path` durably and atomically: into a uniquely named temporary file in the
+/// same directory (so concurrent writers never share one), synced, renamed over `path`, then the
+/// directory synced so the rename itself survives a power loss. Readers see the old or the new
+/// content, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let mut file = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    file.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    file.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file for {} in {}", name, dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("syncing {}", tmp.path().display()))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("renaming a temporary file to {}", path.display()))?;
+    sync_dir(dir).with_context(|| format!("syncing the directory {}", dir.display()))
+}
+
+/// Makes a directory's entries (a rename into it) durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Windows has no directory handles to sync; its renames are journaled by NTFS.
+#[cfg(not(unix))]
+fn sync_dir(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -104,4 +127,32 @@ pub fn load(dir: &Path, config_text: &str) -> anyhow::Result<(Manifest, TensorSt
     }
     let store = TensorStore::from_bytes(&bytes).with_context(|| format!("{}", tensors.display()))?;
     Ok((manifest, store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_atomic_writes_to_one_path_leave_one_whole_file_and_no_temporaries() {
+        // With one fixed temporary name the writers truncated each other's file and all but one
+        // rename failed; unique names let each write land whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.toml");
+        let contents: Vec<Vec<u8>> = (0..8u8).map(|w| vec![b'a' + w; 256 * 1024]).collect();
+        std::thread::scope(|s| {
+            for c in &contents {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        write_atomic(path, c).unwrap();
+                    }
+                });
+            }
+        });
+        let written = fs::read(&path).unwrap();
+        assert!(contents.contains(&written), "the file is one writer's whole content");
+        let names: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        assert_eq!(names, ["status.toml"], "no temporary file is left");
+    }
 }
