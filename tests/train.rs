@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vagram::learn::Matmul;
 use vagram::learn::snapshot::TensorStore;
 use vagram::train::config::RunConfig;
 use vagram::train::run_dir::seed_dir;
@@ -349,9 +350,9 @@ fn matmul_flag_sets_both_precisions_and_a_resume_must_agree() {
         (run, (config.model.matmul, config.agent.matmul))
     };
     let (run, precisions) = export("matmul", &[]);
-    assert_eq!(precisions, ("bf16".into(), "bf16".into()));
+    assert_eq!(precisions, (Matmul::Bf16, Matmul::Bf16));
     // A --set wins over the flag, key by key.
-    assert_eq!(export("matmul-set", &["agent.matmul=f32"]).1, ("bf16".into(), "f32".into()));
+    assert_eq!(export("matmul-set", &["agent.matmul=f32"]).1, (Matmul::Bf16, Matmul::F32));
     let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--matmul", "f32", "--quiet"]);
     assert_ne!(code, 0);
     assert!(err.contains("model.matmul") && err.contains("agent.matmul"), "{err}");

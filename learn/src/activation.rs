@@ -3,7 +3,8 @@
 use dfdx::prelude::*;
 
 /// A hidden-layer nonlinearity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Activation {
     /// x·sigmoid(x) (MBPO's and the paper's default).
     #[default]
@@ -11,6 +12,8 @@ pub enum Activation {
     /// max(x, 0).
     Relu,
 }
+
+crate::choice_names!(Activation, ["silu", "relu"]);
 
 impl Activation {
     /// Applies the activation elementwise, keeping the tape.

@@ -13,7 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How a network's matrix products are computed on the CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Matmul {
     /// f32 operands and sums.
     #[default]

@@ -11,6 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use vagram::engine::env::EnvRegistry;
 use vagram::learn::Matmul;
+use vagram::learn::losses::LossKind;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
@@ -25,7 +26,7 @@ pub struct TrainArgs {
     #[arg(long)]
     env: Option<String>,
     /// Model loss: vagram, mle, mse, itervaml, itervaml-mse, value-weighted, taylor.
-    #[arg(long)]
+    #[arg(long, value_parser = LossKind::NAMES.to_vec())]
     loss: Option<String>,
     /// Number of seeds (seeds are numbered from --first-seed).
     #[arg(long)]
@@ -79,6 +80,7 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
         (None, None) => {
             let env = args.env.as_deref().unwrap_or("pendulum");
             let loss = args.loss.as_deref().unwrap_or("vagram");
+            // The loss is one of LossKind::NAMES (clap checked it), so None means the env.
             RunConfig::preset(env, loss).with_context(|| format!("--env {env}: no preset (presets: {})", PRESETS.join(", ")))?
         }
     };
@@ -105,8 +107,7 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
 /// CPU's AMX tiles, or is emulated at less than f32's speed where there are none, or is ignored
 /// by the CUDA build, which multiplies in f32.
 fn matmul_note(config: &RunConfig) -> Option<String> {
-    let keys: Vec<&str> =
-        config.matmuls().into_iter().filter_map(|(key, value)| (value.parse() == Ok(Matmul::Bf16)).then_some(key)).collect();
+    let keys: Vec<&str> = config.matmuls().into_iter().filter_map(|(key, value)| (value == Matmul::Bf16).then_some(key)).collect();
     if keys.is_empty() {
         return None;
     }

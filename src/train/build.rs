@@ -9,14 +9,14 @@ use crate::engine::SimApp;
 use crate::engine::env::components::FinalObservation;
 use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
 use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
-use crate::learn::losses::{ModelLoss, Vagram, loss_by_name};
+use crate::learn::losses::{LossKind, ModelLoss, Vagram};
 use crate::learn::replay::ReplayBuffer;
 use crate::learn::sac::{Sac, SacConfig};
 use crate::learn::trainer::TrainerConfig;
-use crate::learn::{Activation, AdamConfig, AutoDevice};
+use crate::learn::{AdamConfig, AutoDevice};
 use crate::systems::learning::{
-    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, Mixing, ModelBuffer, ModelResource,
-    ObservationBeforeAct, PolicyControlled, RolloutSettings,
+    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, ModelBuffer, ModelResource, ObservationBeforeAct,
+    PolicyControlled, RolloutSettings,
 };
 use crate::train::config::RealAction;
 use crate::train::config::RunConfig;
@@ -49,10 +49,6 @@ pub struct SeedApp {
     pub env: Entity,
     /// The run seed.
     pub seed: u64,
-}
-
-fn activation(name: &str) -> Activation {
-    if name == "relu" { Activation::Relu } else { Activation::Silu }
 }
 
 impl SeedApp {
@@ -91,7 +87,7 @@ impl SeedApp {
             init_alpha: a.init_alpha,
             target_entropy: a.target_entropy,
             seed: derive_seed(seed, Part::Agent as u64),
-            matmul: a.matmul.parse()?,
+            matmul: a.matmul,
             ..SacConfig::default()
         };
         let sac = Sac::new(&dev, obs_dim, act_dim, sac_config);
@@ -106,33 +102,31 @@ impl SeedApp {
         let dynamics = DynamicsConfig {
             members: m.members,
             hidden: m.hidden.clone(),
-            activation: activation(&m.activation),
+            activation: m.activation,
             probabilistic: m.probabilistic,
             learn_logvar_bounds: m.learn_logvar_bounds,
             reward_fit: m.reward_fit,
             // The authors' Gaussian ensemble (their MLE and MSE baselines) sums its members'
             // losses; their VaGraM ensemble averages them.
-            member_reduction: if ["mle", "mse"].contains(&m.loss.as_str()) { MemberReduction::Sum } else { MemberReduction::Mean },
+            member_reduction: if matches!(m.loss, LossKind::Mle | LossKind::Mse) { MemberReduction::Sum } else { MemberReduction::Mean },
             adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
             seed: derive_seed(seed, Part::Model as u64),
-            matmul: m.matmul.parse()?,
+            matmul: m.matmul,
             ..DynamicsConfig::default()
         };
         let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;
-        let unknown = || anyhow::anyhow!("model.loss = {} is not a known loss", m.loss);
-        let by_name = |name: &str| -> anyhow::Result<Box<dyn ModelLoss>> {
-            if name == "vagram" {
-                Ok(Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }))
-            } else {
-                loss_by_name(name).ok_or_else(unknown)
+        let build = |kind: LossKind| -> Box<dyn ModelLoss> {
+            match kind {
+                LossKind::Vagram => Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }),
+                other => other.build(),
             }
         };
-        let loss = by_name(&m.loss)?;
+        let loss = build(m.loss);
         // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
-        let validation_loss = by_name(if m.loss == "mle" { "mse" } else { &m.loss })?;
+        let validation_loss = build(if m.loss == LossKind::Mle { LossKind::Mse } else { m.loss });
         // VaGraM's fits in the first learning epoch (value function untrained) add plain MSE to
         // training and validation (the authors' `add_mse`).
-        let warmup = (m.loss == "vagram")
+        let warmup = (m.loss == LossKind::Vagram)
             .then(|| Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0, grad_at: m.grad_at }) as Box<dyn ModelLoss>);
         app.world.insert_resource(ModelResource {
             model: crate::learn::ThreadBound::new(model),
@@ -169,7 +163,7 @@ impl SeedApp {
             updates_per_step: a.updates_per_step,
             batch_size: a.batch_size,
             model_share: mx.model_share,
-            mixing: if mx.mode == "per-batch" { Mixing::PerBatch } else { Mixing::PerSample },
+            mixing: mx.mode,
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Updates as u64)),
             last: None,
         });

@@ -24,8 +24,9 @@ use crate::rng::ChaCha8Rng;
 /// Bound beyond which distractor states jump back.
 pub const BOUND: f32 = 20.0;
 
-/// Which distractor dynamics to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which distractor dynamics to use (`paper` or `reference` in configs and flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum DistractorVariant {
     /// Paper eq. 18 (default).
     #[default]

@@ -115,21 +115,68 @@ pub trait ModelLoss: Send + Sync {
     }
 }
 
+/// The model losses by name (`model.loss` in configs, `--loss` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// VaGraM (eq. 7).
+    Vagram,
+    /// Plain MSE on the next state.
+    Mse,
+    /// Gaussian NLL of a probabilistic ensemble (MBPO's model).
+    Mle,
+    /// IterVAML.
+    Itervaml,
+    /// IterVAML plus 0.01 × MSE.
+    ItervamlMse,
+    /// MSE weighted by the value's magnitude.
+    ValueWeighted,
+    /// The first-order Taylor VAML loss (eq. 5; figures and ablations).
+    Taylor,
+}
+
+crate::choice_names!(LossKind, ["vagram", "mse", "mle", "itervaml", "itervaml-mse", "value-weighted", "taylor"]);
+
+impl LossKind {
+    /// The name configs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Vagram => "vagram",
+            Self::Mse => "mse",
+            Self::Mle => "mle",
+            Self::Itervaml => "itervaml",
+            Self::ItervamlMse => "itervaml-mse",
+            Self::ValueWeighted => "value-weighted",
+            Self::Taylor => "taylor",
+        }
+    }
+
+    /// The loss with the paper's defaults.
+    pub fn build(self) -> Box<dyn ModelLoss> {
+        match self {
+            Self::Vagram => Box::new(Vagram::default()),
+            Self::Mse => Box::new(Mse),
+            Self::Mle => Box::new(GaussianNll),
+            Self::Itervaml => Box::new(IterVaml { mse_weight: 0.0 }),
+            Self::ItervamlMse => Box::new(IterVaml { mse_weight: 0.01 }),
+            Self::ValueWeighted => Box::new(ValueWeighted::default()),
+            Self::Taylor => Box::new(TaylorVaml),
+        }
+    }
+}
+
+impl std::fmt::Display for LossKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Every loss name [`loss_by_name`] accepts.
-pub const LOSS_NAMES: [&str; 7] = ["vagram", "mse", "mle", "itervaml", "itervaml-mse", "value-weighted", "taylor"];
+pub const LOSS_NAMES: &[&str] = LossKind::NAMES;
 
 /// The loss called `name` with the paper's defaults.
 pub fn loss_by_name(name: &str) -> Option<Box<dyn ModelLoss>> {
-    Some(match name {
-        "vagram" => Box::new(Vagram::default()),
-        "mse" => Box::new(Mse),
-        "mle" => Box::new(GaussianNll),
-        "itervaml" => Box::new(IterVaml { mse_weight: 0.0 }),
-        "itervaml-mse" => Box::new(IterVaml { mse_weight: 0.01 }),
-        "value-weighted" => Box::new(ValueWeighted::default()),
-        "taylor" => Box::new(TaylorVaml),
-        _ => return None,
-    })
+    name.parse::<LossKind>().ok().map(LossKind::build)
 }
 
 /// Mean over value functions of per-value-function quantities.

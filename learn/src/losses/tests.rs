@@ -54,7 +54,7 @@ fn eval(loss: &dyn ModelLoss, state: &[f32], pred: &[f32], target: &[f32], logva
 #[test]
 fn every_loss_gradient_matches_finite_differences() {
     let (state, pred, target, logvar) = batch(16, 1);
-    for name in LOSS_NAMES {
+    for &name in LOSS_NAMES {
         let loss = loss_by_name(name).unwrap();
         let base = eval(loss.as_ref(), &state, &pred, &target, &logvar, &Analytic);
         // Every loss but the NLL (negative when log-variances are) is positive off the data.

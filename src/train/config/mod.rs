@@ -13,8 +13,10 @@ pub use vagram_systems::learning::Schedule;
 
 use serde::{Deserialize, Serialize};
 
-use vagram_learn::Matmul;
-use vagram_learn::losses::LOSS_NAMES;
+use crate::engine::env::{DistractorConfig, DistractorVariant};
+use vagram_learn::losses::LossKind;
+use vagram_learn::{Activation, Matmul};
+use vagram_systems::learning::Mixing;
 
 /// Why a config was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -77,17 +79,13 @@ pub struct EnvSection {
     /// Distracting dimensions (paper: 5, 10, 15, 20).
     pub distractors: usize,
     /// `paper` (eq. 18) or `reference` (the authors' code).
-    pub distractor_variant: String,
+    pub distractor_variant: DistractorVariant,
 }
 
 impl EnvSection {
-    /// The distracting dimensions to attach, or `None` for none. An unknown variant name falls
-    /// back to `paper`; [`RunConfig::validate`] rejects it first.
-    pub fn distractor_config(&self) -> Option<crate::engine::env::DistractorConfig> {
-        (self.distractors > 0).then(|| crate::engine::env::DistractorConfig {
-            dims: self.distractors,
-            variant: self.distractor_variant.parse().unwrap_or_default(),
-        })
+    /// The distracting dimensions to attach, or `None` for none.
+    pub fn distractor_config(&self) -> Option<DistractorConfig> {
+        (self.distractors > 0).then_some(DistractorConfig { dims: self.distractors, variant: self.distractor_variant })
     }
 }
 
@@ -96,7 +94,7 @@ impl EnvSection {
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     /// `vagram`, `mle`, `mse`, `itervaml`, `itervaml-mse`, `value-weighted` (or `taylor`).
-    pub loss: String,
+    pub loss: LossKind,
     /// Gaussian ensemble (`true` for `mle`, MBPO's model) or deterministic.
     pub probabilistic: bool,
     /// Ensemble members.
@@ -106,7 +104,7 @@ pub struct ModelSection {
     /// Hidden widths (`[64, 64]` is the paper's 2×64 study; `[]` a linear model).
     pub hidden: Vec<usize>,
     /// `silu` or `relu`.
-    pub activation: String,
+    pub activation: Activation,
     /// Adam learning rate.
     pub lr: f32,
     /// L2 weight decay.
@@ -140,8 +138,8 @@ pub struct ModelSection {
     pub max_epochs: Option<usize>,
     /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
     /// tiles where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
-    #[serde(default = "default_matmul", skip_serializing_if = "is_default_matmul")]
-    pub matmul: String,
+    #[serde(default, skip_serializing_if = "is_default_matmul")]
+    pub matmul: Matmul,
 }
 
 /// Model rollouts.
@@ -195,8 +193,8 @@ pub struct AgentSection {
     pub target_update_interval: u64,
     /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
     /// tiles where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
-    #[serde(default = "default_matmul", skip_serializing_if = "is_default_matmul")]
-    pub matmul: String,
+    #[serde(default, skip_serializing_if = "is_default_matmul")]
+    pub matmul: Matmul,
 }
 
 /// How SAC batches mix real and model data.
@@ -208,7 +206,7 @@ pub struct MixingSection {
     pub model_share: Schedule,
     /// `per-batch` (the whole batch from one buffer, with the share as probability: the authors'
     /// code) or `per-sample` (each sample drawn by the share).
-    pub mode: String,
+    pub mode: Mixing,
 }
 
 /// A whole run.
@@ -233,12 +231,8 @@ fn default_init_alpha() -> f32 {
     0.1
 }
 
-fn default_matmul() -> String {
-    Matmul::F32.name().to_string()
-}
-
-fn is_default_matmul(name: &String) -> bool {
-    name == Matmul::F32.name()
+fn is_default_matmul(m: &Matmul) -> bool {
+    *m == Matmul::F32
 }
 
 fn invalid(key: &str, value: impl std::fmt::Display, reason: &str) -> ConfigError {
@@ -257,8 +251,8 @@ impl RunConfig {
     }
 
     /// Each matmul setting with its dotted key: the model's, then the agent's.
-    pub fn matmuls(&self) -> [(&'static str, &str); 2] {
-        [("model.matmul", &self.model.matmul), ("agent.matmul", &self.agent.matmul)]
+    pub fn matmuls(&self) -> [(&'static str, Matmul); 2] {
+        [("model.matmul", self.model.matmul), ("agent.matmul", self.agent.matmul)]
     }
 
     /// Applies `key=value` (e.g. `model.lr=3e-4`, `model.hidden=[64, 64]`, `model.loss=mle`);
@@ -341,9 +335,6 @@ impl RunConfig {
         if !envs.contains(&e.name.as_str()) {
             return Err(invalid("env.name", &e.name, &format!("known envs: {}", envs.join(", "))));
         }
-        if !["paper", "reference"].contains(&e.distractor_variant.as_str()) {
-            return Err(invalid("env.distractor_variant", &e.distractor_variant, "expected 'paper' or 'reference'"));
-        }
         if e.distractors > 4096 {
             return Err(invalid("env.distractors", e.distractors, "at most 4096"));
         }
@@ -367,21 +358,8 @@ impl RunConfig {
                 &format!("must be a whole number of epochs of run.epoch_length = {}", r.epoch_length),
             ));
         }
-        if !LOSS_NAMES.contains(&m.loss.as_str()) {
-            return Err(invalid("model.loss", &m.loss, &format!("expected one of {}", LOSS_NAMES.join(", "))));
-        }
-        if m.loss == "mle" && !m.probabilistic {
+        if m.loss == LossKind::Mle && !m.probabilistic {
             return Err(invalid("model.probabilistic", false, "the mle loss needs a probabilistic ensemble"));
-        }
-        for (key, v) in self.matmuls() {
-            if v.parse::<Matmul>().is_err() {
-                return Err(invalid(key, v, &format!("expected one of {}", Matmul::NAMES.join(", "))));
-            }
-        }
-        for (key, v) in [("model.activation", &m.activation)] {
-            if !["silu", "relu"].contains(&v.as_str()) {
-                return Err(invalid(key, v, "expected 'silu' or 'relu'"));
-            }
         }
         if m.members == 0 || m.elites == 0 || m.elites > m.members {
             return Err(invalid("model.elites", m.elites, &format!("must be between 1 and model.members = {}", m.members)));
@@ -445,9 +423,6 @@ impl RunConfig {
         let Schedule(sa, sb, pa, pb) = mx.model_share;
         if sa > sb || !(0.0..=1.0).contains(&pa) || !(0.0..=1.0).contains(&pb) {
             return Err(invalid("mixing.model_share", format!("{:?}", mx.model_share), "[epoch_a <= epoch_b, shares in [0, 1]]"));
-        }
-        if !["per-batch", "per-sample"].contains(&mx.mode.as_str()) {
-            return Err(invalid("mixing.mode", &mx.mode, "expected 'per-batch' or 'per-sample'"));
         }
         Ok(())
     }

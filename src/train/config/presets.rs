@@ -8,6 +8,10 @@
 //! ours. docs/authors-config.md maps every key to the authors' yaml key and value.
 
 use super::{AgentSection, EnvSection, MixingSection, ModelSection, RolloutSection, RunConfig, RunSection, Schedule};
+use crate::engine::env::DistractorVariant;
+use vagram_learn::losses::LossKind;
+use vagram_learn::{Activation, Matmul};
+use vagram_systems::learning::Mixing;
 
 /// Our cap on epochs per model fit for the small presets: with seven members, "any member
 /// improved by 1%" keeps a value-aware validation loss (whose scale moves with the critic)
@@ -17,14 +21,14 @@ const MAX_FIT_EPOCHS: usize = 50;
 /// Names [`RunConfig::preset`] accepts.
 pub const PRESETS: [&str; 5] = ["pendulum", "pendulum-authors", "cartpole", "hopper", "hopper-distractors"];
 
-fn model(loss: &str, train_every: u64, batch_size: usize, patience: usize, max_epochs: Option<usize>) -> ModelSection {
+fn model(loss: LossKind, train_every: u64, batch_size: usize, patience: usize, max_epochs: Option<usize>) -> ModelSection {
     ModelSection {
-        probabilistic: loss == "mle",
-        loss: loss.into(),
+        probabilistic: loss == LossKind::Mle,
+        loss,
         members: 7,
         elites: 5,
         hidden: vec![200; 4],
-        activation: "silu".into(),
+        activation: Activation::Silu,
         lr: 1e-3,
         weight_decay: 5e-5,
         batch_size,
@@ -36,7 +40,7 @@ fn model(loss: &str, train_every: u64, batch_size: usize, patience: usize, max_e
         learn_logvar_bounds: false,
         reward_fit: Default::default(),
         max_epochs,
-        matmul: "f32".into(),
+        matmul: Matmul::F32,
     }
 }
 
@@ -55,14 +59,16 @@ fn agent(hidden: usize, lrs: [f32; 3], target_entropy: Option<f32>, updates_per_
         gamma: 0.99,
         tau: 0.005,
         target_update_interval,
-        matmul: "f32".into(),
+        matmul: Matmul::F32,
     }
 }
 
 impl RunConfig {
-    /// The preset `name` with model loss `loss`, or `None` for an unknown preset.
+    /// The preset `name` with model loss `loss` (a [`LossKind`] name), or `None` for an
+    /// unknown preset or loss.
     pub fn preset(name: &str, loss: &str) -> Option<RunConfig> {
-        let env = |n: &str| EnvSection { name: n.into(), distractors: 0, distractor_variant: "paper".into() };
+        let loss: LossKind = loss.parse().ok()?;
+        let env = |n: &str| EnvSection { name: n.into(), distractors: 0, distractor_variant: DistractorVariant::Paper };
         let run = |learning_steps: u64, epoch_length: u64, initial_random_steps: u64| RunSection {
             env_steps: initial_random_steps + learning_steps,
             epoch_length,
@@ -80,19 +86,19 @@ impl RunConfig {
                 rollout: rollout(Schedule(20.0, 150.0, 1.0, 5.0)),
                 agent: agent(1024, [3e-4, 3e-5, 3e-4], Some(-1.0), 20, 4),
                 // The paper's ramp: 0 → 95% model data over the first 40 epochs.
-                mixing: MixingSection { model_share: Schedule(0.0, 40.0, 0.0, 0.95), mode: "per-sample".into() },
+                mixing: MixingSection { model_share: Schedule(0.0, 40.0, 0.0, 0.95), mode: Mixing::PerSample },
             },
             // `mbpo_hopper_distraction.yaml` with the paper scripts' 500,000 steps: 10 distracting
             // dimensions of the authors' kind, one-step rollouts, the model share ramped over 50
             // epochs; the MLE scripts train the model on batches of 256, VaGraM's on 1024.
             "hopper-distractors" => {
-                let hopper = RunConfig::preset("hopper", loss)?;
+                let hopper = RunConfig::preset("hopper", loss.name())?;
                 RunConfig {
                     run: run(500_000, 1000, 10_000),
-                    env: EnvSection { distractors: 10, distractor_variant: "reference".into(), ..hopper.env },
-                    model: ModelSection { batch_size: if loss == "mle" { 256 } else { 1024 }, ..hopper.model },
+                    env: EnvSection { distractors: 10, distractor_variant: DistractorVariant::Reference, ..hopper.env },
+                    model: ModelSection { batch_size: if loss == LossKind::Mle { 256 } else { 1024 }, ..hopper.model },
                     rollout: rollout(Schedule(20.0, 150.0, 1.0, 1.0)),
-                    mixing: MixingSection { model_share: Schedule(0.0, 50.0, 0.0, 0.95), mode: "per-batch".into() },
+                    mixing: MixingSection { model_share: Schedule(0.0, 50.0, 0.0, 0.95), mode: Mixing::PerBatch },
                     ..hopper
                 }
             }
@@ -106,7 +112,7 @@ impl RunConfig {
                 model: ModelSection { weight_decay: 2e-5, ..model(loss, 50, 256, 1, Some(50)) },
                 rollout: rollout(Schedule(20.0, 150.0, 1.0, 1.0)),
                 agent: agent(1024, [3e-5, 3e-4, 3e-4], Some(-3.0), 40, 4),
-                mixing: MixingSection { model_share: Schedule(0.0, 40.0, 0.0, 0.95), mode: "per-batch".into() },
+                mixing: MixingSection { model_share: Schedule(0.0, 40.0, 0.0, 0.95), mode: Mixing::PerBatch },
             },
             // The authors' 5,000 learning steps after one 200-step epoch of exploration (their
             // algorithm default of 10,000 would be twice the whole budget).
@@ -117,7 +123,7 @@ impl RunConfig {
                 rollout: rollout(Schedule(1.0, 15.0, 1.0, 1.0)),
                 agent: agent(256, [3e-4, 3e-4, 1e-4], Some(-0.05), 20, 4),
                 // 25 epochs in all: the authors' cartpole ramp (epochs 1 → 5).
-                mixing: MixingSection { model_share: Schedule(1.0, 5.0, 0.0, 0.95), mode: "per-sample".into() },
+                mixing: MixingSection { model_share: Schedule(1.0, 5.0, 0.0, 0.95), mode: Mixing::PerSample },
             },
             // 5,000 steps in all, one 200-step epoch of them exploration.
             "pendulum" => RunConfig {
@@ -127,7 +133,7 @@ impl RunConfig {
                 rollout: rollout(Schedule(1.0, 15.0, 1.0, 1.0)),
                 // 128-wide SAC nets: the pendulum needs no more, and the loop runs ~3× faster on 2 cores.
                 agent: agent(128, [3e-4, 3e-4, 3e-4], None, 10, 1),
-                mixing: MixingSection { model_share: Schedule(0.0, 10.0, 0.0, 0.95), mode: "per-sample".into() },
+                mixing: MixingSection { model_share: Schedule(0.0, 10.0, 0.0, 0.95), mode: Mixing::PerSample },
             },
             _ => return None,
         })

@@ -1,6 +1,7 @@
 //! Presets validate, round-trip through TOML, and bad configs are rejected naming the key.
 
 use super::*;
+use crate::engine::env::DistractorVariant;
 
 const ENVS: [&str; 3] = ["pendulum", "cartpole", "hopper"];
 
@@ -30,7 +31,7 @@ fn overrides_set_typed_values_and_study_variants() {
     c.set("agent.fixed_alpha=0.2").unwrap();
     c.set("mixing.model_share=[0, 20, 0, 0.95]").unwrap();
     assert_eq!(c.model.hidden, vec![64, 64]);
-    assert_eq!((c.env.distractors, c.env.distractor_variant.as_str()), (15, "reference"));
+    assert_eq!((c.env.distractors, c.env.distractor_variant), (15, DistractorVariant::Reference));
     assert_eq!(c.agent.fixed_alpha, Some(0.2));
     assert_eq!(c.mixing.model_share, Schedule(0.0, 20.0, 0.0, 0.95));
     c.validate(&ENVS).unwrap();
@@ -55,22 +56,40 @@ fn unknown_keys_and_wrong_types_are_named() {
 }
 
 #[test]
+fn unknown_choices_are_refused_when_set_naming_the_key_and_the_valid_values() {
+    let cases = [
+        ("model.loss=nll", "vagram"),
+        ("mixing.mode=per-step", "per-sample"),
+        ("env.distractor_variant=fancy", "reference"),
+        ("model.matmul=fp16", "bf16"),
+        ("agent.matmul=tf32", "bf16"),
+        ("model.activation=tanh", "relu"),
+    ];
+    for (assignment, valid) in cases {
+        let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+        let e = c.set(assignment).unwrap_err().to_string();
+        let key = assignment.split('=').next().unwrap();
+        assert!(e.contains(key) && e.contains(valid), "{assignment}: {e}");
+        assert_eq!(c, RunConfig::preset("pendulum", "vagram").unwrap(), "{assignment} left the config as it was");
+    }
+    let mut text = RunConfig::preset("pendulum", "vagram").unwrap().to_toml();
+    text = text.replace("loss = \"vagram\"", "loss = \"vgram\"");
+    let e = RunConfig::from_toml(&text, "my.toml").unwrap_err().to_string();
+    assert!(e.starts_with("my.toml") && e.contains("vgram") && e.contains("itervaml-mse"), "{e}");
+}
+
+#[test]
 fn out_of_range_values_are_rejected_naming_the_key() {
     let cases = [
         ("model.elites=9", "model.elites"),
         ("model.lr=0", "model.lr"),
         ("agent.gamma=1.5", "agent.gamma"),
-        ("model.loss=nll", "model.loss"),
         ("model.hidden=[200, 0]", "model.hidden"),
         ("run.epoch_length=100000", "run.epoch_length"),
         ("rollout.length=[1, 15, 0, 1]", "rollout.length"),
         ("mixing.model_share=[0, 40, 0, 1.5]", "mixing.model_share"),
-        ("mixing.mode=per-step", "mixing.mode"),
         ("env.name=walker", "env.name"),
-        ("env.distractor_variant=fancy", "env.distractor_variant"),
         ("model.validation_ratio=1", "model.validation_ratio"),
-        ("model.matmul=fp16", "model.matmul"),
-        ("agent.matmul=tf32", "agent.matmul"),
     ];
     for (assignment, key) in cases {
         let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
@@ -86,7 +105,7 @@ fn out_of_range_values_are_rejected_naming_the_key() {
 #[test]
 fn matmul_defaults_to_f32_and_is_only_written_when_changed() {
     let mut c = RunConfig::preset("hopper", "mle").unwrap();
-    assert_eq!((c.model.matmul.as_str(), c.agent.matmul.as_str()), ("f32", "f32"));
+    assert_eq!((c.model.matmul, c.agent.matmul), (Matmul::F32, Matmul::F32));
     // Configs written before the key existed read back the same (and resume against them).
     assert!(!c.to_toml().contains("matmul"), "the default is not written");
     c.set("agent.matmul=bf16").unwrap();
@@ -104,7 +123,7 @@ fn presets_carry_the_authors_loop_settings_and_old_configs_read_them_as_defaults
     assert_eq!((h.rollout.cadence, h.model.grad_at, h.model.learn_logvar_bounds), (RolloutCadence::PerFit, GradAt::NextState, false));
     assert_eq!(h.model.reward_fit, RewardFit::Likelihood, "MBRL-Lib's Gaussian ensemble models the reward's variance");
     let d = RunConfig::preset("hopper-distractors", "mle").unwrap();
-    assert_eq!((d.env.distractors, d.env.distractor_variant.as_str(), d.run.env_steps), (10, "reference", 510_000));
+    assert_eq!((d.env.distractors, d.env.distractor_variant, d.run.env_steps), (10, DistractorVariant::Reference, 510_000));
     assert_eq!((d.rollout.length, d.mixing.model_share), (Schedule(20.0, 150.0, 1.0, 1.0), Schedule(0.0, 50.0, 0.0, 0.95)));
     assert_eq!(d.model.batch_size, 256, "the MLE distraction script trains on 256");
     assert_eq!(RunConfig::preset("hopper-distractors", "vagram").unwrap().model.batch_size, 1024);

@@ -13,14 +13,17 @@ use vagram_learn::sac::SacStats;
 
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelBuffer};
 
-/// How real and model data are mixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How real and model data are mixed (`mixing.mode`: `per-batch`, `per-sample`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mixing {
     /// The whole batch from one buffer.
     PerBatch,
     /// Each sample from one buffer.
     PerSample,
 }
+
+vagram_learn::choice_names!(Mixing, ["per-batch", "per-sample"]);
 
 /// Agent-update settings.
 #[derive(Resource)]
