@@ -114,3 +114,20 @@ fn output_into_a_closed_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "a closed pipe must not panic: {err}");
 }
+
+#[test]
+fn zero_counts_are_refused_by_the_parser_naming_the_flag() {
+    // `--checkpoint-every 0` used to be taken as 1 without a word.
+    for args in [
+        &["train", "--seeds", "0"][..],
+        &["train", "--threads", "0"],
+        &["train", "--checkpoint-every", "0"],
+        &["evaluate", "runs/none", "--episodes", "0"],
+        &["view", "--envs", "0"],
+    ] {
+        let (code, _, err) = vagram(args);
+        let flag = args.iter().find(|a| a.starts_with("--")).unwrap();
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with(&format!("error: invalid value '0' for '{flag}")) && err.contains("not in 1.."), "{args:?}: {err}");
+    }
+}

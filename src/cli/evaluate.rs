@@ -19,7 +19,7 @@ pub struct EvaluateArgs {
     /// Run directory.
     run: PathBuf,
     /// Episodes per seed.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     episodes: u32,
     /// Write each seed's first evaluation episode to DIR/seed-N.csv (step, observations,
     /// reward, terminated, truncated; row 0 is the initial observation), to see how a policy
@@ -30,9 +30,6 @@ pub struct EvaluateArgs {
 
 /// Runs `vagram evaluate`.
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    if args.episodes == 0 {
-        anyhow::bail!("--episodes must be at least 1");
-    }
     let registry = vagram::envs::builtin_registry();
     let path = args.run.join("config.toml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}: not a run directory (no config.toml)", args.run.display()))?;

@@ -29,7 +29,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = LossKind::NAMES.to_vec())]
     loss: Option<String>,
     /// Number of seeds (seeds are numbered from --first-seed).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
     /// First seed number.
     #[arg(long, default_value_t = 0)]
@@ -54,10 +54,10 @@ pub struct TrainArgs {
     #[arg(long)]
     only_seed: Option<u64>,
     /// Worker threads for seeds (default: one per core, at most one per seed).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
     /// Epochs between checkpoints (the last epoch is always saved).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
     /// Stop every seed after this many epochs (resume later with --resume).
     #[arg(long)]
@@ -190,9 +190,6 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 bail!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
             }
             let n = args.seeds.unwrap_or(1);
-            if n == 0 {
-                bail!("--seeds must be at least 1");
-            }
             let end = args
                 .first_seed
                 .checked_add(n)

@@ -15,7 +15,7 @@ pub struct ViewArgs {
     #[arg(long)]
     env: Option<String>,
     /// Number of instances (a grid; click one to enlarge it).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     envs: usize,
     /// Master seed of the viewed envs.
     #[arg(long, default_value_t = 0)]
