@@ -118,6 +118,20 @@ fn resume_refuses_another_config_and_damaged_checkpoints_and_keeps_them() {
     let (code, err) = vagram(&["train", "--resume", &run.display().to_string(), "--loss", "mse", "--quiet"]);
     assert_eq!(code, 2);
     assert!(err.contains("model.loss"), "{err}");
+    // Options that change the numbers or the seeds are refused too (they were ignored): a
+    // precision the stored config does not write (f32 is its default), and other seeds.
+    for (extra, named) in [
+        (&["--matmul", "bf16"][..], "model.matmul"),
+        (&["--set", "agent.matmul=bf16"], "agent.matmul"),
+        (&["--seeds", "5"], "--seeds 5"),
+        (&["--first-seed", "3"], "--first-seed 3"),
+    ] {
+        let mut resume = vec!["train", "--resume", run.to_str().unwrap(), "--quiet"];
+        resume.extend(extra);
+        let (code, err) = vagram(&resume);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(err.contains(named), "{extra:?}: {err}");
+    }
     assert_eq!(files(&dir), before, "a refused resume changes nothing");
     let (code, err) = run_cli(&args);
     assert_eq!(code, 2);

@@ -31,9 +31,9 @@ pub struct TrainArgs {
     /// Number of seeds (seeds are numbered from --first-seed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
-    /// First seed number.
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
+    /// First seed number (default 0).
+    #[arg(long)]
+    first_seed: Option<u64>,
     /// Run directory (default: runs/ENV-LOSS).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -124,11 +124,15 @@ fn matmul_note(config: &RunConfig) -> Option<String> {
 /// Keys whose values differ between two configs (dotted).
 fn differing_keys(a: &RunConfig, b: &RunConfig) -> Vec<String> {
     let (ta, tb) = (toml::Table::try_from(a).expect("serialises"), toml::Table::try_from(b).expect("serialises"));
+    // Keys written only when set (model.matmul, agent.matmul, …) may be on one side only.
     let mut keys = Vec::new();
+    let empty = toml::Table::new();
     for (section, va) in &ta {
-        let (Some(sa), Some(sb)) = (va.as_table(), tb.get(section).and_then(|v| v.as_table())) else { continue };
-        for (k, v) in sa {
-            if sb.get(k) != Some(v) {
+        let sa = va.as_table().unwrap_or(&empty);
+        let sb = tb.get(section).and_then(|v| v.as_table()).unwrap_or(&empty);
+        let names: std::collections::BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
+        for k in names {
+            if sa.get(k) != sb.get(k) {
                 keys.push(format!("{section}.{k}"));
             }
         }
@@ -180,6 +184,17 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
             }
             let info = RunInfo::read(&dir)?;
+            let first = info.seeds.first().copied();
+            for (flag, given, stored) in [("--seeds", args.seeds, Some(info.seeds.len() as u64)), ("--first-seed", args.first_seed, first)]
+            {
+                if let Some(v) = given.filter(|v| Some(*v) != stored) {
+                    bail!(
+                        "--resume {}: {flag} {v} does not match the run, whose seeds are {:?} (leave it out, or use --only-seed)",
+                        dir.display(),
+                        info.seeds
+                    );
+                }
+            }
             (dir.clone(), stored, info.seeds, true)
         }
         None => {
@@ -190,11 +205,11 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 bail!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
             }
             let n = args.seeds.unwrap_or(1);
-            let end = args
-                .first_seed
+            let first_seed = args.first_seed.unwrap_or(0);
+            let end = first_seed
                 .checked_add(n)
-                .with_context(|| format!("--first-seed {} with --seeds {n}: seed numbers would pass {}", args.first_seed, u64::MAX))?;
-            let seeds: Vec<u64> = (args.first_seed..end).collect();
+                .with_context(|| format!("--first-seed {first_seed} with --seeds {n}: seed numbers would pass {}", u64::MAX))?;
+            let seeds: Vec<u64> = (first_seed..end).collect();
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
             let info = RunInfo { seeds: seeds.clone(), created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
