@@ -16,6 +16,7 @@ use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
 use vagram::train::config::{PRESETS, RunConfig};
+use vagram::train::lock::{RunAccess, RunLock};
 use vagram::train::run_dir::RunInfo;
 use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
@@ -159,6 +160,10 @@ pub struct Prepared {
     pub resume: bool,
     /// Worker threads.
     pub threads: usize,
+    /// The locks on the run and the seeds trained, held until training ends (never read: it
+    /// works by being dropped last).
+    #[allow(dead_code)]
+    pub lock: RunLock,
 }
 
 /// Runs `vagram train`.
@@ -173,7 +178,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 /// `None` when the command only exported a Slurm script.
 pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
     let registry = vagram::envs::builtin_registry();
-    let (dir, config, seeds, resume) = match &args.resume {
+    // The seeds this command trains, out of the run's `seeds` (checked before anything is written).
+    let trained = |seeds: &[u64]| -> anyhow::Result<Vec<u64>> {
+        match args.only_seed {
+            Some(s) if !seeds.contains(&s) => bail!("--only-seed {s}: the run's seeds are {seeds:?}"),
+            Some(s) => Ok(vec![s]),
+            None => Ok(seeds.to_vec()),
+        }
+    };
+    let access = if args.only_seed.is_some() { RunAccess::Seeds } else { RunAccess::Whole };
+    let (dir, config, seeds, resume, lock) = match &args.resume {
         Some(dir) => {
             let path = dir.join("config.toml");
             let text = std::fs::read_to_string(&path).with_context(|| format!("--resume {}: no config.toml there", dir.display()))?;
@@ -195,26 +209,35 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                     );
                 }
             }
-            (dir.clone(), stored, info.seeds, true)
+            let seeds = trained(&info.seeds)?;
+            let lock = RunLock::run(dir, access)?;
+            (dir.clone(), stored, seeds, true, lock)
         }
         None => {
             let config = config_from_args(args, None)?;
             validate(&config, &registry)?;
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
+            let already =
+                || format!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
             if dir.join("config.toml").exists() {
-                bail!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
+                bail!(already());
             }
             let n = args.seeds.unwrap_or(1);
             let first_seed = args.first_seed.unwrap_or(0);
             let end = first_seed
                 .checked_add(n)
                 .with_context(|| format!("--first-seed {first_seed} with --seeds {n}: seed numbers would pass {}", u64::MAX))?;
-            let seeds: Vec<u64> = (first_seed..end).collect();
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let all: Vec<u64> = (first_seed..end).collect();
+            let seeds = trained(&all)?;
+            // Created under the whole-run lock: of two processes creating one run, one wins.
+            let lock = RunLock::run(&dir, RunAccess::Whole)?;
+            if dir.join("config.toml").exists() {
+                bail!(already());
+            }
             write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
-            let info = RunInfo { seeds: seeds.clone(), created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
+            let info = RunInfo { seeds: all, created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
             write_atomic(&dir.join("run.toml"), toml::to_string(&info)?.as_bytes())?;
-            (dir, config, seeds, false)
+            (dir, config, seeds, false, lock)
         }
     };
     validate(&config, &registry)?;
@@ -222,21 +245,17 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
         export_slurm(script, &dir, &seeds)?;
         return Ok(None);
     }
-    let seeds: Vec<u64> = match args.only_seed {
-        Some(s) if !seeds.contains(&s) => bail!("--only-seed {s}: the run's seeds are {seeds:?}"),
-        Some(s) => vec![s],
-        None => seeds,
-    };
+    let lock = lock.seeds(&dir, &seeds)?;
     let config_text = std::fs::read_to_string(dir.join("config.toml"))?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = args.threads.unwrap_or(cores).clamp(1, seeds.len());
-    Ok(Some(Prepared { dir, config, config_text, seeds, resume, threads }))
+    Ok(Some(Prepared { dir, config, config_text, seeds, resume, threads, lock }))
 }
 
 /// Trains a prepared run (with `watch` looking on, if given): progress bars, per-stage time
 /// report, learning curve; an error lists the seeds that did not finish.
 pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>) -> anyhow::Result<()> {
-    let Prepared { dir, config, config_text, seeds, resume, threads } = prepared;
+    let Prepared { dir, config, config_text, seeds, resume, threads, .. } = prepared;
     let registry = vagram::envs::builtin_registry();
     let job = SeedJob {
         config,

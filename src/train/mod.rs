@@ -6,6 +6,7 @@
 //! - [`state`]: everything that evolves during a run, as named tensors;
 //! - [`checkpoint`]: the checkpoint files (safetensors + manifest, written atomically);
 //! - [`run_dir`]: the run directory, its CSVs and statuses;
+//! - [`lock`]: who may write to a run directory (one whole-run writer, or one per seed);
 //! - [`driver`]: one seed, epoch by epoch, with the NaN guard;
 //! - [`parallel`]: many seeds on many threads.
 
@@ -13,6 +14,7 @@ pub mod build;
 pub mod checkpoint;
 pub mod config;
 pub mod driver;
+pub mod lock;
 pub mod parallel;
 pub mod run_dir;
 pub mod state;
