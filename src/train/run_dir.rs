@@ -106,17 +106,32 @@ fn line(cells: &[String]) -> String {
 }
 
 impl CsvLog {
-    /// Opens the CSVs of `dir`, keeping the header and the first `epochs` rows of each and
-    /// creating them (with headers) when absent.
+    /// Opens the CSVs of `dir`, keeping the header and the first `epochs` rows of each (rows
+    /// after a checkpoint belong to epochs the resume repeats) and creating them (with headers)
+    /// when absent. A resume (`epochs > 0`) is refused, before anything is written, when a CSV
+    /// lacks rows the checkpoint has already passed, has another header, or numbers its rows
+    /// out of order: those epochs cannot be rebuilt, and the finished run would miss them.
     pub fn open(dir: &Path, epochs: u64) -> anyhow::Result<Self> {
         let header = |h: &[&str]| line(&h.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let mut kept_files = Vec::new();
         for (name, head) in [(METRICS, header(&EpochRow::HEADER)), (TIMINGS, header(&TIMING_HEADER))] {
             let path = dir.join(name);
-            let kept: String = match fs::read_to_string(&path) {
-                Ok(text) => text.lines().take(1 + epochs as usize).map(|l| format!("{l}\n")).collect(),
-                Err(_) => head.clone(),
+            let kept = match fs::read_to_string(&path) {
+                Ok(text) => {
+                    let lines: Vec<&str> = text.lines().take(1 + epochs as usize).collect();
+                    check_rows(&path, &lines, head.trim_end(), epochs)?;
+                    lines.iter().map(|l| format!("{l}\n")).collect()
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && epochs == 0 => head,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("{}: the checkpoint is after {epochs} epochs but their rows cannot be read", path.display())
+                    });
+                }
             };
-            let kept = if kept.is_empty() { head } else { kept };
+            kept_files.push((path, kept));
+        }
+        for (path, kept) in kept_files {
             write_atomic(&path, kept.as_bytes())?;
         }
         let append = |name: &str| fs::OpenOptions::new().append(true).open(dir.join(name)).with_context(|| format!("opening {name}"));
@@ -135,6 +150,32 @@ impl CsvLog {
         self.timings.sync_data()?;
         Ok(())
     }
+}
+
+/// Checks that `lines` (header first) hold `header` and the rows of epochs `0..epochs`, in order.
+fn check_rows(path: &Path, lines: &[&str], header: &str, epochs: u64) -> anyhow::Result<()> {
+    let refuse = |what: String| {
+        anyhow::anyhow!(
+            "{}: {what}, but the checkpoint is after {epochs} epochs: the log was changed or cut short; restore it, or start a new run",
+            path.display()
+        )
+    };
+    if lines.is_empty() {
+        return if epochs == 0 { Ok(()) } else { Err(refuse("the file is empty".into())) };
+    }
+    if lines[0] != header {
+        return Err(refuse(format!("the header is not {header}")));
+    }
+    let rows = lines.len() as u64 - 1;
+    if rows < epochs {
+        return Err(refuse(format!("it holds {rows} epoch rows")));
+    }
+    for (i, row) in lines[1..].iter().enumerate() {
+        if row.split(',').next() != Some(i.to_string().as_str()) {
+            return Err(refuse(format!("row {} is not epoch {i}", i + 1)));
+        }
+    }
+    Ok(())
 }
 
 /// One seed's metrics as read back from `metrics.csv`: column name → values per epoch.
