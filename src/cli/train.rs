@@ -256,6 +256,8 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
 /// report, learning curve; an error lists the seeds that did not finish.
 pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>) -> anyhow::Result<()> {
     let Prepared { dir, config, config_text, seeds, resume, threads, .. } = prepared;
+    // SIGINT/SIGTERM pause every seed at its current step, status and checkpoint honest.
+    vagram::train::stop::install()?;
     let registry = vagram::envs::builtin_registry();
     let job = SeedJob {
         config,
@@ -323,6 +325,9 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
     if !failed.is_empty() {
         bail!("{} of {} seeds did not finish (logs and last checkpoints kept):\n  {}", failed.len(), results.len(), failed.join("\n  "));
     }
+    if let Some(signal) = vagram::train::stop::requested() {
+        bail!("interrupted by {signal}: every unfinished seed is paused at its last checkpoint; continue with --resume {}", dir.display());
+    }
     Ok(())
 }
 
@@ -338,6 +343,9 @@ fn report(results: &[(u64, anyhow::Result<SeedOutcome>)], wall: f64) -> anyhow::
             }
             Ok(SeedOutcome::Paused { epochs }) => eprintln!("seed {seed}: paused after {epochs} epochs (continue with --resume)"),
             Ok(SeedOutcome::Stopped { epochs, message }) => eprintln!("seed {seed}: STOPPED after {epochs} epochs: {message}"),
+            Ok(SeedOutcome::Interrupted { epochs, resumes_at, signal }) => {
+                eprintln!("seed {seed}: interrupted by {signal} after {epochs} epochs (--resume continues from epoch {resumes_at})")
+            }
             Err(e) => eprintln!("seed {seed}: could not run: {e:#}"),
         }
     }

@@ -92,6 +92,15 @@ pub enum SeedOutcome {
         /// Epochs done.
         epochs: u64,
     },
+    /// Stopped by a signal ([`super::stop`]) during an epoch, which was discarded.
+    Interrupted {
+        /// Epochs completed and logged.
+        epochs: u64,
+        /// The epoch a resume continues from (the last checkpoint's).
+        resumes_at: u64,
+        /// The signal's name (`SIGTERM`, `SIGINT`).
+        signal: &'static str,
+    },
 }
 
 /// Runs (or resumes) one seed; `on_epoch` is called after every epoch. `Err` means the seed
@@ -112,15 +121,31 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
     write_status(&dir, &Status { state: "running".into(), epochs: start, message: None })?;
     let started = Instant::now();
     let mut seconds = StageSeconds::default();
+    let mut resumes_at = start;
     for epoch in start..total {
+        if let Some(signal) = super::stop::requested() {
+            let message = format!("interrupted by {signal} before epoch {epoch}; --resume continues from epoch {resumes_at}");
+            write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
+            return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
+        }
         if job.stop_after.is_some_and(|n| epoch >= n) {
             write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
             return Ok(SeedOutcome::Paused { epochs: epoch });
         }
-        if let Err(e) = run_epoch(&mut run, job.config.run.epoch_length, job.watch) {
-            let message = format!("epoch {epoch}: {e}");
-            write_status(&dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
-            return Ok(SeedOutcome::Stopped { epochs: epoch, message });
+        match run_epoch(&mut run, job.config.run.epoch_length, job.watch) {
+            Ok(None) => {}
+            Ok(Some(signal)) => {
+                let message = format!(
+                    "interrupted by {signal} during epoch {epoch} (its steps are discarded); --resume continues from epoch {resumes_at}"
+                );
+                write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
+                return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
+            }
+            Err(e) => {
+                let message = format!("epoch {epoch}: {e}");
+                write_status(&dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
+                return Ok(SeedOutcome::Stopped { epochs: epoch, message });
+            }
         }
         let (row, timing) = {
             let mut log = run.app.world.resource_mut::<EpochLog>();
@@ -137,6 +162,7 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
             let mut store = TensorStore::new();
             state::save(&run, &mut store);
             checkpoint::save(&dir, &store, done, row.env_steps, job.config_text)?;
+            resumes_at = done;
         }
         write_status(&dir, &Status { state: "running".into(), epochs: done, message: None })?;
         let report = EpochReport { seed: job.seed, epochs_done: done, epochs_total: total, row, seconds: timing.seconds };
@@ -149,15 +175,22 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
     Ok(SeedOutcome::Finished { epochs: total, seconds, wall: started.elapsed().as_secs_f64() })
 }
 
-/// One epoch of env steps, in chunks between the watcher's calls when there is one.
-fn run_epoch(run: &mut SeedApp, steps: u64, watch: Option<&dyn Watch>) -> Result<(), crate::engine::EngineError> {
-    let Some(w) = watch else { return run.app.run(steps) };
+/// One epoch of env steps, in chunks between the watcher's calls when there is one, looking
+/// for a stop signal after every step: `Some(signal)` when one came.
+fn run_epoch(run: &mut SeedApp, steps: u64, watch: Option<&dyn Watch>) -> Result<Option<&'static str>, crate::engine::EngineError> {
     let mut left = steps;
     while left > 0 {
-        let n = w.every().clamp(1, left);
-        run.app.run(n)?;
-        w.steps(run);
+        let n = watch.map_or(left, |w| w.every().clamp(1, left));
+        for _ in 0..n {
+            run.app.run(1)?;
+            if let Some(signal) = super::stop::requested() {
+                return Ok(Some(signal));
+            }
+        }
+        if let Some(w) = watch {
+            w.steps(run);
+        }
         left -= n;
     }
-    Ok(())
+    Ok(None)
 }

@@ -8,7 +8,8 @@
 //! - [`run_dir`]: the run directory, its CSVs and statuses;
 //! - [`lock`]: who may write to a run directory (one whole-run writer, or one per seed);
 //! - [`driver`]: one seed, epoch by epoch, with the NaN guard;
-//! - [`parallel`]: many seeds on many threads.
+//! - [`parallel`]: many seeds on many threads;
+//! - [`stop`]: SIGINT/SIGTERM as a request to pause every seed at its current step.
 
 pub mod build;
 pub mod checkpoint;
@@ -18,6 +19,7 @@ pub mod lock;
 pub mod parallel;
 pub mod run_dir;
 pub mod state;
+pub mod stop;
 
 pub use build::SeedApp;
 pub use driver::{EpochReport, SeedJob, SeedOutcome, Watch, run_seed};

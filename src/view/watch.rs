@@ -55,7 +55,7 @@ impl Watch for FeedWatch {
     fn ended(&self, seed: u64, outcome: &anyhow::Result<SeedOutcome>) {
         let end = match outcome {
             Ok(SeedOutcome::Finished { .. }) => SeedEnd::Finished,
-            Ok(SeedOutcome::Paused { .. }) => SeedEnd::Paused,
+            Ok(SeedOutcome::Paused { .. } | SeedOutcome::Interrupted { .. }) => SeedEnd::Paused,
             Ok(SeedOutcome::Stopped { message, .. }) => SeedEnd::Stopped(message.clone()),
             Err(e) => SeedEnd::Stopped(format!("{e:#}")),
         };
