@@ -187,6 +187,14 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
         }
     };
     let access = if args.only_seed.is_some() { RunAccess::Seeds } else { RunAccess::Whole };
+    if let Some(script) = &args.export_slurm {
+        // Checked before a run directory is made, so a refusal leaves nothing behind.
+        slurm_path(script, "script")?;
+        if let Some(dir) = args.resume.as_ref().or(args.out.as_ref()) {
+            slurm_path(dir, "run directory")?;
+        }
+    }
+    let mut created = None;
     let (dir, config, seeds, resume, lock) = match &args.resume {
         Some(dir) => {
             let path = dir.join("config.toml");
@@ -230,7 +238,11 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             let all: Vec<u64> = (first_seed..end).collect();
             let seeds = trained(&all)?;
             // Created under the whole-run lock: of two processes creating one run, one wins.
+            let existed = dir.exists();
             let lock = RunLock::run(&dir, RunAccess::Whole)?;
+            if !existed {
+                created = Some(dir.clone());
+            }
             if dir.join("config.toml").exists() {
                 bail!(already());
             }
@@ -242,7 +254,14 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
     };
     validate(&config, &registry)?;
     if let Some(script) = &args.export_slurm {
-        export_slurm(script, &dir, &seeds)?;
+        if let Err(e) = export_slurm(script, &dir, &seeds) {
+            // A run made only for this export goes again, so that a retry is not blocked by it.
+            if let Some(made) = created {
+                drop(lock);
+                let _ = std::fs::remove_dir_all(made);
+            }
+            return Err(e);
+        }
         return Ok(None);
     }
     let lock = lock.seeds(&dir, &seeds)?;
@@ -374,7 +393,19 @@ fn draw_run_curve(dir: &Path, config: &RunConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The absolute path a Slurm script names `path` by; refused when `#SBATCH` lines could not
+/// carry it (whitespace, or `%`, which Slurm expands in `--output`).
+fn slurm_path(path: &Path, what: &str) -> anyhow::Result<PathBuf> {
+    let abs = std::path::absolute(path).with_context(|| format!("--export-slurm: resolving the {what} {}", path.display()))?;
+    let text = abs.display().to_string();
+    if text.chars().any(|c| c.is_whitespace() || c == '%') {
+        bail!("--export-slurm: the {what}'s path {text} contains whitespace or '%', which #SBATCH lines cannot carry; choose another");
+    }
+    Ok(abs)
+}
+
 fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::Result<()> {
+    let (dir, script) = (&slurm_path(dir, "run directory")?, &slurm_path(script, "script")?);
     let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());
     let ids: Vec<String> = seeds.iter().map(u64::to_string).collect();
     let text = format!(
@@ -385,6 +416,7 @@ fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::Result<()> 
          #SBATCH --job-name=vagram\n\
          #SBATCH --array={array}\n\
          #SBATCH --cpus-per-task=1\n\
+         #SBATCH --chdir={dir}\n\
          #SBATCH --output={dir}/slurm-%a.out\n\
          export RAYON_NUM_THREADS=1\n\
          exec \"{exe}\" train --resume \"{dir}\" --only-seed \"$SLURM_ARRAY_TASK_ID\" --threads 1 --quiet\n",
