@@ -11,7 +11,7 @@ fn main() {
     let args = cli::Cli::parse();
     if let Err(e) = cli::run(args) {
         eprintln!("error: {e:#}");
-        std::process::exit(2);
+        std::process::exit(cli::exit_status(&e));
     }
 }
 

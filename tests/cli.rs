@@ -131,3 +131,20 @@ fn zero_counts_are_refused_by_the_parser_naming_the_flag() {
         assert!(err.starts_with(&format!("error: invalid value '0' for '{flag}")) && err.contains("not in 1.."), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_finished_training_with_nothing_to_plot_exits_zero() {
+    // Paused before any epoch, or trained without evaluations: no curve, but no failure.
+    for (name, extra) in [("paused", &["--stop-after-epochs", "0"][..]), ("no-eval", &["--set", "run.eval_episodes=0"])] {
+        let out = temp(name);
+        let _ = std::fs::remove_dir_all(&out);
+        let mut args = vec!["train", "--env", "pendulum", "--quiet", "--out", out.to_str().unwrap()];
+        for s in ["run.env_steps=200", "run.epoch_length=100", "run.initial_random_steps=100", "model.hidden=[8]", "agent.hidden=[8, 8]"] {
+            args.extend(["--set", s]);
+        }
+        args.extend(extra);
+        let (code, _, err) = vagram(&args);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(!err.contains("error:"), "{name}: {err}");
+    }
+}

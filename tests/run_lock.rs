@@ -51,7 +51,7 @@ fn a_held_run_refuses_other_writers_naming_the_holder() {
     let held = RunLock::run(&run, RunAccess::Whole).unwrap();
     for extra in [&[][..], &["--only-seed", "1"]] {
         let (code, err) = resume(&run, extra);
-        assert_ne!(code, 0, "{extra:?}");
+        assert_eq!(code, 1, "{extra:?}: held by another process is a runtime failure");
         assert!(err.contains("being written by another vagram process") && err.contains(&pid), "{extra:?}: {err}");
     }
     assert!(!run.join("seed-0").join("metrics.csv").exists(), "nothing was trained");

@@ -406,7 +406,7 @@ fn evaluate_fails_naming_the_seeds_it_could_not_evaluate() {
     assert_eq!(code, 0, "{err}");
     fs::remove_dir_all(seed_dir(&run, 1)).unwrap();
     let (code, err) = vagram(&["evaluate", &run.display().to_string(), "--episodes", "1"]);
-    assert_ne!(code, 0, "a seed listed in run.toml is missing");
+    assert_eq!(code, 1, "a seed listed in run.toml is missing");
     assert!(err.contains("seed 1 (no directory") && err.contains("1 of the run's seeds evaluated"), "{err}");
     let _ = fs::remove_dir_all(&run);
 }

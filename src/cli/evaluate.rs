@@ -74,7 +74,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         println!("{} seeds: eval return {m:.1} ± {se:.1} (mean ± SE over seeds)", means.len());
     }
     if !skipped.is_empty() {
-        anyhow::bail!("not evaluated: {} ({} of the run's seeds evaluated)", skipped.join(", "), means.len());
+        return super::runtime(Err(anyhow::anyhow!(
+            "not evaluated: {} ({} of the run's seeds evaluated)",
+            skipped.join(", "),
+            means.len()
+        )));
     }
     Ok(())
 }

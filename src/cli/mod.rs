@@ -9,6 +9,31 @@ mod view;
 
 use clap::{Parser, Subcommand};
 
+/// An error that happened while running (exit status 1): the work was attempted and did not
+/// complete — seeds that did not finish, a stop signal, a run held by another process, seeds
+/// that could not be evaluated. Every other error is about what was asked (arguments, configs,
+/// a request that conflicts with a stored run) and exits 2, clap's usage status.
+#[derive(Debug)]
+pub struct RuntimeFailure(anyhow::Error);
+
+impl std::fmt::Display for RuntimeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for RuntimeFailure {}
+
+/// The process exit status for an error: 1 for a [`RuntimeFailure`], 2 otherwise.
+pub fn exit_status(e: &anyhow::Error) -> i32 {
+    if e.chain().any(|c| c.is::<RuntimeFailure>()) { 1 } else { 2 }
+}
+
+/// `result`, its error marked as a [`RuntimeFailure`].
+pub fn runtime<T>(result: anyhow::Result<T>) -> anyhow::Result<T> {
+    result.map_err(|e| anyhow::Error::new(RuntimeFailure(e)))
+}
+
 /// vagram: value-gradient weighted model-based RL as an ECS simulation engine.
 #[derive(Parser, Debug)]
 #[command(name = "vagram", version, about)]

@@ -17,6 +17,8 @@ use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
 use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::lock::{RunAccess, RunLock};
+
+use super::runtime;
 use vagram::train::run_dir::RunInfo;
 use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
@@ -218,7 +220,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 }
             }
             let seeds = trained(&info.seeds)?;
-            let lock = RunLock::run(dir, access)?;
+            let lock = runtime(RunLock::run(dir, access))?;
             (dir.clone(), stored, seeds, true, lock)
         }
         None => {
@@ -239,7 +241,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             let seeds = trained(&all)?;
             // Created under the whole-run lock: of two processes creating one run, one wins.
             let existed = dir.exists();
-            let lock = RunLock::run(&dir, RunAccess::Whole)?;
+            let lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
             if !existed {
                 created = Some(dir.clone());
             }
@@ -264,7 +266,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
         }
         return Ok(None);
     }
-    let lock = lock.seeds(&dir, &seeds)?;
+    let lock = runtime(lock.seeds(&dir, &seeds))?;
     let config_text = std::fs::read_to_string(dir.join("config.toml"))?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = args.threads.unwrap_or(cores).clamp(1, seeds.len());
@@ -342,10 +344,18 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         })
         .collect();
     if !failed.is_empty() {
-        bail!("{} of {} seeds did not finish (logs and last checkpoints kept):\n  {}", failed.len(), results.len(), failed.join("\n  "));
+        return runtime(Err(anyhow::anyhow!(
+            "{} of {} seeds did not finish (logs and last checkpoints kept):\n  {}",
+            failed.len(),
+            results.len(),
+            failed.join("\n  ")
+        )));
     }
     if let Some(signal) = vagram::train::stop::requested() {
-        bail!("interrupted by {signal}: every unfinished seed is paused at its last checkpoint; continue with --resume {}", dir.display());
+        return runtime(Err(anyhow::anyhow!(
+            "interrupted by {signal}: every unfinished seed is paused at its last checkpoint; continue with --resume {}",
+            dir.display()
+        )));
     }
     Ok(())
 }
@@ -388,8 +398,11 @@ fn draw_run_curve(dir: &Path, config: &RunConfig) -> anyhow::Result<()> {
     let label = format!("{} · {}", config.env.name, config.model.loss);
     let Ok(curve) = read_curve(dir, "eval_return", &label) else { return Ok(()) };
     let path = dir.join("learning_curve.png");
-    draw_curves(&[curve], &path, &format!("{label}: evaluation return (mean ± SE over seeds)"), "eval return")?;
-    eprintln!("learning curve: {}", path.display());
+    // A run with nothing to draw (no epoch yet, or no evaluations) trained fine: say so, exit 0.
+    match draw_curves(&[curve], &path, &format!("{label}: evaluation return (mean ± SE over seeds)"), "eval return") {
+        Ok(()) => eprintln!("learning curve: {}", path.display()),
+        Err(e) => eprintln!("no learning curve drawn: {e:#}"),
+    }
     Ok(())
 }
 
