@@ -148,3 +148,20 @@ fn a_finished_training_with_nothing_to_plot_exits_zero() {
         assert!(!err.contains("error:"), "{name}: {err}");
     }
 }
+
+/// Linux only: elsewhere the available memory is not read, and the check is skipped.
+#[cfg(target_os = "linux")]
+#[test]
+fn sizes_beyond_this_machines_memory_are_refused_with_the_figures_and_nothing_written() {
+    // These passed validation and died in the allocator (SIGABRT) with a half-made run directory.
+    for set in ["model.members=1000000", "run.env_steps=100000000000000", "rollout.per_step=1000000000", "rollout.length=[0, 1, 1e9, 1e9]"]
+    {
+        let out = temp("memory");
+        let _ = std::fs::remove_dir_all(&out);
+        let (code, _, err) =
+            vagram(&["train", "--env", "pendulum", "--set", set, "--set", "model.elites=2", "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 2, "{set}: {err}");
+        assert!(err.contains("this run needs at least") && err.contains("GiB available"), "{set}: {err}");
+        assert!(!out.exists(), "{set}: nothing written");
+    }
+}

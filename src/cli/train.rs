@@ -15,6 +15,7 @@ use vagram::learn::losses::LossKind;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::checkpoint::write_atomic;
+use vagram::train::config::memory::{available_memory, gib};
 use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::lock::{RunAccess, RunLock};
 
@@ -148,6 +149,32 @@ fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Seeds trained side by side: `--threads` or the core count, at most `seeds`.
+fn seeds_at_once(args: &TrainArgs, seeds: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    args.threads.unwrap_or(cores).clamp(1, seeds.max(1))
+}
+
+/// Refuses a run whose seeds (`at_once` of them side by side) cannot fit in this machine's
+/// available memory, before anything is allocated or written.
+fn check_memory(config: &RunConfig, registry: &EnvRegistry, at_once: usize) -> anyhow::Result<()> {
+    let spec = registry.get(&config.env.name)?.spec().clone();
+    let need = config.memory_estimate(spec.obs_dim + config.env.distractors, spec.action_space.dim());
+    let Some(free) = available_memory() else { return Ok(()) };
+    let total = need.total() * at_once as f64;
+    if total > free {
+        bail!(
+            "this run needs at least {} per seed ({}), {} for {at_once} seed(s) at once, but this machine has {} available; \
+             lower the sizes (run.env_steps, rollout.per_step, rollout.length, model.members, model.hidden), or --threads",
+            gib(need.total()),
+            need.parts(),
+            gib(total),
+            gib(free)
+        );
+    }
+    Ok(())
+}
+
 /// A run ready to train: its directory, config and seeds (created or read back).
 pub struct Prepared {
     /// The run directory.
@@ -220,12 +247,19 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 }
             }
             let seeds = trained(&info.seeds)?;
+            if args.export_slurm.is_none() {
+                check_memory(&stored, &registry, seeds_at_once(args, seeds.len()))?;
+            }
             let lock = runtime(RunLock::run(dir, access))?;
             (dir.clone(), stored, seeds, true, lock)
         }
         None => {
             let config = config_from_args(args, None)?;
             validate(&config, &registry)?;
+            if args.export_slurm.is_none() {
+                let n = args.only_seed.map_or(args.seeds.unwrap_or(1), |_| 1) as usize;
+                check_memory(&config, &registry, seeds_at_once(args, n))?;
+            }
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
             let already =
                 || format!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
@@ -268,8 +302,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
     }
     let lock = runtime(lock.seeds(&dir, &seeds))?;
     let config_text = std::fs::read_to_string(dir.join("config.toml"))?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args.threads.unwrap_or(cores).clamp(1, seeds.len());
+    let threads = seeds_at_once(args, seeds.len());
     Ok(Some(Prepared { dir, config, config_text, seeds, resume, threads, lock }))
 }
 

@@ -6,6 +6,7 @@
 //! value out of range, naming the key, before any work starts. Unknown keys are errors too.
 
 mod choices;
+pub mod memory;
 mod presets;
 pub use choices::{Exploration, GradAt, RealAction, RewardFit, RolloutCadence};
 pub use presets::PRESETS;
