@@ -153,12 +153,17 @@ impl BatchConfig {
         if self.steps == 0 {
             return Err(invalid("--steps", 0, "must be at least 1"));
         }
-        if (total as u64).saturating_mul(self.steps) > MAX_TOTAL_STEPS {
-            return Err(invalid(
-                "--envs × --steps",
-                (total as u64).saturating_mul(self.steps).min(i64::MAX as u64) as i64,
-                "more than 2^40 env steps in one run",
-            ));
+        let product = (total as u64).checked_mul(self.steps);
+        if product.is_none_or(|p| p > MAX_TOTAL_STEPS) {
+            let value = match product {
+                Some(p) => format!("{total} × {} = {p}", self.steps),
+                None => format!("{total} × {} (beyond 2^64)", self.steps),
+            };
+            return Err(EngineError::InvalidValue {
+                what: "--envs × --steps".into(),
+                value,
+                reason: "more than 2^40 env steps in one run".into(),
+            });
         }
         Ok(())
     }

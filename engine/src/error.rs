@@ -57,8 +57,8 @@ pub enum EngineError {
         /// Names of the coordinates.
         names: String,
     },
-    /// A non-finite value in a user-given initial state.
-    #[error("{kind}: initial state value {index} is {value}, it must be finite")]
+    /// A non-finite or huge value in a user-given initial state.
+    #[error("{kind}: initial state value {index} is {value}, it must be finite and within ±1e6")]
     NonFiniteInitState {
         /// Env kind name.
         kind: String,

@@ -29,6 +29,9 @@ pub struct PlotArgs {
 
 /// Runs `vagram plot`.
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+    if !args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        anyhow::bail!("--out {}: figures are written as PNG; give a name ending in .png", args.out.display());
+    }
     if !args.labels.is_empty() && args.labels.len() != args.runs.len() {
         anyhow::bail!("--labels has {} entries for {} runs", args.labels.len(), args.runs.len());
     }

@@ -44,7 +44,7 @@ pub struct SimulateArgs {
     actions: Option<PathBuf>,
     /// Initial generalized coordinates (positions, optionally followed by velocities), e.g.
     /// `--init-state 3.0,0.5` for the pendulum's θ and θ̇.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     init_state: Option<Vec<f64>>,
     /// Factor on the env's reset noise (0 = start exactly at the nominal state).
     #[arg(long, default_value_t = 1.0)]

@@ -88,6 +88,16 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
             RunConfig::preset(env, loss).with_context(|| format!("--env {env}: no preset (presets: {})", PRESETS.join(", ")))?
         }
     };
+    if let (Some(path), Some(env)) = (&args.config, &args.env)
+        && *env != config.env.name
+    {
+        bail!(
+            "--env {env} with --config {}, which is for env.name = {}: its hyperparameters are not the {env} preset's; \
+             use --set env.name={env} to train them on {env} anyway, or leave out --config",
+            path.display(),
+            config.env.name
+        );
+    }
     if args.config.is_some() || args.resume.is_some() {
         if let Some(env) = &args.env {
             config.set(&format!("env.name={env}"))?;
