@@ -104,7 +104,9 @@ pub enum SeedOutcome {
 }
 
 /// Runs (or resumes) one seed; `on_epoch` is called after every epoch. `Err` means the seed
-/// could not start (e.g. a damaged checkpoint); failures while training are [`SeedOutcome::Stopped`].
+/// could not start (e.g. a damaged checkpoint; its files stay as they were) or could not write
+/// its logs or checkpoint (status `stopped` with the error); failures while stepping (the NaN
+/// guard) are [`SeedOutcome::Stopped`].
 pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow::Result<SeedOutcome> {
     let dir = seed_dir(job.run_dir, job.seed);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -116,34 +118,56 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
             .with_context(|| format!("seed {}: the checkpoint {} does not match the config", job.seed, manifest.tensors))?;
         start = manifest.epoch;
     }
-    let total = job.config.run.env_steps / job.config.run.epoch_length;
     let mut csv = CsvLog::open(&dir, start)?;
     write_status(&dir, &Status { state: "running".into(), epochs: start, message: None })?;
+    // From here on a failure (an I/O error writing logs or checkpoints) must not leave the
+    // status at `running`: it becomes `stopped` with the error, as far as the disk allows.
+    let mut epochs_done = start;
+    let result = train_epochs(job, &mut run, &dir, start, &mut csv, &mut epochs_done, on_epoch);
+    if let Err(e) = &result {
+        let message = format!("epoch {epochs_done}: {e:#}");
+        let _ = write_status(&dir, &Status { state: "stopped".into(), epochs: epochs_done, message: Some(message) });
+    }
+    result
+}
+
+/// The epochs of one seed from `start`, counting finished ones in `epochs_done`.
+#[allow(clippy::too_many_arguments)]
+fn train_epochs(
+    job: &SeedJob,
+    run: &mut SeedApp,
+    dir: &Path,
+    start: u64,
+    csv: &mut CsvLog,
+    epochs_done: &mut u64,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+) -> anyhow::Result<SeedOutcome> {
+    let total = job.config.run.env_steps / job.config.run.epoch_length;
     let started = Instant::now();
     let mut seconds = StageSeconds::default();
     let mut resumes_at = start;
     for epoch in start..total {
         if let Some(signal) = super::stop::requested() {
             let message = format!("interrupted by {signal} before epoch {epoch}; --resume continues from epoch {resumes_at}");
-            write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
+            write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
             return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
         }
         if job.stop_after.is_some_and(|n| epoch >= n) {
-            write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
+            write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
             return Ok(SeedOutcome::Paused { epochs: epoch });
         }
-        match run_epoch(&mut run, job.config.run.epoch_length, job.watch) {
+        match run_epoch(run, job.config.run.epoch_length, job.watch) {
             Ok(None) => {}
             Ok(Some(signal)) => {
                 let message = format!(
                     "interrupted by {signal} during epoch {epoch} (its steps are discarded); --resume continues from epoch {resumes_at}"
                 );
-                write_status(&dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
+                write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
                 return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
             }
             Err(e) => {
                 let message = format!("epoch {epoch}: {e}");
-                write_status(&dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
+                write_status(dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
                 return Ok(SeedOutcome::Stopped { epochs: epoch, message });
             }
         }
@@ -158,20 +182,21 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
         // depend on how often checkpoints are written.
         job.registry.get(&job.config.env.name)?.rebuild_physics(&mut run.app, run.env)?;
         let done = epoch + 1;
+        *epochs_done = done;
         if done % job.checkpoint_every.max(1) == 0 || done == total {
             let mut store = TensorStore::new();
-            state::save(&run, &mut store);
-            checkpoint::save(&dir, &store, done, row.env_steps, job.config_text)?;
+            state::save(run, &mut store);
+            checkpoint::save(dir, &store, done, row.env_steps, job.config_text)?;
             resumes_at = done;
         }
-        write_status(&dir, &Status { state: "running".into(), epochs: done, message: None })?;
+        write_status(dir, &Status { state: "running".into(), epochs: done, message: None })?;
         let report = EpochReport { seed: job.seed, epochs_done: done, epochs_total: total, row, seconds: timing.seconds };
         if let Some(w) = job.watch {
-            w.epoch(&run, &report);
+            w.epoch(run, &report);
         }
         on_epoch(&report);
     }
-    write_status(&dir, &Status { state: "finished".into(), epochs: total, message: None })?;
+    write_status(dir, &Status { state: "finished".into(), epochs: total, message: None })?;
     Ok(SeedOutcome::Finished { epochs: total, seconds, wall: started.elapsed().as_secs_f64() })
 }
 
