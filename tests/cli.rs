@@ -170,10 +170,12 @@ fn sizes_beyond_this_machines_memory_are_refused_with_the_figures_and_nothing_wr
 fn small_input_mistakes_get_one_clear_line() {
     let cfg = temp("pendulum.toml");
     std::fs::write(&cfg, vagram(&["config", "--env", "pendulum"]).1).unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["simulate", "--env", "pendulum", "--init-state", "1,1e30"], "initial state value 1"),
         (&["simulate", "--envs", "3", "--steps", "9223372036854775807"], "3 × 9223372036854775807 (beyond 2^64)"),
         (&["plot", "runs/x", "--out", "curve.txt"], "figures are written as PNG"),
+        (&["landscape", "--out", "/nonexistent-dir/x.png"], "the folder /nonexistent-dir does not exist"),
+        (&["simulate", "--actions", "/nonexistent-dir/a.csv"], "/nonexistent-dir/a.csv: No such file or directory (os error 2)"),
         (&["train", "--config", cfg.to_str().unwrap(), "--env", "cartpole"], "which is for env.name = pendulum"),
     ];
     for (args, expect) in cases {
@@ -181,6 +183,7 @@ fn small_input_mistakes_get_one_clear_line() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.starts_with("error: ") && err.contains(expect), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert!(err.matches("(os error").count() <= 1, "{args:?}: the OS error once: {err}");
     }
     // A negative number after a space is a value, not a flag.
     let (code, out, err) = vagram(&["simulate", "--env", "pendulum", "--init-state", "-1.2,0.7", "--steps", "5"]);

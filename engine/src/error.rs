@@ -97,14 +97,14 @@ pub enum EngineError {
         /// What is wrong there.
         message: String,
     },
-    /// A file that cannot be read or written.
-    #[error("{path}: {source}")]
+    /// A file that cannot be read or written. The OS error is part of the message and not a
+    /// chained source, so that `{:#}` (anyhow's chain) prints it once.
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error.
+        error: std::io::Error,
     },
     /// A learning stage failed (non-finite values, bad shapes, a loss without its inputs).
     #[error("{stage} at env step {step}: {message}")]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
 use vagram::learn::landscape::{PendulumCoordinates, landscape};
 use vagram::model_free::{SacRun, train_sac};
@@ -35,6 +35,7 @@ pub struct LandscapeArgs {
 }
 
 pub fn run(args: LandscapeArgs) -> anyhow::Result<()> {
+    vagram::plot::check_png_path(&args.out).context("--out")?;
     if args.env != "pendulum" {
         bail!("--env = '{}': the loss landscape is defined for 'pendulum' (coordinates θ, θ̇)", args.env);
     }

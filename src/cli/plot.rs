@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
 
 use vagram::plot::curves::{draw_curves, read_curve};
@@ -29,9 +30,7 @@ pub struct PlotArgs {
 
 /// Runs `vagram plot`.
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
-    if !args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-        anyhow::bail!("--out {}: figures are written as PNG; give a name ending in .png", args.out.display());
-    }
+    vagram::plot::check_png_path(&args.out).with_context(|| "--out")?;
     if !args.labels.is_empty() && args.labels.len() != args.runs.len() {
         anyhow::bail!("--labels has {} entries for {} runs", args.labels.len(), args.runs.len());
     }

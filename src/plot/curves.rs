@@ -70,6 +70,7 @@ pub fn read_curve(run: &Path, metric: &str, label: &str) -> anyhow::Result<Curve
 
 /// Draws `curves` into one PNG at `path`.
 pub fn draw_curves(curves: &[Curve], path: &Path, title: &str, y_label: &str) -> anyhow::Result<()> {
+    super::check_png_path(path)?;
     super::register_fonts();
     let points = curves.iter().flat_map(|c| c.x.iter().zip(c.mean.iter().zip(&c.se)));
     let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::MAX, f64::MIN);

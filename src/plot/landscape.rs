@@ -9,6 +9,7 @@ use crate::learn::landscape::Landscape;
 
 /// Draws `l` to `path` (`size` pixels per panel side).
 pub fn draw_landscape(l: &Landscape, path: &Path, size: u32, labels: [&str; 2]) -> anyhow::Result<()> {
+    super::check_png_path(path)?;
     super::register_fonts();
     let root = BitMapBackend::new(path, (4 * size, size + 40)).into_drawing_area();
     root.fill(&WHITE)?;

@@ -14,3 +14,17 @@ pub fn register_fonts() {
             .unwrap_or_else(|_| panic!("the embedded DejaVu font is valid"));
     });
 }
+
+/// Refuses an output path the PNG encoder could only fail on with a raw `ImageError`: a name
+/// not ending in `.png`, or a folder that does not exist.
+pub fn check_png_path(path: &std::path::Path) -> anyhow::Result<()> {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        anyhow::bail!("{}: figures are written as PNG; give a name ending in .png", path.display());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        anyhow::bail!("{}: the folder {} does not exist", path.display(), dir.display());
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ pub struct TrajectoryRecorder {
 impl TrajectoryRecorder {
     /// Creates the file (replacing it) and writes the header and the initial observation.
     pub fn create(path: &Path, initial_obs: &[f32]) -> Result<Self> {
-        let io = |source| EngineError::Io { path: path.into(), source };
+        let io = |error| EngineError::Io { path: path.into(), error };
         let file = File::create(path).map_err(io)?;
         let mut rec = Self { path: path.into(), writer: csv::Writer::from_writer(BufWriter::new(file)), row: Vec::new() };
         let mut header = vec!["step".to_string()];
@@ -52,7 +52,7 @@ impl TrajectoryRecorder {
 
     /// Flushes buffered rows to disk.
     pub fn flush(&mut self) -> Result<()> {
-        self.writer.flush().map_err(|source| EngineError::Io { path: self.path.clone(), source })
+        self.writer.flush().map_err(|error| EngineError::Io { path: self.path.clone(), error })
     }
 }
 

@@ -23,7 +23,7 @@ impl ActionTable {
     /// Reads a CSV file of actions: numbers separated by commas, one row per step; a first row
     /// that is not numeric is taken as a header. Every row must have `action_dim` finite values.
     pub fn from_csv(path: &Path, action_dim: usize) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| EngineError::Io { path: path.into(), source })?;
+        let file = std::fs::File::open(path).map_err(|error| EngineError::Io { path: path.into(), error })?;
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(file);
         let (mut rows, mut lines) = (Vec::new(), Vec::new());
         for (i, record) in reader.records().enumerate() {
