@@ -109,3 +109,20 @@ fn damaged_run_files_are_refused_naming_them_and_left_in_place() {
         assert!(run.join("seed-0").join("checkpoint-000002.safetensors").exists(), "{file}: the tensors stay");
     }
 }
+
+#[test]
+fn a_damaged_status_file_is_rebuilt_by_the_resume() {
+    // status.toml is derived (the checkpoint and logs are the truth): a garbled one does not
+    // block the resume, which writes it anew.
+    let bin = env!("CARGO_BIN_EXE_vagram");
+    let run = temp("status");
+    let mut args = long_args(&run);
+    args.extend(["--stop-after-epochs".into(), "2".into()]);
+    assert!(Command::new(bin).args(&args).stderr(std::process::Stdio::null()).status().unwrap().success());
+    let status = run.join("seed-0").join("status.toml");
+    fs::write(&status, "state = ").unwrap();
+    let out = Command::new(bin).args(["train", "--resume", run.to_str().unwrap(), "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = fs::read_to_string(&status).unwrap();
+    assert!(text.contains("state = \"finished\"") && text.contains("epochs = 60"), "{text}");
+}
