@@ -4,6 +4,7 @@ mod evaluate;
 mod landscape;
 mod plot;
 mod simulate;
+mod slurm;
 mod train;
 mod view;
 

@@ -20,6 +20,7 @@ use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::lock::{RunAccess, RunLock};
 
 use super::runtime;
+use super::slurm::{export_slurm, slurm_path};
 use vagram::train::run_dir::RunInfo;
 use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
@@ -446,41 +447,5 @@ fn draw_run_curve(dir: &Path, config: &RunConfig) -> anyhow::Result<()> {
         Ok(()) => eprintln!("learning curve: {}", path.display()),
         Err(e) => eprintln!("no learning curve drawn: {e:#}"),
     }
-    Ok(())
-}
-
-/// The absolute path a Slurm script names `path` by; refused when `#SBATCH` lines could not
-/// carry it (whitespace, or `%`, which Slurm expands in `--output`).
-fn slurm_path(path: &Path, what: &str) -> anyhow::Result<PathBuf> {
-    let abs = std::path::absolute(path).with_context(|| format!("--export-slurm: resolving the {what} {}", path.display()))?;
-    let text = abs.display().to_string();
-    if text.chars().any(|c| c.is_whitespace() || c == '%') {
-        bail!("--export-slurm: the {what}'s path {text} contains whitespace or '%', which #SBATCH lines cannot carry; choose another");
-    }
-    Ok(abs)
-}
-
-fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::Result<()> {
-    let (dir, script) = (&slurm_path(dir, "run directory")?, &slurm_path(script, "script")?);
-    let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());
-    let ids: Vec<String> = seeds.iter().map(u64::to_string).collect();
-    let text = format!(
-        "#!/bin/bash\n\
-         # One Slurm array task per seed of {dir}; written by `vagram train --export-slurm`.\n\
-         # Submit with `sbatch {script}`; tasks resume from their checkpoint when re-run.\n\
-         # Afterwards: `vagram plot {dir} --out {dir}/learning_curve.png`.\n\
-         #SBATCH --job-name=vagram\n\
-         #SBATCH --array={array}\n\
-         #SBATCH --cpus-per-task=1\n\
-         #SBATCH --chdir={dir}\n\
-         #SBATCH --output={dir}/slurm-%a.out\n\
-         export RAYON_NUM_THREADS=1\n\
-         exec \"{exe}\" train --resume \"{dir}\" --only-seed \"$SLURM_ARRAY_TASK_ID\" --threads 1 --quiet\n",
-        dir = dir.display(),
-        script = script.display(),
-        array = ids.join(","),
-    );
-    write_atomic(script, text.as_bytes())?;
-    eprintln!("wrote {} (array of {} seed tasks) for the run in {}", script.display(), seeds.len(), dir.display());
     Ok(())
 }
