@@ -11,10 +11,12 @@ use vagram_engine::prelude::*;
 use vagram_learn::sac::Sac;
 use vagram_learn::{AutoDevice, ThreadBound};
 
-use super::record::ObservationBeforeAct;
+use super::transition::{ObservationBeforeAct, UnitAction};
 
-/// Marks an env whose actions come from the agent; holds its action box.
+/// Marks an env whose actions come from the agent; holds its action box. The env gets the
+/// components `Act` fills for `Record` with it.
 #[derive(Component, Debug, Clone)]
+#[require(ObservationBeforeAct, UnitAction)]
 pub struct PolicyControlled {
     /// The env's action box (agent actions in [−1, 1] are mapped onto it).
     pub space: BoxSpace,
@@ -41,8 +43,6 @@ pub struct AgentResource {
     pub deterministic: bool,
     /// Stream of the random exploration actions.
     pub rng: rand_chacha::ChaCha8Rng,
-    /// The unit-box action chosen for each env this step, by entity (read by `Record`).
-    pub last_unit_actions: Vec<(Entity, Vec<f32>)>,
 }
 
 impl AgentResource {
@@ -55,7 +55,6 @@ impl AgentResource {
             exploration: Exploration::Uniform,
             deterministic: false,
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed),
-            last_unit_actions: Vec::new(),
         }
     }
 }
@@ -64,11 +63,10 @@ impl AgentResource {
 pub fn act_with_policy(
     step: Res<StepCount>,
     mut agent: ResMut<AgentResource>,
-    mut envs: Query<(Entity, &PolicyControlled, &Observation, &mut Action, &mut ObservationBeforeAct)>,
+    mut envs: Query<(&PolicyControlled, &Observation, &mut Action, &mut ObservationBeforeAct, &mut UnitAction)>,
 ) {
     let agent = &mut *agent;
-    agent.last_unit_actions.clear();
-    for (entity, controlled, obs, mut action, mut before) in &mut envs {
+    for (controlled, obs, mut action, mut before, mut last) in &mut envs {
         let dim = controlled.space.dim();
         let unit: Vec<f32> = match (step.0 < agent.random_steps, agent.exploration) {
             (true, Exploration::Uniform) => (0..dim).map(|_| agent.rng.random_range(-1.0f32..1.0)).collect(),
@@ -77,7 +75,7 @@ pub fn act_with_policy(
         };
         action.0 = controlled.space.from_unit(&unit);
         before.0.clone_from(&obs.0);
-        agent.last_unit_actions.push((entity, unit));
+        last.0 = unit;
     }
 }
 

@@ -18,6 +18,7 @@ mod phase;
 mod record;
 mod rollout;
 mod schedule;
+mod transition;
 
 pub use act::{AgentResource, EvalControlled, PolicyControlled, act_for_evaluation, act_with_policy};
 pub use agent_update::{AgentUpdateSettings, Mixing, mixed_batch, update_agent};
@@ -28,9 +29,10 @@ pub use evaluate::{EVAL_ENV_ID_BASE, EvalResult, Evaluation, evaluate_policy};
 pub use mbpo::{AgentPlugin, MbpoPlugin, MbpoStage, ModelTrainPlugin};
 pub use model_train::{ModelResource, train_model};
 pub use phase::LearningPhase;
-pub use record::{EnvBuffer, ObservationBeforeAct, record_real_transitions};
+pub use record::{EnvBuffer, record_real_transitions};
 pub use rollout::{ModelBuffer, RolloutSettings, rollout_model};
 pub use schedule::Schedule;
+pub use transition::{ObservationBeforeAct, UnitAction};
 
 #[cfg(test)]
 mod tests;

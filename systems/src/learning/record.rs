@@ -6,11 +6,8 @@ use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;
 use vagram_learn::replay::ReplayBuffer;
 
-use super::act::AgentResource;
-
-/// The observation an env's action was chosen from (set in `Act`).
-#[derive(Component, Debug, Clone, Default, PartialEq)]
-pub struct ObservationBeforeAct(pub Vec<f32>);
+use super::act::PolicyControlled;
+use super::transition::{ObservationBeforeAct, UnitAction};
 
 /// Real transitions (`D_env`).
 #[derive(Resource, Debug, Clone)]
@@ -19,15 +16,13 @@ pub struct EnvBuffer(pub ReplayBuffer);
 /// Stores each policy-controlled env's transition of this step (actions in the agent's unit box).
 /// Transitions whose physics went non-finite are dropped: they are not data about the env.
 pub fn record_real_transitions(
-    agent: Res<AgentResource>,
     mut buffer: ResMut<EnvBuffer>,
-    envs: Query<(&ObservationBeforeAct, &FinalObservation, &Reward, &Done)>,
+    envs: Query<(&ObservationBeforeAct, &UnitAction, &FinalObservation, &Reward, &Done), With<PolicyControlled>>,
 ) {
-    for (entity, unit) in &agent.last_unit_actions {
-        let Ok((before, next, reward, done)) = envs.get(*entity) else { continue };
+    for (before, unit, next, reward, done) in &envs {
         if matches!(done.reason, Some(EndReason::NonFinitePhysics { .. })) {
             continue;
         }
-        buffer.0.push(&before.0, unit, reward.0, &next.0, done.terminated);
+        buffer.0.push(&before.0, &unit.0, reward.0, &next.0, done.terminated);
     }
 }

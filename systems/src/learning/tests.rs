@@ -138,8 +138,8 @@ fn the_agent_acts_after_the_random_phase() {
     app.step().unwrap();
     let before = app.world.get::<ObservationBeforeAct>(e).unwrap().0.clone();
     let applied = app.world.get::<Action>(e).unwrap().0.clone();
+    let unit = app.world.get::<UnitAction>(e).unwrap().0.clone();
     let mut agent = app.world.resource_mut::<AgentResource>();
-    let unit = agent.last_unit_actions[0].1.clone();
     assert_eq!(unit, agent.sac.act(&before, true), "the policy's deterministic action");
     assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "agent action {unit:?} scaled to {applied:?}");
 }
@@ -261,7 +261,7 @@ fn the_policy_explores_with_its_samples_when_configured() {
         let obs = app.world.get::<Observation>(e).unwrap().0.clone();
         let mut twin = app.world.resource::<AgentResource>().sac.copy_to(&AutoDevice::seed_from_u64(0)).unwrap();
         app.step().unwrap();
-        let unit = app.world.resource::<AgentResource>().last_unit_actions[0].1.clone();
+        let unit = app.world.get::<UnitAction>(e).unwrap().0.clone();
         assert_eq!(unit, twin.act(&obs, false), "an exploration step samples the (untrained) policy");
         assert_ne!(unit, twin.act(&obs, true), "a sample, not the mean");
     }
