@@ -12,12 +12,11 @@
 
 use crate::learning::{RolloutCadence, Schedule};
 use bevy_ecs::prelude::*;
-use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
 use vagram_engine::env::TerminationFn;
 use vagram_engine::prelude::*;
 use vagram_learn::replay::ReplayBuffer;
 
+use super::model_env::ModelEnv;
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelResource};
 
 /// Model-generated transitions (`D_model`).
@@ -120,6 +119,7 @@ fn roll_out(
 ) {
     let Some(report) = &model.last else { return };
     let dim = model.model.state_dim;
+    let env = ModelEnv { model: &model.model, elites: &report.elites, is_terminal: settings.is_terminal.as_ref() };
     let mut states = env_buffer.0.sample(starts, &mut settings.rng).obs;
     for _ in 0..horizon {
         if states.is_empty() {
@@ -127,38 +127,22 @@ fn roll_out(
         }
         let n = states.len() / dim;
         let actions = agent.sac.act(&states, false);
-        let members = model.model.members();
-        let pred = match model.model.predict(&vec![&states[..]; members], &vec![&actions[..]; members]) {
-            Ok(p) => p,
+        let next = match env.step(&states, &actions, &mut settings.rng) {
+            Ok(s) => s,
             Err(e) => {
                 errors.0.push(EngineError::Learning { stage: "model rollout", step: step.0 + 1, message: e.to_string() });
                 return;
             }
         };
         let a_dim = actions.len() / n;
-        let mut next_states = Vec::with_capacity(states.len());
+        let mut continuing = Vec::with_capacity(states.len());
         for i in 0..n {
-            let m = report.elites[settings.rng.random_range(0..report.elites.len())];
-            let row = (m * n + i) * dim;
-            let mut next: Vec<f32> = pred.next_states[row..row + dim].to_vec();
-            if let Some(lv) = &pred.logvar {
-                for (d, v) in next.iter_mut().enumerate() {
-                    let eps: f32 = StandardNormal.sample(&mut settings.rng);
-                    *v += (0.5 * lv[row + d]).exp() * eps;
-                }
-            }
-            let mut reward = pred.rewards[m * n + i];
-            if let Some(lv) = &pred.reward_logvar {
-                let eps: f32 = StandardNormal.sample(&mut settings.rng);
-                reward += (0.5 * lv[m * n + i]).exp() * eps;
-            }
-            let terminal = (settings.is_terminal)(&next);
-            let s = &states[i * dim..(i + 1) * dim];
-            model_buffer.0.push(s, &actions[i * a_dim..(i + 1) * a_dim], reward, &next, terminal);
-            if !terminal {
-                next_states.extend_from_slice(&next);
+            let (s, s2) = (&states[i * dim..(i + 1) * dim], &next.next_states[i * dim..(i + 1) * dim]);
+            model_buffer.0.push(s, &actions[i * a_dim..(i + 1) * a_dim], next.rewards[i], s2, next.terminal[i]);
+            if !next.terminal[i] {
+                continuing.extend_from_slice(s2);
             }
         }
-        states = next_states;
+        states = continuing;
     }
 }
