@@ -190,3 +190,13 @@ fn small_input_mistakes_get_one_clear_line() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("simulated 5 env steps"), "{out}");
 }
+
+#[test]
+fn an_unknown_policy_is_refused_listing_the_valid_ones() {
+    let (code, _, err) = vagram(&["simulate", "--policy", "greedy"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid value 'greedy'") && err.contains("[possible values: random, zero]"), "{err}");
+    let (code, out, err) = vagram(&["simulate", "--policy", "zero", "--steps", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("simulated 5 env steps"), "{out}");
+}

@@ -37,8 +37,8 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "paper")]
     distractor_variant: DistractorVariant,
     /// Action source when no --actions file is given: `random` or `zero`.
-    #[arg(long, default_value = "random")]
-    policy: String,
+    #[arg(long, value_enum, default_value_t = Policy::Random)]
+    policy: Policy,
     /// CSV of actions, one row per step (a non-numeric first row is a header).
     #[arg(long)]
     actions: Option<PathBuf>,
@@ -73,7 +73,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         template.distractors = Some(DistractorConfig { dims: args.distractors, variant: args.distractor_variant });
     }
     let mut steps = args.steps;
-    template.action_source = match (&args.actions, args.policy.as_str()) {
+    template.action_source = match (&args.actions, args.policy) {
         (Some(path), _) => {
             let dims: Vec<usize> = args.env.iter().map(|k| registry.get(k).map(|f| f.spec().action_dim())).collect::<Result<_, _>>()?;
             if dims.iter().any(|d| *d != dims[0]) {
@@ -83,9 +83,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
             steps.get_or_insert(table.len() as u64);
             ActionSource::Table(Arc::new(table))
         }
-        (None, "random") => ActionSource::Random,
-        (None, "zero") => ActionSource::Zero,
-        (None, other) => bail!("--policy = '{other}' is invalid: expected 'random' or 'zero'"),
+        (None, Policy::Random) => ActionSource::Random,
+        (None, Policy::Zero) => ActionSource::Zero,
     };
     if let Some(values) = &args.init_state {
         for kind in &args.env {
@@ -194,4 +193,13 @@ fn summary(config: &BatchConfig, report: &BatchReport) -> String {
         }
     }
     out
+}
+
+/// What drives the envs without `--actions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Policy {
+    /// Uniformly random actions in each env's action box.
+    Random,
+    /// Zero actions.
+    Zero,
 }
