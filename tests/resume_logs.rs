@@ -61,3 +61,23 @@ fn a_log_that_lost_checkpointed_epochs_is_refused_and_kept() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(fs::read_to_string(run.join("seed-0").join("metrics.csv")).unwrap().lines().count(), 1 + 4);
 }
+
+#[test]
+fn an_empty_log_before_the_first_checkpoint_gets_its_header() {
+    // Nothing was checkpointed, so nothing is lost: the run starts over with a proper header.
+    let run = std::env::temp_dir().join(format!("vagram-logs-{}-empty", std::process::id()));
+    let _ = fs::remove_dir_all(&run);
+    let (out, script) = (run.display().to_string(), format!("{}.sh", run.display()));
+    let mut args = vec!["train", "--env", "pendulum", "--quiet", "--out", &out, "--export-slurm", &script];
+    for s in TINY {
+        args.extend(["--set", s]);
+    }
+    assert_eq!(vagram(&args).0, 0);
+    fs::create_dir_all(run.join("seed-0")).unwrap();
+    fs::write(run.join("seed-0").join("metrics.csv"), "").unwrap();
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(run.join("seed-0").join("metrics.csv")).unwrap();
+    assert!(text.starts_with("epoch,env_steps,"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 4);
+}

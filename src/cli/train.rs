@@ -18,11 +18,11 @@ use vagram::train::checkpoint::write_atomic;
 use vagram::train::config::memory::{available_memory, gib};
 use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::lock::{RunAccess, RunLock};
+use vagram::train::run_dir::RunInfo;
+use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
 use super::runtime;
 use super::slurm::{export_slurm, slurm_path};
-use vagram::train::run_dir::RunInfo;
-use vagram::train::{SeedJob, SeedOutcome, Watch, run_seeds};
 
 /// Arguments of `vagram train`.
 #[derive(Args, Debug)]
@@ -267,10 +267,6 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
         None => {
             let config = config_from_args(args, None)?;
             validate(&config, &registry)?;
-            if args.export_slurm.is_none() {
-                let n = args.only_seed.map_or(args.seeds.unwrap_or(1), |_| 1) as usize;
-                check_memory(&config, &registry, seeds_at_once(args, n))?;
-            }
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
             let already =
                 || format!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
@@ -284,6 +280,9 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
                 .with_context(|| format!("--first-seed {first_seed} with --seeds {n}: seed numbers would pass {}", u64::MAX))?;
             let all: Vec<u64> = (first_seed..end).collect();
             let seeds = trained(&all)?;
+            if args.export_slurm.is_none() {
+                check_memory(&config, &registry, seeds_at_once(args, seeds.len()))?;
+            }
             // Created under the whole-run lock: of two processes creating one run, one wins.
             let existed = dir.exists();
             let lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
@@ -378,7 +377,7 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         b.abandon();
     }
     report(&results, started.elapsed().as_secs_f64())?;
-    draw_run_curve(dir, config)?;
+    draw_run_curve(dir, config);
     let failed: Vec<String> = results
         .iter()
         .filter_map(|(s, o)| match o {
@@ -438,14 +437,13 @@ fn report(results: &[(u64, anyhow::Result<SeedOutcome>)], wall: f64) -> anyhow::
     Ok(())
 }
 
-fn draw_run_curve(dir: &Path, config: &RunConfig) -> anyhow::Result<()> {
+fn draw_run_curve(dir: &Path, config: &RunConfig) {
     let label = format!("{} · {}", config.env.name, config.model.loss);
-    let Ok(curve) = read_curve(dir, "eval_return", &label) else { return Ok(()) };
+    let Ok(curve) = read_curve(dir, "eval_return", &label) else { return };
     let path = dir.join("learning_curve.png");
     // A run with nothing to draw (no epoch yet, or no evaluations) trained fine: say so, exit 0.
     match draw_curves(&[curve], &path, &format!("{label}: evaluation return (mean ± SE over seeds)"), "eval return") {
         Ok(()) => eprintln!("learning curve: {}", path.display()),
         Err(e) => eprintln!("no learning curve drawn: {e:#}"),
     }
-    Ok(())
 }

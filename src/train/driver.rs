@@ -146,11 +146,16 @@ fn train_epochs(
     let started = Instant::now();
     let mut seconds = StageSeconds::default();
     let mut resumes_at = start;
+    // A stop signal before or `during` an epoch: paused, with where a resume continues.
+    let interrupted = |epoch: u64, resumes_at: u64, signal: &'static str, during: bool| -> anyhow::Result<SeedOutcome> {
+        let when = if during { format!("during epoch {epoch} (its steps are discarded)") } else { format!("before epoch {epoch}") };
+        let message = format!("interrupted by {signal} {when}; --resume continues from epoch {resumes_at}");
+        write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
+        Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal })
+    };
     for epoch in start..total {
         if let Some(signal) = super::stop::requested() {
-            let message = format!("interrupted by {signal} before epoch {epoch}; --resume continues from epoch {resumes_at}");
-            write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
-            return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
+            return interrupted(epoch, resumes_at, signal, false);
         }
         if job.stop_after.is_some_and(|n| epoch >= n) {
             write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
@@ -158,13 +163,7 @@ fn train_epochs(
         }
         match run_epoch(run, job.config.run.epoch_length, job.watch) {
             Ok(None) => {}
-            Ok(Some(signal)) => {
-                let message = format!(
-                    "interrupted by {signal} during epoch {epoch} (its steps are discarded); --resume continues from epoch {resumes_at}"
-                );
-                write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: Some(message) })?;
-                return Ok(SeedOutcome::Interrupted { epochs: epoch, resumes_at, signal });
-            }
+            Ok(Some(signal)) => return interrupted(epoch, resumes_at, signal, true),
             Err(e) => {
                 let message = format!("epoch {epoch}: {e}");
                 write_status(dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;

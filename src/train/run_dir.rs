@@ -120,7 +120,7 @@ impl CsvLog {
                 Ok(text) => {
                     let lines: Vec<&str> = text.lines().take(1 + epochs as usize).collect();
                     check_rows(&path, &lines, head.trim_end(), epochs)?;
-                    lines.iter().map(|l| format!("{l}\n")).collect()
+                    if lines.is_empty() { head } else { lines.iter().map(|l| format!("{l}\n")).collect() }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && epochs == 0 => head,
                 Err(e) => {

@@ -68,6 +68,7 @@ impl RunConfig {
             RolloutCadence::PerFit => ro.per_step as f64 * every * (epoch / every).ceil(),
             RolloutCadence::PerStep => ro.per_step as f64 * epoch,
         };
+        // RolloutSettings::max_capacity's formula, in f64 so that absurd values cannot overflow.
         let longest = ro.length.2.max(ro.length.3).round().max(1.0);
         let batch = match ro.cadence {
             RolloutCadence::PerFit => ro.per_step as f64 * every,
