@@ -6,6 +6,7 @@
 //! - [`envs`]: the built-in environments;
 //! - [`train`]: MBPO training runs (seeds, logs, checkpoints); [`model_free`]: plain SAC;
 //! - [`plot`]: figures (learning curves, loss landscapes);
+//! - [`study`]: the paper's experiments as studies (grids of runs, summaries, figures);
 //! - `view` (feature `viewer`): the bridge from training and run directories to the viewer.
 #![warn(missing_docs)]
 
@@ -17,6 +18,7 @@ pub use vagram_systems as systems;
 pub mod allocator;
 pub mod model_free;
 pub mod plot;
+pub mod study;
 pub mod train;
 #[cfg(feature = "viewer")]
 pub mod view;

@@ -5,6 +5,7 @@ mod landscape;
 mod plot;
 mod simulate;
 mod slurm;
+mod study;
 mod train;
 mod view;
 
@@ -57,6 +58,8 @@ pub enum Command {
     Train(Box<train::TrainArgs>),
     /// Re-evaluate a run's checkpointed policies over many episodes (mean ± SE per seed and over seeds).
     Evaluate(Box<evaluate::EvaluateArgs>),
+    /// The paper's experiments as studies: list, show, run (resumable), plot, export-slurm.
+    Study(Box<study::StudyArgs>),
     /// Overlay learning curves of runs (mean ± standard error over seeds) in one PNG.
     Plot(Box<plot::PlotArgs>),
     /// Open the egui viewer: a live side view of envs, with pause, step, speed and manual actions.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(*args),
         Command::Landscape(args) => landscape::run(*args),
         Command::Train(args) => train::run(*args),
+        Command::Study(args) => study::run(*args),
         Command::Plot(args) => plot::run(*args),
         Command::Evaluate(args) => evaluate::run(*args),
         Command::View(args) => view::run(*args),

@@ -3,18 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use vagram::train::checkpoint::write_atomic;
 
-/// The absolute path a Slurm script names `path` by; refused when `#SBATCH` lines could not
-/// carry it (whitespace, or `%`, which Slurm expands in `--output`).
+/// The absolute path a Slurm script names `path` by (see [`vagram::study::slurm::slurm_path`]).
 pub(super) fn slurm_path(path: &Path, what: &str) -> anyhow::Result<PathBuf> {
-    let abs = std::path::absolute(path).with_context(|| format!("--export-slurm: resolving the {what} {}", path.display()))?;
-    let text = abs.display().to_string();
-    if text.chars().any(|c| c.is_whitespace() || c == '%') {
-        bail!("--export-slurm: the {what}'s path {text} contains whitespace or '%', which #SBATCH lines cannot carry; choose another");
-    }
-    Ok(abs)
+    vagram::study::slurm::slurm_path(path, what).context("--export-slurm")
 }
 
 pub(super) fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::Result<()> {

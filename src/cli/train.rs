@@ -14,8 +14,7 @@ use vagram::learn::Matmul;
 use vagram::learn::losses::LossKind;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
-use vagram::train::checkpoint::write_atomic;
-use vagram::train::config::memory::{available_memory, gib};
+use vagram::train::config::memory::check_memory;
 use vagram::train::config::{PRESETS, RunConfig};
 use vagram::train::lock::{RunAccess, RunLock};
 use vagram::train::run_dir::RunInfo;
@@ -136,25 +135,6 @@ fn matmul_note(config: &RunConfig) -> Option<String> {
     })
 }
 
-/// Keys whose values differ between two configs (dotted).
-fn differing_keys(a: &RunConfig, b: &RunConfig) -> Vec<String> {
-    let (ta, tb) = (toml::Table::try_from(a).expect("serialises"), toml::Table::try_from(b).expect("serialises"));
-    // Keys written only when set (model.matmul, agent.matmul, …) may be on one side only.
-    let mut keys = Vec::new();
-    let empty = toml::Table::new();
-    for (section, va) in &ta {
-        let sa = va.as_table().unwrap_or(&empty);
-        let sb = tb.get(section).and_then(|v| v.as_table()).unwrap_or(&empty);
-        let names: std::collections::BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
-        for k in names {
-            if sa.get(k) != sb.get(k) {
-                keys.push(format!("{section}.{k}"));
-            }
-        }
-    }
-    keys
-}
-
 fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
     config.validate(&registry.names())?;
     Ok(())
@@ -164,26 +144,6 @@ fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
 fn seeds_at_once(args: &TrainArgs, seeds: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     args.threads.unwrap_or(cores).clamp(1, seeds.max(1))
-}
-
-/// Refuses a run whose seeds (`at_once` of them side by side) cannot fit in this machine's
-/// available memory, before anything is allocated or written.
-fn check_memory(config: &RunConfig, registry: &EnvRegistry, at_once: usize) -> anyhow::Result<()> {
-    let spec = registry.get(&config.env.name)?.spec().clone();
-    let need = config.memory_estimate(spec.obs_dim + config.env.distractors, spec.action_space.dim());
-    let Some(free) = available_memory() else { return Ok(()) };
-    let total = need.total() * at_once as f64;
-    if total > free {
-        bail!(
-            "this run needs at least {} per seed ({}), {} for {at_once} seed(s) at once, but this machine has {} available; \
-             lower the sizes (run.env_steps, rollout.per_step, rollout.length, model.members, model.hidden), or --threads",
-            gib(need.total()),
-            need.parts(),
-            gib(total),
-            gib(free)
-        );
-    }
-    Ok(())
 }
 
 /// A run ready to train: its directory, config and seeds (created or read back).
@@ -241,7 +201,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             let text = std::fs::read_to_string(&path).with_context(|| format!("--resume {}: no config.toml there", dir.display()))?;
             let stored = RunConfig::from_toml(&text, &path.display().to_string())?;
             let requested = config_from_args(args, Some(stored.clone()))?;
-            let diff = differing_keys(&stored, &requested);
+            let diff = stored.differing_keys(&requested);
             if !diff.is_empty() {
                 bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
             }
@@ -268,11 +228,8 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             let config = config_from_args(args, None)?;
             validate(&config, &registry)?;
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", config.env.name, config.model.loss)));
-            let already =
-                || format!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
-            if dir.join("config.toml").exists() {
-                bail!(already());
-            }
+            // Refused before the lock too, so that a held run is not reported as a lock failure.
+            RunInfo::refuse_existing(&dir)?;
             let n = args.seeds.unwrap_or(1);
             let first_seed = args.first_seed.unwrap_or(0);
             let end = first_seed
@@ -289,12 +246,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             if !existed {
                 created = Some(dir.clone());
             }
-            if dir.join("config.toml").exists() {
-                bail!(already());
-            }
-            write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
-            let info = RunInfo { seeds: all, created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
-            write_atomic(&dir.join("run.toml"), toml::to_string(&info)?.as_bytes())?;
+            RunInfo::create(&dir, &config, &all)?;
             (dir, config, seeds, false, lock)
         }
     };

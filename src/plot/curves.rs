@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use plotters::prelude::*;
+
+use super::panels::{Figure, Panel, draw_figure};
 
 use crate::train::run_dir::{METRICS, Metrics, seed_dir, seeds_in};
 
@@ -68,53 +69,11 @@ pub fn read_curve(run: &Path, metric: &str, label: &str) -> anyhow::Result<Curve
     Ok(Curve { label: label.into(), x, mean, se, seeds: per_seed.len() })
 }
 
-/// Draws `curves` into one PNG at `path`.
+/// Draws `curves` into one panel, as the PNG `path` and an SVG beside it.
 pub fn draw_curves(curves: &[Curve], path: &Path, title: &str, y_label: &str) -> anyhow::Result<()> {
-    super::check_png_path(path)?;
-    super::register_fonts();
-    let points = curves.iter().flat_map(|c| c.x.iter().zip(c.mean.iter().zip(&c.se)));
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::MAX, f64::MIN);
-    for (x, (m, e)) in points {
-        x_max = x_max.max(*x);
-        y_min = y_min.min(m - e);
-        y_max = y_max.max(m + e);
-    }
-    if y_min > y_max {
-        bail!("nothing to plot: every value is missing");
-    }
-    let pad = ((y_max - y_min) * 0.05).max(1e-6);
-    let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, (y_min - pad)..(y_max + pad))?;
-    chart.configure_mesh().x_desc("env steps").y_desc(y_label).label_style(("sans-serif", 15)).draw()?;
-    for (i, c) in curves.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let band: Vec<(f64, f64)> =
-            c.x.iter()
-                .zip(c.mean.iter().zip(&c.se))
-                .map(|(x, (m, e))| (*x, m + e))
-                .chain(c.x.iter().zip(c.mean.iter().zip(&c.se)).rev().map(|(x, (m, e))| (*x, m - e)))
-                .collect();
-        chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
-        let label = format!("{} ({} seed{})", c.label, c.seeds, if c.seeds == 1 { "" } else { "s" });
-        chart
-            .draw_series(LineSeries::new(c.x.iter().copied().zip(c.mean.iter().copied()), color.stroke_width(2)))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 15))
-        .draw()?;
-    root.present().with_context(|| format!("writing {}", path.display()))?;
+    let panel = Panel { title: String::new(), curves: curves.to_vec(), references: Vec::new() };
+    let figure = Figure { title: title.into(), x_label: "env steps".into(), y_label: y_label.into(), panels: vec![panel] };
+    draw_figure(&figure, path)?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::learn::landscape::Landscape;
 pub fn draw_landscape(l: &Landscape, path: &Path, size: u32, labels: [&str; 2]) -> anyhow::Result<()> {
     super::check_png_path(path)?;
     super::register_fonts();
-    let root = BitMapBackend::new(path, (4 * size, size + 40)).into_drawing_area();
+    let root = super::text::GlyphFixed(BitMapBackend::new(path, (4 * size, size + 40))).into_drawing_area();
     root.fill(&WHITE)?;
     let (title, body) = root.split_vertically(40);
     title.titled(
@@ -36,7 +36,7 @@ pub fn draw_landscape(l: &Landscape, path: &Path, size: u32, labels: [&str; 2]) 
 }
 
 fn draw_panel(
-    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    area: &DrawingArea<super::text::GlyphFixed<BitMapBackend>, plotters::coord::Shift>,
     l: &Landscape,
     name: &str,
     grid: &[f64],

@@ -1,8 +1,10 @@
-//! Figures as PNG files (plotters, bitmap backend). Fonts are embedded (DejaVu Sans), so drawing
-//! needs no system font libraries.
+//! Figures as PNG files (plotters, bitmap backend; learning curves also as SVG). Fonts are
+//! embedded (DejaVu Sans), so drawing needs no system font libraries.
 
 pub mod curves;
 pub mod landscape;
+pub mod panels;
+pub mod text;
 
 use std::sync::Once;
 

@@ -23,4 +23,4 @@ pub mod stop;
 
 pub use build::SeedApp;
 pub use driver::{EpochReport, SeedJob, SeedOutcome, Watch, run_seed};
-pub use parallel::run_seeds;
+pub use parallel::{run_jobs, run_seeds};

@@ -10,10 +10,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::write_atomic;
+use super::config::RunConfig;
 use crate::systems::learning::{EpochRow, TimingRow};
 
 /// Per-epoch metrics file of a seed.
@@ -56,6 +57,25 @@ impl RunInfo {
         let path = run.join("run.toml");
         let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("{}: not a run.toml", path.display()))
+    }
+}
+
+impl RunInfo {
+    /// An error when `dir` already holds a run (a `config.toml`).
+    pub fn refuse_existing(dir: &Path) -> anyhow::Result<()> {
+        if dir.join("config.toml").exists() {
+            bail!("{} already holds a run: continue it with --resume {} or choose another --out", dir.display(), dir.display());
+        }
+        Ok(())
+    }
+
+    /// Writes a new run's `config.toml` and `run.toml` into `dir` (atomically; the caller holds
+    /// the whole-run lock), refusing a directory that already holds a run.
+    pub fn create(dir: &Path, config: &RunConfig, seeds: &[u64]) -> anyhow::Result<()> {
+        Self::refuse_existing(dir)?;
+        write_atomic(&dir.join("config.toml"), config.to_toml().as_bytes())?;
+        let info = RunInfo { seeds: seeds.to_vec(), created_by: format!("vagram {}", env!("CARGO_PKG_VERSION")) };
+        write_atomic(&dir.join("run.toml"), toml::to_string(&info)?.as_bytes())
     }
 }
 

@@ -6,6 +6,8 @@
 //! gradients and Adam moments, and the largest batch of model rollouts in flight. Activations
 //! and the value cache of a fit come on top.
 
+use anyhow::bail;
+
 use super::RunConfig;
 use crate::learn::dynamics::RewardFit;
 use crate::systems::learning::RolloutCadence;
@@ -100,4 +102,24 @@ pub fn available_memory() -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024.0)
+}
+
+/// Refuses a run whose seeds (`at_once` of them side by side) cannot fit in this machine's
+/// available memory, before anything is allocated or written.
+pub fn check_memory(config: &RunConfig, registry: &crate::engine::env::EnvRegistry, at_once: usize) -> anyhow::Result<()> {
+    let spec = registry.get(&config.env.name)?.spec().clone();
+    let need = config.memory_estimate(spec.obs_dim + config.env.distractors, spec.action_space.dim());
+    let Some(free) = available_memory() else { return Ok(()) };
+    let total = need.total() * at_once as f64;
+    if total > free {
+        bail!(
+            "this run needs at least {} per seed ({}), {} for {at_once} seed(s) at once, but this machine has {} available; \
+             lower the sizes (run.env_steps, rollout.per_step, rollout.length, model.members, model.hidden), or --threads",
+            gib(need.total()),
+            need.parts(),
+            gib(total),
+            gib(free)
+        );
+    }
+    Ok(())
 }

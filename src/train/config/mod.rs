@@ -256,6 +256,26 @@ impl RunConfig {
         [("model.matmul", self.model.matmul), ("agent.matmul", self.agent.matmul)]
     }
 
+    /// The keys (dotted) whose values differ between this config and `other`, including keys
+    /// written on one side only (model.matmul, agent.matmul, …).
+    pub fn differing_keys(&self, other: &RunConfig) -> Vec<String> {
+        let (ta, tb) = (toml::Table::try_from(self).expect("serialises"), toml::Table::try_from(other).expect("serialises"));
+        let empty = toml::Table::new();
+        let mut keys = Vec::new();
+        let sections: std::collections::BTreeSet<&String> = ta.keys().chain(tb.keys()).collect();
+        for section in sections {
+            let sa = ta.get(section).and_then(|v| v.as_table()).unwrap_or(&empty);
+            let sb = tb.get(section).and_then(|v| v.as_table()).unwrap_or(&empty);
+            let names: std::collections::BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
+            for k in names {
+                if sa.get(k) != sb.get(k) {
+                    keys.push(format!("{section}.{k}"));
+                }
+            }
+        }
+        keys
+    }
+
     /// Applies `key=value` (e.g. `model.lr=3e-4`, `model.hidden=[64, 64]`, `model.loss=mle`);
     /// values are TOML, bare words are taken as strings.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {

@@ -1,0 +1,304 @@
+//! `vagram study`: the paper's experiments as named studies — list them, show one, run one
+//! (resumably, several seeds at once), draw its figure and summary, export it to Slurm.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use vagram::study::runner::{Progress, RunOptions, run_study};
+use vagram::study::summary::{DIFFERENCES, DIFFERENCES_HEADER, SUMMARY, SUMMARY_HEADER, summarise, table, write_csv};
+use vagram::study::{Scale, StudyDef, StudyDir, catalogue, figure};
+use vagram::train::EpochReport;
+use vagram::train::SeedOutcome;
+use vagram::train::lock::{RunAccess, RunLock};
+
+use super::runtime;
+
+/// Arguments of `vagram study`.
+#[derive(Args, Debug)]
+pub struct StudyArgs {
+    #[command(subcommand)]
+    command: StudyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum StudyCommand {
+    /// List the built-in studies.
+    List,
+    /// Show a study: what the paper reports, its grid, and its budget at each scale.
+    Show {
+        /// A built-in study's name, or a path to a study .toml file.
+        study: String,
+    },
+    /// Run a study on this machine (rerun the same command to continue it).
+    Run(Box<RunArgs>),
+    /// Write a study directory's summary.csv, differences.csv and figure (PNG and SVG).
+    Plot {
+        /// The study directory.
+        dir: PathBuf,
+    },
+    /// Write a Slurm job-array script (one task per cell × seed) into a study directory.
+    ExportSlurm {
+        /// The study directory (made when it holds no study yet; then --study is needed).
+        dir: PathBuf,
+        /// The study, for a new directory.
+        #[arg(long)]
+        study: Option<String>,
+        /// Scale of a new study directory.
+        #[arg(long, value_enum)]
+        scale: Option<Scale>,
+        /// Seeds per cell of a new study directory (default: the scale's).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        seeds: Option<u64>,
+    },
+}
+
+/// Arguments of `vagram study run`.
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// A built-in study's name, or a path to a study .toml file.
+    study: String,
+    /// The study directory (default: runs/STUDY-SCALE).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Scale: smoke (minutes), cpu (about 2 hours on 2 cores), paper (the paper's budgets).
+    /// Default: the directory's, or cpu for a new one.
+    #[arg(long, value_enum)]
+    scale: Option<Scale>,
+    /// Seeds per cell (default: the scale's).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: Option<u64>,
+    /// Run only this cell (repeatable; see `vagram study show`).
+    #[arg(long)]
+    only: Vec<String>,
+    /// Seeds trained at once (default: one per core).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    threads: Option<usize>,
+    /// Epochs between checkpoints.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: u64,
+    /// Stop every seed after this many epochs (continue by running again).
+    #[arg(long)]
+    stop_after_epochs: Option<u64>,
+    /// One line per epoch instead of progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `vagram study`.
+pub fn run(args: StudyArgs) -> anyhow::Result<()> {
+    let registry = vagram::envs::builtin_registry();
+    let envs = registry.names();
+    match args.command {
+        StudyCommand::List => {
+            println!("{:<22} {:>5}  {:>21}  title", "study", "cells", "seeds smoke/cpu/paper");
+            for name in catalogue::names() {
+                let (def, _) = catalogue::load(&name)?;
+                let seeds: Vec<String> = Scale::ALL.iter().map(|s| def.scale(*s).seeds.to_string()).collect();
+                println!("{:<22} {:>5}  {:>21}  {}", name, def.settings.len() * def.lines.len(), seeds.join("/"), def.title);
+            }
+            Ok(())
+        }
+        StudyCommand::Show { study } => {
+            let (def, _) = catalogue::load(&study)?;
+            show(&def, &envs)
+        }
+        StudyCommand::Run(run) => run_cmd(*run, &registry),
+        StudyCommand::Plot { dir } => {
+            let study = StudyDir::open(&dir, &envs)?;
+            report(&study)
+        }
+        StudyCommand::ExportSlurm { dir, study, scale, seeds } => {
+            vagram::study::slurm::slurm_path(&dir, "study directory")?;
+            let _lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
+            let opened = match study {
+                Some(name) => {
+                    let (def, text) = catalogue::load(&name)?;
+                    StudyDir::create_or_check(&dir, &def, &text, scale, seeds, &envs)?
+                }
+                None if dir.join(vagram::study::study_dir::MANIFEST).exists() => {
+                    let (def, text) = stored_definition(&dir)?;
+                    StudyDir::create_or_check(&dir, &def, &text, scale, seeds, &envs)?
+                }
+                None => bail!("{} holds no study yet: name one with --study (studies: {})", dir.display(), catalogue::names().join(", ")),
+            };
+            for cell in &opened.cells {
+                let run = opened.cell_dir(&cell.name);
+                if !run.join("config.toml").exists() {
+                    let _cell = runtime(RunLock::run(&run, RunAccess::Whole))?;
+                    vagram::train::run_dir::RunInfo::create(&run, &cell.config, &opened.manifest.seeds)?;
+                }
+            }
+            let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());
+            let script = vagram::study::slurm::export(&opened, &registry, &exe)?;
+            let tasks = vagram::study::slurm::tasks(&opened).len();
+            eprintln!(
+                "wrote {} ({tasks} array tasks: {} cells × {} seeds); submit with sbatch {}",
+                script.display(),
+                opened.cells.len(),
+                opened.manifest.seeds.len(),
+                script.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn stored_definition(dir: &Path) -> anyhow::Result<(StudyDef, String)> {
+    let path = dir.join(vagram::study::study_dir::DEFINITION);
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    Ok((StudyDef::from_toml(&text, &path.display().to_string())?, text))
+}
+
+fn show(def: &StudyDef, envs: &[&str]) -> anyhow::Result<()> {
+    println!("{}: {}\n", def.name, def.title);
+    println!("The paper: {}\n", def.paper.trim());
+    println!("preset {} · metric {} · overrides for all cells: {}", def.preset, def.metric, list(&def.set));
+    println!("settings (panels):");
+    for s in &def.settings {
+        println!("  {:<16} {}", s.name, list(&s.set));
+    }
+    println!("lines (curves):");
+    for l in &def.lines {
+        println!("  {:<16} loss {:<16} {}", l.name, l.loss.name(), list(&l.set));
+    }
+    for scale in Scale::ALL {
+        let sd = def.scale(scale);
+        let cells = def.cells(scale, envs)?;
+        let steps: u64 = cells.iter().map(|c| c.config.run.env_steps).sum();
+        let updates: u64 = cells
+            .iter()
+            .map(|c| {
+                (c.config.run.env_steps - c.config.run.initial_random_steps.min(c.config.run.env_steps))
+                    * c.config.agent.updates_per_step as u64
+            })
+            .sum();
+        println!(
+            "\nscale {scale}: {} seeds × {} cells; per seed of a cell {} env steps; in all {} env steps and {} SAC updates",
+            sd.seeds,
+            cells.len(),
+            cells.first().map_or(0, |c| c.config.run.env_steps),
+            steps * sd.seeds,
+            updates * sd.seeds
+        );
+        println!("  overrides: {}", list(&sd.set));
+        if !sd.note.trim().is_empty() {
+            println!("  {}", sd.note.trim());
+        }
+    }
+    Ok(())
+}
+
+fn list(set: &[String]) -> String {
+    if set.is_empty() { "(none)".into() } else { set.join(" ") }
+}
+
+struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<Vec<ProgressBar>>,
+    quiet: bool,
+    names: Mutex<Vec<String>>,
+}
+
+impl Progress for Bars {
+    fn start(&self, cells: &[(String, u64, u64)]) {
+        let style = ProgressStyle::with_template("{prefix:<24} [{bar:28}] {pos}/{len} seed-epochs {msg} (ETA {eta})")
+            .expect("valid template")
+            .progress_chars("=> ");
+        let mut bars = self.bars.lock().expect("not poisoned");
+        for (name, total, done) in cells {
+            let bar = self.multi.add(ProgressBar::new(*total).with_style(style.clone()).with_prefix(name.clone()));
+            bar.set_position(*done);
+            bars.push(bar);
+        }
+        *self.names.lock().expect("not poisoned") = cells.iter().map(|c| c.0.clone()).collect();
+    }
+
+    fn epoch(&self, cell: usize, r: &EpochReport) {
+        let bars = self.bars.lock().expect("not poisoned");
+        bars[cell].inc(1);
+        bars[cell].set_message(format!("· seed {} at {} steps: eval {:.1}", r.seed, r.row.env_steps, r.row.eval_return));
+        if self.quiet || self.multi.is_hidden() {
+            let name = &self.names.lock().expect("not poisoned")[cell];
+            eprintln!(
+                "{name} seed {} epoch {}/{} · {} steps · eval return {:.1}",
+                r.seed, r.epochs_done, r.epochs_total, r.row.env_steps, r.row.eval_return
+            );
+        }
+    }
+}
+
+fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow::Result<()> {
+    let envs = registry.names();
+    let (def, text) = catalogue::load(&args.study)?;
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => PathBuf::from(format!("runs/{}-{}", def.name, args.scale.unwrap_or(Scale::Cpu))),
+    };
+    let _lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
+    let study = StudyDir::create_or_check(&dir, &def, &text, args.scale, args.seeds, &envs)?;
+    vagram::train::stop::install()?;
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let done = study.progress().iter().filter(|p| p.3).count();
+    eprintln!(
+        "study {} at scale {}: {} cells × {} seeds ({} finished already), {threads} at once → {}",
+        def.name,
+        study.manifest.scale,
+        study.cells.len(),
+        study.manifest.seeds.len(),
+        done,
+        dir.display()
+    );
+    let multi = if args.quiet { MultiProgress::with_draw_target(ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
+    let bars = Bars { multi, bars: Mutex::new(Vec::new()), quiet: args.quiet, names: Mutex::new(Vec::new()) };
+    let options = RunOptions { only: &args.only, threads, checkpoint_every: args.checkpoint_every, stop_after: args.stop_after_epochs };
+    let results = run_study(&study, registry, &options, &bars)?;
+    for b in bars.bars.lock().expect("not poisoned").iter() {
+        b.abandon();
+    }
+    let mut failed = Vec::new();
+    let mut paused = 0;
+    for r in &results {
+        match &r.outcome {
+            Ok(SeedOutcome::Finished { .. }) => {}
+            Ok(SeedOutcome::Paused { .. } | SeedOutcome::Interrupted { .. }) => paused += 1,
+            Ok(SeedOutcome::Stopped { message, .. }) => failed.push(format!("{} seed {}: {message}", r.cell, r.seed)),
+            Err(e) => failed.push(format!("{} seed {}: {e:#}", r.cell, r.seed)),
+        }
+    }
+    report(&study)?;
+    if !failed.is_empty() {
+        return runtime(Err(anyhow::anyhow!(
+            "{} seed(s) did not finish (logs and checkpoints kept):\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        )));
+    }
+    if let Some(signal) = vagram::train::stop::requested() {
+        return runtime(Err(anyhow::anyhow!("interrupted by {signal}: the study is paused; rerun the same command to continue it")));
+    }
+    if paused > 0 {
+        eprintln!("{paused} seed(s) paused; rerun the same command to continue");
+    }
+    Ok(())
+}
+
+/// Writes and prints the summary and draws the figure of a study directory.
+fn report(study: &StudyDir) -> anyhow::Result<()> {
+    let (rows, diffs) = summarise(study)?;
+    write_csv(&study.dir.join(SUMMARY), &rows, &SUMMARY_HEADER)?;
+    write_csv(&study.dir.join(DIFFERENCES), &diffs, &DIFFERENCES_HEADER)?;
+    println!("{}", table(&rows, &diffs));
+    let unfinished = study.progress().iter().filter(|p| !p.3).count();
+    if unfinished > 0 {
+        println!("({unfinished} seed(s) not finished are left out of the table; the figure shows them as far as they got)");
+    }
+    match figure::draw(study) {
+        Ok((png, svg)) => eprintln!("figure: {} and {}; summary: {}", png.display(), svg.display(), study.dir.join(SUMMARY).display()),
+        Err(e) => eprintln!("no figure drawn: {e:#}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Figures in the paper's layout: one panel per setting, the lines overlaid in every panel with
+//! a shaded band of ± one standard error, dashed horizontal reference lines, one y range for
+//! the whole figure, and integer env-step ticks. Each figure is written twice: a PNG (text
+//! placed by [`super::text::GlyphFixed`]) and an SVG beside it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::curves::Curve;
+use super::text::GlyphFixed;
+
+/// A horizontal reference line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceLine {
+    /// Legend label.
+    pub label: String,
+    /// Its y value.
+    pub value: f64,
+}
+
+/// One panel: its title, curves and reference lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    /// Title above the panel.
+    pub title: String,
+    /// The curves (colours follow the label, the same in every panel).
+    pub curves: Vec<Curve>,
+    /// Reference lines.
+    pub references: Vec<ReferenceLine>,
+}
+
+/// A figure of panels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The figure's title.
+    pub title: String,
+    /// The x axis's title.
+    pub x_label: String,
+    /// The y axis's title.
+    pub y_label: String,
+    /// The panels, left to right, then top to bottom (at most 3 per row).
+    pub panels: Vec<Panel>,
+}
+
+const PANEL: (u32, u32) = (560, 420);
+/// A figure of one panel gets this size (room for a long title).
+const SINGLE: (u32, u32) = (900, 560);
+const TITLE_BAND: u32 = 44;
+
+/// Line colours (Tableau 10, distinguishable in colour-blind vision and in print), by the
+/// order in which labels first appear.
+const COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+impl Figure {
+    /// Columns and rows of the panel grid.
+    fn grid(&self) -> (usize, usize) {
+        let cols = self.panels.len().clamp(1, 3);
+        (cols, self.panels.len().div_ceil(cols).max(1))
+    }
+
+    /// The pixel size of the whole figure.
+    pub fn size(&self) -> (u32, u32) {
+        let (cols, rows) = self.grid();
+        if self.panels.len() <= 1 {
+            return (SINGLE.0, SINGLE.1 + TITLE_BAND);
+        }
+        (PANEL.0 * cols as u32, PANEL.1 * rows as u32 + TITLE_BAND)
+    }
+
+    /// The labels in order of first appearance (their colour index).
+    fn labels(&self) -> Vec<&str> {
+        let mut labels: Vec<&str> = Vec::new();
+        for c in self.panels.iter().flat_map(|p| &p.curves) {
+            if !labels.contains(&c.label.as_str()) {
+                labels.push(&c.label);
+            }
+        }
+        labels
+    }
+
+    /// The shared x and y ranges, or an error when nothing is drawable.
+    fn ranges(&self) -> anyhow::Result<(f64, f64, f64)> {
+        let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::MAX, f64::MIN);
+        for p in &self.panels {
+            for c in &p.curves {
+                for (x, (m, e)) in c.x.iter().zip(c.mean.iter().zip(&c.se)) {
+                    x_max = x_max.max(*x);
+                    y_min = y_min.min(m - e);
+                    y_max = y_max.max(m + e);
+                }
+            }
+            for r in &p.references {
+                y_min = y_min.min(r.value);
+                y_max = y_max.max(r.value);
+            }
+        }
+        if y_min > y_max {
+            bail!("nothing to plot: every value is missing");
+        }
+        let pad = ((y_max - y_min) * 0.05).max(1e-6);
+        Ok((x_max, y_min - pad, y_max + pad))
+    }
+}
+
+/// Draws `figure` as the PNG `png` and as an SVG beside it; returns the SVG's path.
+pub fn draw_figure(figure: &Figure, png: &Path) -> anyhow::Result<PathBuf> {
+    super::check_png_path(png)?;
+    super::register_fonts();
+    let ranges = figure.ranges()?;
+    let svg = png.with_extension("svg");
+    {
+        let root = GlyphFixed(BitMapBackend::new(png, figure.size())).into_drawing_area();
+        draw_on(&root, figure, ranges).map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+        root.present().with_context(|| format!("writing {}", png.display()))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, figure.size()).into_drawing_area();
+        draw_on(&root, figure, ranges).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+        root.present().with_context(|| format!("writing {}", svg.display()))?;
+    }
+    Ok(svg)
+}
+
+/// An env-step tick: the integer, without a decimal point.
+fn integer_tick(x: &f64) -> String {
+    format!("{}", x.round() as i64)
+}
+
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    figure: &Figure,
+    (x_max, y_lo, y_hi): (f64, f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(TITLE_BAND);
+    title.titled(&figure.title, ("sans-serif", 20))?;
+    let (cols, rows) = figure.grid();
+    let areas = body.split_evenly((rows, cols));
+    let labels = figure.labels();
+    let colour = |label: &str| COLOURS[labels.iter().position(|l| *l == label).unwrap_or(0) % COLOURS.len()];
+    for (panel, area) in figure.panels.iter().zip(&areas) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, ("sans-serif", 19))
+            // Room on the right for the last tick's label, which is centred on the axis's end.
+            .margin_left(10)
+            .margin_top(8)
+            .margin_bottom(8)
+            .margin_right(34)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..x_max, y_lo..y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc(&figure.x_label)
+            .y_desc(&figure.y_label)
+            .x_labels(6)
+            .x_label_formatter(&integer_tick)
+            .y_label_formatter(&integer_tick)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
+            .draw()?;
+        for c in &panel.curves {
+            let color = colour(&c.label);
+            let upper = c.x.iter().zip(c.mean.iter().zip(&c.se)).map(|(x, (m, e))| (*x, m + e));
+            let lower = c.x.iter().zip(c.mean.iter().zip(&c.se)).rev().map(|(x, (m, e))| (*x, m - e));
+            chart.draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())))?;
+            let label = format!("{} ({} seed{})", c.label, c.seeds, if c.seeds == 1 { "" } else { "s" });
+            chart
+                .draw_series(LineSeries::new(c.x.iter().copied().zip(c.mean.iter().copied()), color.stroke_width(2)))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
+        }
+        for r in &panel.references {
+            let dashes = (0..40).map(|i| {
+                let (a, b) = (x_max * i as f64 / 40.0, x_max * (i as f64 + 0.5) / 40.0);
+                PathElement::new(vec![(a, r.value), (b, r.value)], BLACK.stroke_width(1))
+            });
+            chart
+                .draw_series(dashes)?
+                .label(r.label.clone())
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y), (x + 12, y), (x + 18, y)], BLACK.stroke_width(1)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
+    }
+    Ok(())
+}

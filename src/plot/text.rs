@@ -1,0 +1,150 @@
+//! Correct glyph placement for bitmap figures. plotters 0.3.7 rasterises text with ab_glyph
+//! but drops each glyph's left side bearing, so letters after a wide bearing crowd their
+//! neighbours and narrow ones float apart (`env steps` came out as `en v steps`).
+//! [`GlyphFixed`] wraps a backend and draws text itself, placing every glyph at its pen
+//! position plus its bearing, with kerning, in the embedded DejaVu Sans; everything else is
+//! passed to the wrapped backend unchanged.
+
+use std::sync::OnceLock;
+
+use ab_glyph::{Font, FontRef, ScaleFont, point};
+use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
+
+/// A backend whose text is drawn with correct glyph spacing (see the module doc).
+pub struct GlyphFixed<B>(pub B);
+
+fn font() -> &'static FontRef<'static> {
+    static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(dejavu::sans::regular()).expect("the embedded DejaVu font is valid"))
+}
+
+impl<B: DrawingBackend> DrawingBackend for GlyphFixed<B> {
+    type ErrorType = B::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.ensure_prepared()
+    }
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.present()
+    }
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_pixel(point, color)
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_line(from, to, style)
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_path(path, style)
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.fill_polygon(vert, style)
+    }
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.blit_bitmap(pos, size, src)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        let (w, h) = layout(text, style.size());
+        Ok((w as u32, h as u32))
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let (width, height) = layout(text, style.size());
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0,
+            HPos::Right => -width,
+            HPos::Center => -width / 2,
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0,
+            VPos::Center => -height / 2,
+            VPos::Bottom => -height,
+        };
+        let trans = style.transform();
+        let (w, h) = self.get_size();
+        let font = font().as_scaled(style.size() as f32);
+        let mut caret = 0.0f32;
+        let mut prev = None;
+        for c in text.chars() {
+            let id = font.glyph_id(c);
+            if let Some(p) = prev {
+                caret += font.kern(p, id);
+            }
+            prev = Some(id);
+            let glyph = id.with_scale_and_position(font.scale(), point(caret, font.ascent()));
+            caret += font.h_advance(id);
+            let Some(outline) = font.outline_glyph(glyph) else { continue };
+            let bounds = outline.px_bounds();
+            let mut pixels = Vec::new();
+            outline.draw(|x, y, coverage| pixels.push((x as i32 + bounds.min.x as i32, y as i32 + bounds.min.y as i32, coverage)));
+            for (x, y, coverage) in pixels {
+                let (x, y) = trans.transform(x + dx, y + dy);
+                let (x, y) = (pos.0 + x, pos.1 + y);
+                if coverage > 0.0 && x >= 0 && y >= 0 && x < w as i32 && y < h as i32 {
+                    self.0.draw_pixel((x, y), BackendColor { alpha: color.alpha * f64::from(coverage.min(1.0)), rgb: color.rgb })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Width (pen advances with kerning) and height (ascent to descent) of `text` at `size` pixels.
+fn layout(text: &str, size: f64) -> (i32, i32) {
+    let font = font().as_scaled(size as f32);
+    let mut width = 0.0f32;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = prev {
+            width += font.kern(p, id);
+        }
+        width += font.h_advance(id);
+        prev = Some(id);
+    }
+    (width.ceil() as i32, (font.ascent() - font.descent()).ceil() as i32)
+}

@@ -1,0 +1,117 @@
+//! Runs a study on this machine: every unfinished seed of every chosen cell goes into one queue
+//! of seed jobs, trained several at once on the worker pool of [`crate::train::run_jobs`].
+//! Finished seeds are skipped; paused, interrupted and stopped ones resume from their last
+//! checkpoint (or start afresh without one), so rerunning the same command continues a study.
+
+use anyhow::Context;
+
+use super::study_dir::StudyDir;
+use crate::engine::env::EnvRegistry;
+use crate::train::config::memory::check_memory;
+use crate::train::lock::{RunAccess, RunLock};
+use crate::train::run_dir::{RunInfo, read_status, seed_dir};
+use crate::train::{EpochReport, SeedJob, SeedOutcome, run_jobs};
+
+/// One seed job of a study, and how it ended.
+#[derive(Debug)]
+pub struct JobResult {
+    /// The cell's name.
+    pub cell: String,
+    /// The seed.
+    pub seed: u64,
+    /// How it ended.
+    pub outcome: anyhow::Result<SeedOutcome>,
+}
+
+/// What the runner reports while it works.
+pub trait Progress: Sync {
+    /// Before training: each chosen cell with its seed-epochs in all and those already done.
+    fn start(&self, cells: &[(String, u64, u64)]);
+    /// After every epoch of any seed (from the worker threads): the cell's index in `start`'s list.
+    fn epoch(&self, cell: usize, report: &EpochReport);
+}
+
+/// How to run a study.
+pub struct RunOptions<'a> {
+    /// Only these cells (all when empty).
+    pub only: &'a [String],
+    /// Seed jobs trained at once.
+    pub threads: usize,
+    /// Epochs between checkpoints.
+    pub checkpoint_every: u64,
+    /// Stop every seed after this many epochs (tests; continue by running again).
+    pub stop_after: Option<u64>,
+}
+
+/// Trains every unfinished seed of the chosen cells; the results come in cell-then-seed order
+/// (finished seeds are not listed). The caller holds the study directory's lock.
+pub fn run_study(
+    study: &StudyDir,
+    registry: &EnvRegistry,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<JobResult>> {
+    for name in options.only {
+        if !study.cells.iter().any(|c| &c.name == name) {
+            let names: Vec<&str> = study.cells.iter().map(|c| c.name.as_str()).collect();
+            anyhow::bail!("--only {name}: no such cell (cells: {})", names.join(", "));
+        }
+    }
+    let chosen: Vec<_> = study.cells.iter().filter(|c| options.only.is_empty() || options.only.contains(&c.name)).collect();
+    let seeds = &study.manifest.seeds;
+    // Every cell's lock first, so that nothing is written when another process holds one.
+    let mut locks = Vec::new();
+    let mut plans = Vec::new();
+    for cell in &chosen {
+        let dir = study.cell_dir(&cell.name);
+        let lock = RunLock::run(&dir, RunAccess::Whole)?;
+        let todo: Vec<u64> =
+            seeds.iter().copied().filter(|s| read_status(&seed_dir(&dir, *s)).is_none_or(|st| st.state != "finished")).collect();
+        plans.push((dir, todo));
+        locks.push(lock);
+    }
+    let at_once = options.threads.max(1).min(plans.iter().map(|(_, t)| t.len()).sum::<usize>().max(1));
+    for cell in &chosen {
+        check_memory(&cell.config, registry, at_once).with_context(|| format!("cell {}", cell.name))?;
+    }
+    let mut texts = Vec::new();
+    for ((dir, todo), (cell, lock)) in plans.iter().zip(chosen.iter().zip(locks.drain(..).collect::<Vec<_>>())) {
+        if !dir.join("config.toml").exists() {
+            RunInfo::create(dir, &cell.config, seeds)?;
+        }
+        locks.push(lock.seeds(dir, todo)?);
+        let path = dir.join("config.toml");
+        texts.push(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    let mut jobs = Vec::new();
+    let mut owners = Vec::new();
+    let mut totals = Vec::new();
+    for (i, (cell, (dir, todo))) in chosen.iter().zip(&plans).enumerate() {
+        let epochs = cell.config.run.env_steps / cell.config.run.epoch_length;
+        let done: u64 = seeds.iter().map(|s| read_status(&seed_dir(dir, *s)).map_or(0, |st| st.epochs.min(epochs))).sum();
+        totals.push((cell.name.clone(), epochs * seeds.len() as u64, done));
+        for &seed in todo {
+            jobs.push(SeedJob {
+                config: &cell.config,
+                config_text: &texts[i],
+                registry,
+                run_dir: dir,
+                seed,
+                resume: true,
+                checkpoint_every: options.checkpoint_every,
+                stop_after: options.stop_after,
+                watch: None,
+            });
+            owners.push(i);
+        }
+    }
+    progress.start(&totals);
+    let outcomes = run_jobs(&jobs, options.threads, &|job, report| progress.epoch(owners[job], report));
+    drop(locks);
+    Ok(jobs
+        .iter()
+        .zip(owners)
+        .zip(outcomes)
+        .map(|((job, owner), outcome)| JobResult { cell: chosen[owner].name.clone(), seed: job.seed, outcome })
+        .collect())
+}

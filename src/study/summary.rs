@@ -1,0 +1,241 @@
+//! A study's numbers: per cell the final score (the mean of the last 10% of a seed's
+//! evaluations, at least one) and the mean over all evaluations (the area under the curve
+//! divided by its length), each averaged over the cell's finished seeds with the standard error;
+//! and per setting the difference of the two compared lines with a 95% Welch confidence
+//! interval (Student's t with Welch–Satterthwaite degrees of freedom).
+
+use std::path::Path;
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::study_dir::StudyDir;
+use crate::plot::curves::mean_se;
+use crate::train::run_dir::{METRICS, Metrics, read_status, seed_dir};
+
+/// The summary's file name in the study directory.
+pub const SUMMARY: &str = "summary.csv";
+/// The differences' file name in the study directory.
+pub const DIFFERENCES: &str = "differences.csv";
+
+/// A seed's final score and mean score over `values` (its evaluations in order), skipping
+/// non-finite ones; `None` without any.
+pub fn seed_scores(values: &[f64]) -> Option<(f64, f64)> {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let last = v.len().div_ceil(10);
+    let final_score = v[v.len() - last..].iter().sum::<f64>() / last as f64;
+    Some((final_score, v.iter().sum::<f64>() / v.len() as f64))
+}
+
+/// A difference of means with its 95% confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Difference {
+    /// mean(a) − mean(b).
+    pub diff: f64,
+    /// The interval's lower end.
+    pub low: f64,
+    /// Its upper end.
+    pub high: f64,
+    /// Welch–Satterthwaite degrees of freedom.
+    pub df: f64,
+}
+
+/// Welch's 95% confidence interval for mean(a) − mean(b); `None` unless both have two values
+/// or more. Two samples without any spread give a zero-width interval.
+pub fn welch(a: &[f64], b: &[f64]) -> Option<Difference> {
+    if a.len() < 2 || b.len() < 2 {
+        return None;
+    }
+    let stats = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        (m, v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0), n)
+    };
+    let ((ma, va, na), (mb, vb, nb)) = (stats(a), stats(b));
+    let (qa, qb) = (va / na, vb / nb);
+    let se = (qa + qb).sqrt();
+    let diff = ma - mb;
+    if se == 0.0 {
+        return Some(Difference { diff, low: diff, high: diff, df: na + nb - 2.0 });
+    }
+    let df = (qa + qb).powi(2) / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0));
+    let t = StudentsT::new(0.0, 1.0, df).expect("positive degrees of freedom").inverse_cdf(0.975);
+    Some(Difference { diff, low: diff - t * se, high: diff + t * se, df })
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SummaryRow {
+    /// The study's name.
+    pub study: String,
+    /// The setting (panel).
+    pub setting: String,
+    /// The line (usually the loss).
+    pub loss: String,
+    /// Finished seeds counted.
+    pub seeds: usize,
+    /// Mean over seeds of the final score.
+    pub final_mean: f64,
+    /// Its standard error (0 with one seed).
+    pub final_se: f64,
+    /// Mean over seeds of the mean score over all evaluations.
+    pub auc_mean: f64,
+    /// The per-seed final scores (not written to the CSV).
+    #[serde(skip)]
+    pub finals: Vec<f64>,
+}
+
+/// One row of `differences.csv`: the compared lines' difference in one setting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DifferenceRow {
+    /// The study's name.
+    pub study: String,
+    /// The setting.
+    pub setting: String,
+    /// `a − b`, e.g. `vagram - mle`.
+    pub compared: String,
+    /// Difference of the final means.
+    pub diff: f64,
+    /// 95% confidence interval, lower end (empty without two seeds on each side).
+    pub ci_low: Option<f64>,
+    /// Upper end.
+    pub ci_high: Option<f64>,
+    /// Degrees of freedom.
+    pub df: Option<f64>,
+    /// How the interval was computed.
+    pub method: &'static str,
+}
+
+/// The summary of a study directory: one row per cell with at least one finished seed (seeds
+/// still training are not counted), and per setting the compared lines' difference.
+pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<DifferenceRow>)> {
+    let mut rows = Vec::new();
+    for cell in &study.cells {
+        let run = study.cell_dir(&cell.name);
+        let (mut finals, mut aucs) = (Vec::new(), Vec::new());
+        for &seed in &study.manifest.seeds {
+            let dir = seed_dir(&run, seed);
+            if read_status(&dir).is_none_or(|s| s.state != "finished") {
+                continue;
+            }
+            let metrics = Metrics::read(&dir.join(METRICS))?;
+            let Some(values) = metrics.column(&study.def.metric) else {
+                anyhow::bail!("{}: no column {:?}", dir.join(METRICS).display(), study.def.metric);
+            };
+            if let Some((f, a)) = seed_scores(&values) {
+                finals.push(f);
+                aucs.push(a);
+            }
+        }
+        let (Some((final_mean, final_se)), Some((auc_mean, _))) = (mean_se(&finals), mean_se(&aucs)) else { continue };
+        rows.push(SummaryRow {
+            study: study.def.name.clone(),
+            setting: cell.setting.clone(),
+            loss: cell.line.clone(),
+            seeds: finals.len(),
+            final_mean,
+            final_se,
+            auc_mean,
+            finals,
+        });
+    }
+    let mut diffs = Vec::new();
+    let Some([a, b]) = study.def.compared() else { return Ok((rows, diffs)) };
+    for setting in &study.def.settings {
+        let find = |line: &str| rows.iter().find(|r| r.setting == setting.name && r.loss == line);
+        let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
+        let ci = welch(&ra.finals, &rb.finals);
+        diffs.push(DifferenceRow {
+            study: study.def.name.clone(),
+            setting: setting.name.clone(),
+            compared: format!("{a} - {b}"),
+            diff: ra.final_mean - rb.final_mean,
+            ci_low: ci.map(|d| d.low),
+            ci_high: ci.map(|d| d.high),
+            df: ci.map(|d| d.df),
+            method: "welch-t-95",
+        });
+    }
+    Ok((rows, diffs))
+}
+
+/// Writes `rows` as CSV at `path` (atomically).
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyhow::Result<()> {
+    let mut w = csv::WriterBuilder::new().has_headers(rows.is_empty()).from_writer(Vec::new());
+    if rows.is_empty() {
+        w.write_record(header)?;
+    }
+    for r in rows {
+        w.serialize(r)?;
+    }
+    crate::train::checkpoint::write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+}
+
+/// The summary as a table for the terminal, with the differences below it.
+pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
+    let mut out = format!("{:<14} {:<16} {:>5} {:>12} {:>9} {:>12}\n", "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)");
+    for r in rows {
+        out +=
+            &format!("{:<14} {:<16} {:>5} {:>12.1} {:>9.1} {:>12.1}\n", r.setting, r.loss, r.seeds, r.final_mean, r.final_se, r.auc_mean);
+    }
+    for d in diffs {
+        let ci = match (d.ci_low, d.ci_high) {
+            (Some(l), Some(h)) => format!("95% CI [{l:.1}, {h:.1}] (Welch t, df {:.1})", d.df.unwrap_or(f64::NAN)),
+            _ => "no CI: needs 2 finished seeds on each side".into(),
+        };
+        out += &format!("{}: {} = {:+.1}, {ci}\n", d.setting, d.compared, d.diff);
+    }
+    out
+}
+
+/// The header of `summary.csv`.
+pub const SUMMARY_HEADER: [&str; 7] = ["study", "setting", "loss", "seeds", "final_mean", "final_se", "auc_mean"];
+/// The header of `differences.csv`.
+pub const DIFFERENCES_HEADER: [&str; 8] = ["study", "setting", "compared", "diff", "ci_low", "ci_high", "df", "method"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_final_score_is_the_mean_of_the_last_tenth_and_at_least_one_value() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        // Last 10% of 20 = 2 values: (19 + 20) / 2; mean of 1..=20 = 10.5.
+        assert_eq!(seed_scores(&v), Some((19.5, 10.5)));
+        // 5 values: ceil(0.5) = 1, the last one.
+        assert_eq!(seed_scores(&[1.0, 2.0, 3.0, 4.0, 9.0]), Some((9.0, 3.8)));
+        // 11 values: ceil(1.1) = 2.
+        let v: Vec<f64> = (0..11).map(f64::from).collect();
+        assert_eq!(seed_scores(&v).unwrap().0, 9.5);
+        assert_eq!(seed_scores(&[f64::NAN, 4.0]), Some((4.0, 4.0)), "missing evaluations are skipped");
+        assert_eq!(seed_scores(&[]), None);
+    }
+
+    #[test]
+    fn welch_interval_matches_a_hand_computation() {
+        // a: mean 2, var 1, n 3 → var/n = 1/3; b: mean 5, var 4, n 3 → var/n = 4/3.
+        let (a, b) = ([1.0, 2.0, 3.0], [3.0, 5.0, 7.0]);
+        let d = welch(&a, &b).unwrap();
+        assert_eq!(d.diff, -3.0);
+        // df = (5/3)² / ((1/3)²/2 + (4/3)²/2) = (25/9) / (17/18) = 50/17.
+        assert!((d.df - 50.0 / 17.0).abs() < 1e-12, "df {}", d.df);
+        // t(0.975, 50/17) = 3.21876 (numerical integration of the t density; 3.182 at df 3);
+        // se = sqrt(5/3).
+        let half = (d.high - d.low) / 2.0;
+        let t = half / (5.0f64 / 3.0).sqrt();
+        assert!((t - 3.21876).abs() < 1e-4, "t quantile {t}");
+        assert!(((d.low + d.high) / 2.0 + 3.0).abs() < 1e-12);
+        // Large samples: t → 1.96.
+        let a: Vec<f64> = (0..4000).map(|i| (i % 2) as f64).collect();
+        let b: Vec<f64> = (0..4000).map(|i| (i % 2) as f64 + 1.0).collect();
+        let d = welch(&a, &b).unwrap();
+        let se = (2.0 * (0.25 * 4000.0 / 3999.0) / 4000.0f64).sqrt();
+        assert!(((d.high - d.diff) / se - 1.9604).abs() < 1e-3);
+        assert_eq!(welch(&[1.0], &[1.0, 2.0]), None, "one seed gives no interval");
+        let flat = welch(&[2.0, 2.0], &[1.0, 1.0]).unwrap();
+        assert_eq!((flat.low, flat.high), (1.0, 1.0));
+    }
+}
