@@ -148,3 +148,39 @@ fn layout(text: &str, size: f64) -> (i32, i32) {
     }
     (width.ceil() as i32, (font.ascent() - font.descent()).ceil() as i32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::prelude::*;
+
+    /// The first and last ink columns of `text` drawn at x = 0 (left-aligned) in 100 px type.
+    fn ink_columns(text: &str) -> (usize, usize) {
+        crate::plot::register_fonts();
+        let (w, h) = (400usize, 160usize);
+        let mut buf = vec![255u8; w * h * 3];
+        {
+            let root = GlyphFixed(BitMapBackend::with_buffer(&mut buf, (w as u32, h as u32))).into_drawing_area();
+            root.draw_text(text, &("sans-serif", 100).into_font().color(&BLACK), (0, 10)).unwrap();
+            root.present().unwrap();
+        }
+        let inked: Vec<usize> = (0..w).filter(|x| (0..h).any(|y| buf[(y * w + x) * 3] < 128)).collect();
+        (inked[0], *inked.last().unwrap())
+    }
+
+    #[test]
+    fn glyphs_keep_their_side_bearings() {
+        let font = font().as_scaled(100.0);
+        let n = font.glyph_id('n');
+        let bearing = font.h_side_bearing(n);
+        assert!(bearing > 5.0, "DejaVu's n has a visible left bearing at 100 px: {bearing}");
+        // plotters' own text drawing starts the ink at x = 1, dropping the bearing (checked).
+        let (first, _) = ink_columns("n");
+        assert!((first as f32 - bearing).abs() <= 1.5, "ink starts at {first}, the bearing is {bearing}");
+        // The second n of "nn" ends one advance after the first, kerning included.
+        let (_, last_one) = ink_columns("n");
+        let (_, last_two) = ink_columns("nn");
+        let advance = font.h_advance(n) + font.kern(n, n);
+        assert!((last_two as f32 - last_one as f32 - advance).abs() <= 1.5, "{last_one} {last_two} {advance}");
+    }
+}

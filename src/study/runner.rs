@@ -75,7 +75,7 @@ pub fn run_study(
         check_memory(&cell.config, registry, at_once).with_context(|| format!("cell {}", cell.name))?;
     }
     let mut texts = Vec::new();
-    for ((dir, todo), (cell, lock)) in plans.iter().zip(chosen.iter().zip(locks.drain(..).collect::<Vec<_>>())) {
+    for ((dir, todo), (cell, lock)) in plans.iter().zip(chosen.iter().zip(std::mem::take(&mut locks))) {
         if !dir.join("config.toml").exists() {
             RunInfo::create(dir, &cell.config, seeds)?;
         }

@@ -162,9 +162,10 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
     Ok((rows, diffs))
 }
 
-/// Writes `rows` as CSV at `path` (atomically).
+/// Writes `rows` as CSV at `path` (atomically), the header from their field names, or `header`
+/// when there are none.
 pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyhow::Result<()> {
-    let mut w = csv::WriterBuilder::new().has_headers(rows.is_empty()).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
     if rows.is_empty() {
         w.write_record(header)?;
     }

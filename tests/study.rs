@@ -1,0 +1,262 @@
+//! `vagram study`: a study's grid runs as ordinary run directories, a rerun resumes a
+//! half-finished study (finished cells untouched, paused seeds continued to the same numbers as
+//! an uninterrupted run), a study started under another config, scale or seed count is refused
+//! naming what differs, the summary's numbers follow from the logs, and the Slurm export lists
+//! every cell × seed by absolute path.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TINY;
+use vagram::study::summary::{seed_scores, summarise, welch};
+use vagram::study::{StudyDef, StudyDir};
+use vagram::train::run_dir::{Status, write_status};
+
+fn vagram(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vagram")).args(args).current_dir(cwd).output().expect("run vagram");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn temp(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("vagram-study-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&p);
+    fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// A tiny study: 2 settings (model widths) × 2 lines (VaGraM, MSE) on the pendulum, TINY budgets.
+fn tiny_study(width: usize) -> String {
+    let smoke: Vec<String> = TINY.iter().map(|s| format!("{s:?}")).collect();
+    format!(
+        r#"name = "tiny"
+title = "a tiny study"
+paper = "nothing"
+preset = "pendulum"
+compare = ["vagram", "mse"]
+
+[[setting]]
+name = "w8"
+set = ["model.hidden=[8]"]
+
+[[setting]]
+name = "w{width}"
+set = ["model.hidden=[{width}]"]
+
+[[line]]
+name = "vagram"
+loss = "vagram"
+
+[[line]]
+name = "mse"
+loss = "mse"
+
+[scale.smoke]
+seeds = 2
+set = [{smoke}]
+
+[scale.cpu]
+seeds = 2
+set = [{smoke}]
+
+[scale.paper]
+seeds = 3
+set = [{smoke}]
+"#,
+        smoke = smoke.join(", ")
+    )
+}
+
+fn metrics(dir: &Path, cell: &str, seed: u64) -> String {
+    fs::read_to_string(dir.join(cell).join(format!("seed-{seed}/metrics.csv"))).unwrap()
+}
+
+#[test]
+fn a_rerun_resumes_the_study_skips_finished_cells_and_refuses_another_config() {
+    let base = temp("resume");
+    let file = base.join("tiny.toml");
+    fs::write(&file, tiny_study(16)).unwrap();
+    let study = file.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["study", "run", &study, "--out", "st", "--scale", "smoke", "--threads", "2", "--quiet"];
+        args.extend(extra);
+        vagram(&args, &base)
+    };
+
+    // One cell to the end, the others paused after 2 of 4 epochs.
+    let (code, _, err) = run(&["--only", "w8-vagram"]);
+    assert_eq!(code, 0, "{err}");
+    let dir = base.join("st");
+    let finished = metrics(&dir, "w8-vagram", 0);
+    assert_eq!(finished.lines().count(), 5, "header + 4 epochs");
+    let (code, _, err) = run(&["--stop-after-epochs", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("paused"), "{err}");
+    assert_eq!(metrics(&dir, "w16-mse", 1).lines().count(), 3, "paused after 2 epochs");
+
+    // Another config, scale or seed count is refused, naming what differs; nothing is written.
+    fs::write(&file, tiny_study(16).replace("model.hidden=[8]", "model.hidden=[12]")).unwrap();
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("another config") && err.contains("model.hidden") && err.contains("w8-vagram"), "{err}");
+    fs::write(&file, tiny_study(32)).unwrap();
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("other cells") && err.contains("w32-vagram") && err.contains("w16-vagram"), "{err}");
+    fs::write(&file, tiny_study(16)).unwrap();
+    let (code, _, err) = vagram(&["study", "run", &study, "--out", "st", "--scale", "cpu", "--quiet"], &base);
+    assert_eq!(code, 2);
+    assert!(err.contains("started at scale smoke, not cpu"), "{err}");
+    let (code, _, err) = run(&["--seeds", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("2 seeds per cell, not 3"), "{err}");
+    assert_eq!(metrics(&dir, "w16-mse", 1).lines().count(), 3, "refusals leave the runs as they were");
+
+    // The rerun finishes everything; the finished cell is left alone.
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metrics(&dir, "w8-vagram", 0), finished, "a finished cell is not retrained");
+    for cell in ["w8-vagram", "w8-mse", "w16-vagram", "w16-mse"] {
+        for seed in [0, 1] {
+            assert_eq!(metrics(&dir, cell, seed).lines().count(), 5, "{cell} seed {seed}");
+        }
+    }
+    assert!(out.contains("w8: vagram - mse = ") && out.contains("w16: vagram - mse = ") && out.contains("95% CI"), "{out}");
+    for f in ["summary.csv", "differences.csv", "figure.png", "figure.svg", "study.toml", "definition.toml"] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().next(), Some("study,setting,loss,seeds,final_mean,final_se,auc_mean"));
+    assert_eq!(summary.lines().count(), 5, "{summary}");
+
+    // A resumed cell ends with the numbers of the same cell trained in one go.
+    let (code, _, err) = vagram(&["train", "--config", "st/w16-mse/config.toml", "--seeds", "2", "--out", "alone", "--quiet"], &base);
+    assert_eq!(code, 0, "{err}");
+    for seed in [0, 1] {
+        assert_eq!(metrics(&dir, "w16-mse", seed), fs::read_to_string(base.join(format!("alone/seed-{seed}/metrics.csv"))).unwrap());
+    }
+
+    // Each cell is an ordinary run: evaluate works on it.
+    let (code, _, err) = vagram(&["evaluate", "st/w8-mse", "--episodes", "1"], &base);
+    assert_eq!(code, 0, "{err}");
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+fn the_summary_follows_from_the_logs_by_hand() {
+    let base = temp("summary");
+    let def = StudyDef::from_toml(&tiny_study(16), "tiny").unwrap();
+    let envs = ["pendulum", "cartpole", "hopper"];
+    let dir = base.join("st");
+    let study = StudyDir::create_or_check(&dir, &def, &tiny_study(16), None, None, &envs).unwrap();
+    // Ten evaluations per seed: the final score is the last one (10% of 10).
+    let curves: [(&str, u64, [f64; 10], bool); 5] = [
+        ("w8-vagram", 0, [0., 1., 2., 3., 4., 5., 6., 7., 8., 10.], true),
+        ("w8-vagram", 1, [0., 0., 0., 0., 0., 0., 0., 0., 0., 20.], true),
+        ("w8-mse", 0, [1.; 10], true),
+        ("w8-mse", 1, [3.; 10], true),
+        // Not finished: left out of the summary.
+        ("w16-vagram", 0, [9.; 10], false),
+    ];
+    for (cell, seed, values, finished) in curves {
+        let seed_dir = dir.join(cell).join(format!("seed-{seed}"));
+        fs::create_dir_all(&seed_dir).unwrap();
+        let mut text = String::from("epoch,env_steps,eval_return\n");
+        for (i, v) in values.iter().enumerate() {
+            text += &format!("{i},{},{v}\n", (i + 1) * 100);
+        }
+        fs::write(seed_dir.join("metrics.csv"), text).unwrap();
+        let state = if finished { "finished" } else { "running" };
+        write_status(&seed_dir, &Status { state: state.into(), epochs: 10, message: None }).unwrap();
+    }
+    let (rows, diffs) = summarise(&study).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let v = &rows[0];
+    assert_eq!((v.setting.as_str(), v.loss.as_str(), v.seeds), ("w8", "vagram", 2));
+    assert_eq!(v.final_mean, 15.0);
+    assert_eq!(v.final_se, 5.0, "sd of (10, 20) = 7.07, / sqrt 2");
+    assert!((v.auc_mean - (4.6 + 2.0) / 2.0).abs() < 1e-12, "{}", v.auc_mean);
+    let m = &rows[1];
+    assert_eq!((m.final_mean, m.final_se, m.auc_mean), (2.0, 1.0, 2.0));
+    assert_eq!(seed_scores(&[0., 1., 2., 3., 4., 5., 6., 7., 8., 10.]), Some((10.0, 4.6)));
+    // VaGraM − MSE in w8 only (w16 has no finished seed): finals (10, 20) against (1, 3).
+    assert_eq!(diffs.len(), 1, "{diffs:?}");
+    let d = &diffs[0];
+    assert_eq!((d.setting.as_str(), d.compared.as_str(), d.diff), ("w8", "vagram - mse", 13.0));
+    // se² = 50/2 + 2/2 = 26; df = 26² / (25²/1 + 1²/1) = 676/626.
+    let df = d.df.unwrap();
+    assert!((df - 676.0 / 626.0).abs() < 1e-12, "{df}");
+    let w = welch(&[10.0, 20.0], &[1.0, 3.0]).unwrap();
+    assert_eq!((d.ci_low, d.ci_high), (Some(w.low), Some(w.high)));
+    // With about one degree of freedom the t quantile is near 12.7: the interval is wide.
+    assert!(w.low < -40.0 && w.high > 60.0, "{w:?}");
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+fn the_slurm_export_has_one_task_per_cell_and_seed_by_absolute_path() {
+    let base = temp("slurm");
+    let file = base.join("tiny.toml");
+    fs::write(&file, tiny_study(16)).unwrap();
+    let (code, _, err) = vagram(&["study", "export-slurm", "st"], &base);
+    assert_eq!(code, 2);
+    assert!(err.contains("holds no study yet") && err.contains("--study"), "{err}");
+    let study = file.display().to_string();
+    let (code, _, err) = vagram(&["study", "export-slurm", "st", "--study", &study, "--scale", "paper"], &base);
+    assert_eq!(code, 0, "{err}");
+    let dir = base.join("st").display().to_string();
+    let text = fs::read_to_string(base.join("st/slurm.sh")).unwrap();
+    assert!(text.contains("#SBATCH --array=0-11\n"), "4 cells × 3 seeds: {text}");
+    assert!(text.contains(&format!("#SBATCH --chdir={dir}\n")) && text.contains(&format!("#SBATCH --output={dir}/slurm/%a.out")), "{text}");
+    assert!(text.contains("CELLS=(w8-vagram w8-vagram w8-vagram w8-mse"), "{text}");
+    assert!(text.contains("SEEDS=(0 1 2 0 1 2"), "{text}");
+    assert!(text.contains(&format!("--resume \"{dir}/${{CELLS[$i]}}\"")), "{text}");
+    assert!(text.contains("#SBATCH --mem="), "{text}");
+    for cell in ["w8-vagram", "w8-mse", "w16-vagram", "w16-mse"] {
+        assert!(base.join("st").join(cell).join("config.toml").is_file(), "{cell}: its run exists for --resume");
+    }
+    // The task command works as written: a task resumes its cell's run.
+    let (code, _, err) = vagram(&["train", "--resume", &format!("{dir}/w16-mse"), "--only-seed", "2", "--threads", "1", "--quiet"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metrics(&base.join("st"), "w16-mse", 2).lines().count(), 5);
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_built_in_study_runs_end_to_end_at_smoke_scale() {
+    let base = temp("smoke");
+    let (code, out, _) = vagram(&["study", "list"], &base);
+    assert_eq!(code, 0);
+    for name in [
+        "fig3-capacity",
+        "fig4-distractors",
+        "fig5-pendulum",
+        "fig5-cartpole",
+        "fig7-det-vs-prob",
+        "capacity-cartpole",
+        "distractors-cartpole",
+    ] {
+        assert!(out.contains(name), "{name} listed: {out}");
+    }
+    let (code, _, err) = vagram(&["study", "run", "fig3-capacity", "--scale", "smoke", "--out", "st", "--only", "2x32-vagram"], &base);
+    assert_eq!(code, 2);
+    assert!(err.contains("no such cell") && err.contains("2x64-vagram"), "{err}");
+    let (code, out, err) = vagram(&["study", "run", "fig3-capacity", "--scale", "smoke", "--out", "st", "--quiet"], &base);
+    assert_eq!(code, 0, "{err}");
+    let summary = fs::read_to_string(base.join("st/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 7, "3 model sizes × 2 losses: {summary}");
+    let diffs = fs::read_to_string(base.join("st/differences.csv")).unwrap();
+    assert_eq!(diffs.lines().count(), 4, "VaGraM − MLE per model size: {diffs}");
+    assert!(out.contains("2x64: vagram - mle"), "{out}");
+    let svg = fs::read_to_string(base.join("st/figure.svg")).unwrap();
+    assert!(svg.contains("2 × 64") && svg.contains("4 × 200 (full)") && svg.contains("env steps"), "panels titled, axes named");
+    assert!(!svg.contains("300.0") && svg.contains(">\n300\n<"), "integer env-step ticks");
+    assert!(fs::metadata(base.join("st/figure.png")).unwrap().len() > 10_000);
+    // Plotting again from the directory alone gives the same summary.
+    let (code, _, err) = vagram(&["study", "plot", "st"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read_to_string(base.join("st/summary.csv")).unwrap(), summary);
+    let _ = fs::remove_dir_all(&base);
+}
