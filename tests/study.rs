@@ -260,3 +260,19 @@ fn a_built_in_study_runs_end_to_end_at_smoke_scale() {
     assert_eq!(fs::read_to_string(base.join("st/summary.csv")).unwrap(), summary);
     let _ = fs::remove_dir_all(&base);
 }
+
+#[test]
+fn costs_are_estimated_from_a_calibration_and_nothing_is_written() {
+    let base = temp("cost");
+    let (code, out, err) = vagram(&["study", "show", "fig5-pendulum", "--cost", "smoke"], &base);
+    assert_eq!(code, 0, "{err}");
+    for cell in ["pendulum-vagram", "pendulum-mle", "pendulum-itervaml", "pendulum-value_weighted"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(cell) && l.contains("per seed on one core")), "{cell}: {out}");
+    }
+    assert!(out.contains("in all:") && out.contains("8 seed runs"), "{out}");
+    let (code, out, err) = vagram(&["train", "--env", "cartpole", "--estimate", "--seeds", "3", "--out", "never"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("estimate: ") && out.contains("SAC ") && out.contains("3 seed(s)"), "{out}");
+    assert!(!base.join("never").exists() && !base.join("runs").exists(), "an estimate writes no run");
+    let _ = fs::remove_dir_all(&base);
+}

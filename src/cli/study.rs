@@ -32,6 +32,10 @@ enum StudyCommand {
     Show {
         /// A built-in study's name, or a path to a study .toml file.
         study: String,
+        /// Also estimate each cell's cost at this scale on this machine (a short calibration
+        /// per cell).
+        #[arg(long, value_enum)]
+        cost: Option<Scale>,
     },
     /// Run a study on this machine (rerun the same command to continue it).
     Run(Box<RunArgs>),
@@ -102,9 +106,16 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        StudyCommand::Show { study } => {
+        StudyCommand::Show { study, cost } => {
             let (def, _) = catalogue::load(&study)?;
-            show(&def, &envs)
+            show(&def, &envs)?;
+            match cost {
+                Some(scale) => show_cost(&def, scale, &registry),
+                None => {
+                    println!("\n(cost on this machine: vagram study show {} --cost cpu|paper|smoke)", def.name);
+                    Ok(())
+                }
+            }
         }
         StudyCommand::Run(run) => run_cmd(*run, &registry),
         StudyCommand::Plot { dir } => {
@@ -189,6 +200,33 @@ fn show(def: &StudyDef, envs: &[&str]) -> anyhow::Result<()> {
             println!("  {}", sd.note.trim());
         }
     }
+    Ok(())
+}
+
+/// Calibrates every cell of `def` at `scale` and prints its estimated cost per seed and the
+/// study's wall time with one seed per core.
+fn show_cost(def: &StudyDef, scale: Scale, registry: &vagram::engine::env::EnvRegistry) -> anyhow::Result<()> {
+    use vagram::train::cost::{CostEstimate, calibrate};
+    let cells = def.cells(scale, &registry.names())?;
+    let seeds = def.scale(scale).seeds as f64;
+    println!("\ncost at scale {scale} on this machine (calibrated per cell on one core):");
+    let (mut total, mut most) = (0.0, Some(0.0));
+    for cell in &cells {
+        let costs = calibrate(&cell.config, registry)?;
+        let episode = u64::from(registry.get(&cell.config.env.name)?.spec().max_episode_steps);
+        let e = CostEstimate::of(&cell.config, &costs, episode);
+        println!("  {:<24} {e}", cell.name);
+        total += e.total() * seeds;
+        most = most.zip(e.total_most()).map(|(m, t)| m + t * seeds);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_core = |t: f64| t / cores as f64;
+    println!(
+        "in all: {} of core time for {} seed runs; {} of wall time on this machine's {cores} core(s), one seed per core",
+        CostEstimate::range(total, most),
+        cells.len() as f64 * seeds,
+        CostEstimate::range(per_core(total), most.map(per_core))
+    );
     Ok(())
 }
 

@@ -69,6 +69,10 @@ pub struct TrainArgs {
     /// Write the run directory and a Slurm job-array script here instead of training.
     #[arg(long, value_name = "SCRIPT")]
     pub(crate) export_slurm: Option<PathBuf>,
+    /// Print the run's estimated wall time on this machine (from a short calibration of its
+    /// SAC updates, model fit, rollouts and env steps) and exit without training.
+    #[arg(long, conflicts_with_all = ["resume", "export_slurm"])]
+    estimate: bool,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -168,10 +172,33 @@ pub struct Prepared {
 
 /// Runs `vagram train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if args.estimate {
+        return estimate(&args);
+    }
     match prepare(&args)? {
         Some(prepared) => execute(&prepared, &args, None),
         None => Ok(()),
     }
+}
+
+/// `vagram train --estimate`: the calibrated cost of the config, nothing written.
+fn estimate(args: &TrainArgs) -> anyhow::Result<()> {
+    let registry = vagram::envs::builtin_registry();
+    let config = config_from_args(args, None)?;
+    validate(&config, &registry)?;
+    eprintln!("calibrating {} with the {} loss on one core…", config.env.name, config.model.loss);
+    let costs = vagram::train::cost::calibrate(&config, &registry)?;
+    let episode = u64::from(registry.get(&config.env.name)?.spec().max_episode_steps);
+    let per_seed = vagram::train::cost::CostEstimate::of(&config, &costs, episode);
+    let seeds = args.seeds.unwrap_or(1) as usize;
+    let at_once = seeds_at_once(args, seeds);
+    println!("estimate: {per_seed}");
+    let rounds = seeds.div_ceil(at_once) as f64;
+    println!(
+        "{seeds} seed(s), {at_once} at once: {} of wall time on this machine",
+        vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds))
+    );
+    Ok(())
 }
 
 /// Resolves the config, creates (or checks, on resume) the run directory and picks the seeds;

@@ -2,6 +2,7 @@
 //! logs, crash-safe checkpoints and exact resume.
 //!
 //! - [`config`]: run configurations (TOML, the paper's presets, `--set` overrides, validation);
+//! - [`cost`]: what a run costs, from a short calibration on this machine;
 //! - [`build`]: one seed's ECS app from a [`RunConfig`](config::RunConfig);
 //! - [`state`]: everything that evolves during a run, as named tensors;
 //! - [`checkpoint`]: the checkpoint files (safetensors + manifest, written atomically);
@@ -14,6 +15,7 @@
 pub mod build;
 pub mod checkpoint;
 pub mod config;
+pub mod cost;
 pub mod driver;
 pub mod lock;
 pub mod parallel;
