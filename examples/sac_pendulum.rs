@@ -17,7 +17,7 @@ fn main() -> anyhow::Result<()> {
     let mut run = SacRun::new("pendulum", steps, seed);
     run.sac.matmul = matmul;
     println!("matmuls: {matmul}");
-    let (_, episodes) = train_sac(&vagram::envs::builtin_registry(), &run, &mut |t, stats, log| {
+    let (_, episodes) = train_sac(&vagram::envs::builtin_registry(), &run, &mut |t, stats, log, _| {
         if let Some(s) = stats
             && log.len() >= reported + 10
         {

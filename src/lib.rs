@@ -17,6 +17,7 @@ pub use vagram_systems as systems;
 
 pub mod allocator;
 pub mod model_free;
+pub mod model_learning;
 pub mod plot;
 pub mod study;
 pub mod train;

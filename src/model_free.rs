@@ -34,12 +34,12 @@ impl SacRun {
     }
 }
 
-/// Called after every env step with the step count, the last update's stats and the finished
-/// episodes.
-pub type Progress<'a> = dyn FnMut(usize, Option<SacStats>, &[EpisodeRecord]) + 'a;
+/// Called after every env step with the step count, the last update's stats, the finished
+/// episodes and the agent (e.g. to snapshot its critics).
+pub type Progress<'a> = dyn FnMut(usize, Option<SacStats>, &[EpisodeRecord], &Sac<AutoDevice>) + 'a;
 
 /// Trains SAC, one update per env step after the random phase; `progress(step, last update's
-/// stats, finished episodes)` is called after every step. Actions are scaled from [−1, 1] to
+/// stats, finished episodes, agent)` is called after every step. Actions are scaled from [−1, 1] to
 /// the env's action box.
 pub fn train_sac(registry: &EnvRegistry, run: &SacRun, progress: &mut Progress) -> anyhow::Result<(Sac<AutoDevice>, Vec<EpisodeRecord>)> {
     let factory = registry.get(&run.env)?;
@@ -70,7 +70,7 @@ pub fn train_sac(registry: &EnvRegistry, run: &SacRun, progress: &mut Progress) 
         {
             anyhow::bail!("SAC update at env step {} produced a non-finite loss (critic {}, actor {})", t + 1, s.critic_loss, s.actor_loss);
         }
-        progress(t + 1, stats, &app.world.resource::<EpisodeLog>().0);
+        progress(t + 1, stats, &app.world.resource::<EpisodeLog>().0, &sac);
     }
     let episodes = std::mem::take(&mut app.world.resource_mut::<EpisodeLog>().0);
     Ok((sac, episodes))

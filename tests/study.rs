@@ -230,6 +230,7 @@ fn a_built_in_study_runs_end_to_end_at_smoke_scale() {
     let (code, out, _) = vagram(&["study", "list"], &base);
     assert_eq!(code, 0);
     for name in [
+        "fig2",
         "fig3-capacity",
         "fig4-distractors",
         "fig5-pendulum",
@@ -274,5 +275,41 @@ fn costs_are_estimated_from_a_calibration_and_nothing_is_written() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("estimate: ") && out.contains("SAC ") && out.contains("3 seed(s)"), "{out}");
     assert!(!base.join("never").exists() && !base.join("runs").exists(), "an estimate writes no run");
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
+    let base = temp("fig2");
+    let (code, out, err) = vagram(&["study", "run", "fig2", "--scale", "smoke", "--out", "st", "--threads", "2"], &base);
+    assert_eq!(code, 0, "{err}");
+    let summary = fs::read_to_string(base.join("st/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 7, "2 architectures × 3 losses: {summary}");
+    assert!(out.contains("linear: vagram - mse") && out.contains("nn: vagram - mse"), "{out}");
+    // Each model's curve: a measurement before training and every 25 of 3 × 50 steps, with
+    // value functions 0, 1, 2 in turn; errors finite and non-negative.
+    let text = metrics(&base.join("st"), "nn-vaml", 1);
+    let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(text.lines().next(), Some("model_steps,value_function,vaml_error"));
+    assert_eq!(rows.iter().map(|r| r[0] as usize).collect::<Vec<_>>(), [0, 25, 50, 75, 100, 125, 150]);
+    assert_eq!(rows.iter().map(|r| r[1] as usize).collect::<Vec<_>>(), [0, 0, 0, 1, 1, 2, 2]);
+    assert!(rows.iter().all(|r| r[2].is_finite() && r[2] >= 0.0), "{text}");
+    // The losses train different models from the same start: same first error, different last.
+    let first_last = |cell: &str| {
+        let t = metrics(&base.join("st"), cell, 0);
+        let v: Vec<f64> = t.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+        (v[0], *v.last().unwrap())
+    };
+    let (vagram_first, vagram_last) = first_last("linear-vagram");
+    let (mse_first, mse_last) = first_last("linear-mse");
+    assert_eq!(vagram_first, mse_first, "the same initial models and value function");
+    assert_ne!(vagram_last, mse_last);
+    // A rerun skips the finished cells; the Slurm export is refused for this kind of study.
+    let (code, _, err) = vagram(&["study", "run", "fig2", "--scale", "smoke", "--out", "st"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("training the value-function sequence"), "nothing retrained: {err}");
+    let (code, _, err) = vagram(&["study", "export-slurm", "st"], &base);
+    assert_eq!(code, 2);
+    assert!(err.contains("model-learning study"), "{err}");
     let _ = fs::remove_dir_all(&base);
 }

@@ -50,7 +50,7 @@ pub fn run(args: LandscapeArgs) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(args.steps as u64).with_style(
         indicatif::ProgressStyle::with_template("training SAC {bar:30} {pos}/{len} steps · {msg} · ETA {eta}").expect("valid template"),
     );
-    let (sac, episodes) = train_sac(&registry, &run, &mut |t, _, eps| {
+    let (sac, episodes) = train_sac(&registry, &run, &mut |t, _, eps, _| {
         bar.set_position(t as u64);
         if let Some(last) = eps.last() {
             bar.set_message(format!("last return {:.0}", last.ret));

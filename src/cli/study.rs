@@ -120,7 +120,7 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
         StudyCommand::Run(run) => run_cmd(*run, &registry),
         StudyCommand::Plot { dir } => {
             let study = StudyDir::open(&dir, &envs)?;
-            report(&study)
+            report_study(&study)
         }
         StudyCommand::ExportSlurm { dir, study, scale, seeds } => {
             vagram::study::slurm::slurm_path(&dir, "study directory")?;
@@ -136,6 +136,12 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
                 }
                 None => bail!("{} holds no study yet: name one with --study (studies: {})", dir.display(), catalogue::names().join(", ")),
             };
+            if opened.def.model_learning(opened.manifest.scale).is_some() {
+                bail!(
+                    "{} is a model-learning study: it runs in minutes on one machine (vagram study run), not as Slurm tasks",
+                    opened.def.name
+                );
+            }
             for cell in &opened.cells {
                 let run = opened.cell_dir(&cell.name);
                 if !run.join("config.toml").exists() {
@@ -290,6 +296,15 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
         done,
         dir.display()
     );
+    if study.def.model_learning(study.manifest.scale).is_some() {
+        let report = |cell: &str, finals: &[f64]| {
+            let (mean, se) = vagram::plot::curves::mean_se(finals).unwrap_or((f64::NAN, f64::NAN));
+            eprintln!("{cell}: final held-out VAML error {mean:.4} ± {se:.4} over {} models", finals.len());
+        };
+        let result = vagram::study::model_learning::run_model_learning(&study, registry, &args.only, threads, &report);
+        report_study(&study)?;
+        return runtime(result);
+    }
     let multi = if args.quiet { MultiProgress::with_draw_target(ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
     let bars = Bars { multi, bars: Mutex::new(Vec::new()), quiet: args.quiet, names: Mutex::new(Vec::new()) };
     let options = RunOptions { only: &args.only, threads, checkpoint_every: args.checkpoint_every, stop_after: args.stop_after_epochs };
@@ -307,7 +322,7 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
             Err(e) => failed.push(format!("{} seed {}: {e:#}", r.cell, r.seed)),
         }
     }
-    report(&study)?;
+    report_study(&study)?;
     if !failed.is_empty() {
         return runtime(Err(anyhow::anyhow!(
             "{} seed(s) did not finish (logs and checkpoints kept):\n  {}",
@@ -325,7 +340,7 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
 }
 
 /// Writes and prints the summary and draws the figure of a study directory.
-fn report(study: &StudyDir) -> anyhow::Result<()> {
+fn report_study(study: &StudyDir) -> anyhow::Result<()> {
     let (rows, diffs) = summarise(study)?;
     write_csv(&study.dir.join(SUMMARY), &rows, &SUMMARY_HEADER)?;
     write_csv(&study.dir.join(DIFFERENCES), &diffs, &DIFFERENCES_HEADER)?;

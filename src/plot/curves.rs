@@ -39,8 +39,13 @@ pub fn mean_se(values: &[f64]) -> Option<(f64, f64)> {
     Some((mean, (var / n).sqrt()))
 }
 
-/// Reads the curve of `metric` over the seeds of run directory `run`.
+/// Reads the curve of `metric` against env steps over the seeds of run directory `run`.
 pub fn read_curve(run: &Path, metric: &str, label: &str) -> anyhow::Result<Curve> {
+    read_curve_against(run, "env_steps", metric, label)
+}
+
+/// Reads the curve of `metric` against the column `x` over the seeds of run directory `run`.
+pub fn read_curve_against(run: &Path, x_column: &str, metric: &str, label: &str) -> anyhow::Result<Curve> {
     let seeds = seeds_in(run)?;
     let mut per_seed = Vec::new();
     for s in &seeds {
@@ -49,7 +54,7 @@ pub fn read_curve(run: &Path, metric: &str, label: &str) -> anyhow::Result<Curve
             continue;
         }
         let m = Metrics::read(&path)?;
-        let x = m.column("env_steps").with_context(|| format!("{}: no env_steps column", path.display()))?;
+        let x = m.column(x_column).with_context(|| format!("{}: no {x_column} column", path.display()))?;
         let y = m.column(metric).with_context(|| format!("{}: no column '{metric}' (columns: {})", path.display(), m.header.join(", ")))?;
         per_seed.push((x, y));
     }

@@ -140,6 +140,12 @@ fn integer_tick(x: &f64) -> String {
     format!("{}", x.round() as i64)
 }
 
+/// Decimals for y ticks over a span: none for spans of 10 or more, else enough to tell ticks
+/// about a tenth of the span apart.
+fn y_decimals(span: f64) -> usize {
+    if span.is_nan() || span <= 0.0 || span >= 10.0 { 0 } else { (1.0 - span.log10().floor()).clamp(1.0, 8.0) as usize }
+}
+
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     figure: &Figure,
@@ -169,7 +175,7 @@ fn draw_on<DB: DrawingBackend>(
             .y_desc(&figure.y_label)
             .x_labels(6)
             .x_label_formatter(&integer_tick)
-            .y_label_formatter(&integer_tick)
+            .y_label_formatter(&|y: &f64| format!("{:.*}", y_decimals(y_hi - y_lo), y))
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 16))
             .draw()?;
@@ -203,4 +209,20 @@ fn draw_on<DB: DrawingBackend>(
             .draw()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_integers_on_env_steps_and_as_precise_as_the_y_span_needs() {
+        assert_eq!(integer_tick(&5000.0), "5000");
+        assert_eq!(integer_tick(&499.9999), "500");
+        assert_eq!(y_decimals(1800.0), 0);
+        assert_eq!(y_decimals(10.0), 0);
+        assert_eq!(y_decimals(6.4), 1);
+        assert_eq!(y_decimals(0.05), 3);
+        assert_eq!(y_decimals(0.0), 0);
+    }
 }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::learn::losses::LossKind;
+use crate::model_learning::ModelLearningConfig;
 use crate::train::config::{PRESETS, RunConfig};
 
 /// How big a study runs: its budgets and seed counts.
@@ -56,6 +57,13 @@ pub struct StudyDef {
     /// The metrics.csv column the figure and summary use.
     #[serde(default = "default_metric")]
     pub metric: String,
+    /// The metrics.csv column of the figure's x axis (default `env_steps`).
+    #[serde(default)]
+    pub x: Option<String>,
+    /// For a model-learning study (Fig. 2) instead of MBPO runs: its budget (a scale may
+    /// replace it).
+    #[serde(default)]
+    pub model_learning: Option<ModelLearningConfig>,
     /// Overrides applied to every cell at every scale.
     #[serde(default)]
     pub set: Vec<String>,
@@ -137,6 +145,9 @@ pub struct ScaleDef {
     /// Overrides (budgets, sizes) for this scale.
     #[serde(default)]
     pub set: Vec<String>,
+    /// A model-learning study's budget at this scale (replacing the study's).
+    #[serde(default)]
+    pub model_learning: Option<ModelLearningConfig>,
 }
 
 /// A horizontal reference line.
@@ -200,6 +211,16 @@ impl StudyDef {
         }
     }
 
+    /// The x column of the figure.
+    pub fn x_column(&self) -> &str {
+        self.x.as_deref().unwrap_or("env_steps")
+    }
+
+    /// For a model-learning study, its budget at `scale`; `None` for an MBPO study.
+    pub fn model_learning(&self, scale: Scale) -> Option<&ModelLearningConfig> {
+        self.scale(scale).model_learning.as_ref().or(self.model_learning.as_ref())
+    }
+
     /// The setting named `name`.
     pub fn setting(&self, name: &str) -> Option<&Setting> {
         self.settings.iter().find(|s| s.name == name)
@@ -258,6 +279,11 @@ impl StudyDef {
             }
         }
         for scale in Scale::ALL {
+            if self.model_learning.is_none() && self.scale(scale).model_learning.is_some() {
+                anyhow::bail!(
+                    "scale.{scale}.model_learning: a model-learning study has a [model_learning] table at the top, which scales may replace"
+                );
+            }
             if self.scale(scale).seeds == 0 {
                 anyhow::bail!("scale.{scale}.seeds = 0: a scale needs at least one seed");
             }
@@ -277,6 +303,7 @@ mod tests {
     fn every_built_in_study_round_trips_and_resolves_at_every_scale() {
         let names = catalogue::names();
         for expected in [
+            "fig2",
             "fig3-capacity",
             "fig4-distractors",
             "fig5-cartpole",

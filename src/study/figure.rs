@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::study_dir::StudyDir;
-use crate::plot::curves::read_curve;
+use crate::plot::curves::read_curve_against;
 use crate::plot::panels::{Figure, Panel, ReferenceLine, draw_figure};
 use crate::train::run_dir::{METRICS, seed_dir};
 
@@ -32,13 +32,13 @@ pub fn figure(study: &StudyDir) -> anyhow::Result<Figure> {
                 continue;
             }
             let line = def.line(&cell.line).expect("a cell's line is the study's");
-            curves.push(read_curve(&run, &def.metric, line.label.as_deref().unwrap_or(&line.name))?);
+            curves.push(read_curve_against(&run, def.x_column(), &def.metric, line.label.as_deref().unwrap_or(&line.name))?);
         }
         panels.push(Panel { title: setting.label.clone().unwrap_or_else(|| setting.name.clone()), curves, references: references.clone() });
     }
     Ok(Figure {
         title: format!("{} — {} scale, mean ± SE over seeds", def.title, scale),
-        x_label: "env steps".into(),
+        x_label: def.x_column().replace('_', " "),
         y_label: def.metric.replace('_', " "),
         panels,
     })

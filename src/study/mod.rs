@@ -7,6 +7,7 @@
 //! - [`catalogue`]: the built-in studies;
 //! - [`study_dir`]: the study directory (manifest, stored definition, one run per cell), and
 //!   the checks that let a rerun resume it and refuse it under another config;
+//! - [`model_learning`]: the runner of a model-learning study (Fig. 2);
 //! - [`runner`]: every unfinished seed of every cell on a pool of worker threads;
 //! - [`summary`]: final scores, their standard errors and Welch intervals, `summary.csv`;
 //! - [`figure`]: the figure in the paper's layout;
@@ -15,6 +16,7 @@
 pub mod catalogue;
 pub mod definition;
 pub mod figure;
+pub mod model_learning;
 pub mod runner;
 pub mod slurm;
 pub mod study_dir;

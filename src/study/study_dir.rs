@@ -132,6 +132,12 @@ impl StudyDir {
         if let Some(n) = seeds.filter(|n| *n != m.seeds.len() as u64) {
             bail!("{here} was started with {} seeds per cell, not {n}: leave out --seeds to continue it", m.seeds.len());
         }
+        if def.model_learning(m.scale) != stored.def.model_learning(m.scale) {
+            bail!(
+                "{here}: the study was started under another model_learning budget at scale {} (continue with {here}/{DEFINITION}, or choose another --out)",
+                m.scale
+            );
+        }
         let planned = def.cells(m.scale, envs)?;
         let names = |cells: &[CellPlan]| cells.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         if names(&planned) != names(&stored.cells) {

@@ -178,16 +178,27 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyh
 /// The summary as a table for the terminal, with the differences below it.
 pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
     let mut out = format!("{:<14} {:<16} {:>5} {:>12} {:>9} {:>12}\n", "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)");
+    // Returns read well with one decimal; small errors (the VAML error) need more.
+    let scale = rows.iter().map(|r| r.final_mean.abs().max(r.auc_mean.abs())).fold(0.0, f64::max);
+    let places = if scale >= 10.0 { 1 } else { 4 };
     for r in rows {
-        out +=
-            &format!("{:<14} {:<16} {:>5} {:>12.1} {:>9.1} {:>12.1}\n", r.setting, r.loss, r.seeds, r.final_mean, r.final_se, r.auc_mean);
+        out += &format!(
+            "{:<14} {:<16} {:>5} {:>12.p$} {:>9.p$} {:>12.p$}\n",
+            r.setting,
+            r.loss,
+            r.seeds,
+            r.final_mean,
+            r.final_se,
+            r.auc_mean,
+            p = places
+        );
     }
     for d in diffs {
         let ci = match (d.ci_low, d.ci_high) {
-            (Some(l), Some(h)) => format!("95% CI [{l:.1}, {h:.1}] (Welch t, df {:.1})", d.df.unwrap_or(f64::NAN)),
+            (Some(l), Some(h)) => format!("95% CI [{l:.p$}, {h:.p$}] (Welch t, df {:.1})", d.df.unwrap_or(f64::NAN), p = places),
             _ => "no CI: needs 2 finished seeds on each side".into(),
         };
-        out += &format!("{}: {} = {:+.1}, {ci}\n", d.setting, d.compared, d.diff);
+        out += &format!("{}: {} = {:+.p$}, {ci}\n", d.setting, d.compared, d.diff, p = places);
     }
     out
 }

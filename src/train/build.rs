@@ -29,6 +29,14 @@ pub fn derive_seed(seed: u64, part: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The model loss `kind` with the config's settings (VaGraM's clip percentile and gradient point).
+pub fn model_loss(m: &crate::train::config::ModelSection, kind: LossKind) -> Box<dyn ModelLoss> {
+    match kind {
+        LossKind::Vagram => Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }),
+        other => other.build(),
+    }
+}
+
 /// The parts of a run that draw random numbers, each with its own derived seed.
 #[derive(Debug, Clone, Copy)]
 #[repr(u64)]
@@ -115,12 +123,7 @@ impl SeedApp {
             ..DynamicsConfig::default()
         };
         let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;
-        let build = |kind: LossKind| -> Box<dyn ModelLoss> {
-            match kind {
-                LossKind::Vagram => Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }),
-                other => other.build(),
-            }
-        };
+        let build = |kind: LossKind| model_loss(m, kind);
         let loss = build(m.loss);
         // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
         let validation_loss = build(if m.loss == LossKind::Mle { LossKind::Mse } else { m.loss });
