@@ -11,6 +11,7 @@ use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch, MemberR
 use crate::learn::losses::{IterVaml, ModelLoss};
 use crate::learn::normalizer::Normalizer;
 use crate::learn::sac::Sac;
+use crate::learn::value_cache::ValueCache;
 
 /// One measurement: after `step` gradient steps, the VAML error of every model.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +59,20 @@ pub fn fit_against_values(
     let held_batches = vec![held; members];
     let vaml = IterVaml { mse_weight: 0.0 };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let measure = |net: &DynamicsModel<AutoDevice>, k: usize, step: usize| -> anyhow::Result<VamlPoint> {
-        let oracle = values[k].value_oracle();
-        let errors = net.member_losses(&held_batches, &vaml, Some(&oracle))?.iter().map(|t| t.state_loss).collect();
+    // After `step` steps with value function `k` (the cache's).
+    let measure_with = |net: &DynamicsModel<AutoDevice>, oracle: &ValueCache, k: usize, step: usize| -> anyhow::Result<VamlPoint> {
+        let errors = net.member_losses(&held_batches, &vaml, Some(oracle))?.iter().map(|t| t.state_loss).collect();
         Ok(VamlPoint { step, value_function: k, errors })
     };
-    let mut curve = vec![measure(&net, 0, 0)?];
+    // The value functions answer at the data's next states (every loss's targets, and the
+    // held-out ones) from a cache built once per value function; predictions (IterVAML, the
+    // VAML error) still go to the critics.
+    let mut targets: Vec<f32> = samples.iter().flat_map(|t| t.next_states.iter().copied()).collect();
+    targets.extend_from_slice(&held_out.next_states);
+    let oracles: Vec<_> = values.iter().map(|v| v.value_oracle()).collect();
+    let mut cache = ValueCache::precompute(&oracles[0], &targets, s);
+    let mut cached = 0;
+    let mut curve = vec![measure_with(&net, &cache, 0, 0)?];
     let total = values.len() * config.swap_every;
     let mut gathered: Vec<Transitions> = vec![Transitions::default(); members];
     for step in 0..total {
@@ -83,8 +92,11 @@ pub fn fit_against_values(
             .iter()
             .map(|g| MemberBatch { states: &g.states, actions: &g.actions, next_states: &g.next_states, rewards: &g.rewards })
             .collect();
-        let oracle = values[k].value_oracle();
-        let stats = net.train_step(&batches, loss, Some(&oracle))?;
+        if k != cached {
+            cache = ValueCache::precompute(&oracles[k], &targets, s);
+            cached = k;
+        }
+        let stats = net.train_step(&batches, loss, Some(&cache))?;
         if !stats.state_loss.is_finite() {
             anyhow::bail!("model step {}: the loss went non-finite ({}) with value function {k}", step + 1, stats.state_loss);
         }
@@ -92,7 +104,7 @@ pub fn fit_against_values(
         if done % config.log_every.max(1) == 0 || done == total {
             // After the last step of a value function, the error is measured with it; the next
             // measurement uses the one that follows.
-            curve.push(measure(&net, (done - 1) / config.swap_every, done)?);
+            curve.push(measure_with(&net, &cache, k, done)?);
         }
     }
     Ok(curve)

@@ -56,9 +56,17 @@ pub fn run_model_learning(
     }
     eprintln!("training the value-function sequence: SAC for {} epochs of {} steps…", budget.value_functions, budget.epoch_length);
     let values = run_on_pool(threads.max(1), || value_sequence(registry, env, budget, study.manifest.seeds[0]))??;
+    let n = budget.held_out + budget.samples * study.manifest.seeds.len();
+    eprintln!("sampling {n} transitions uniformly over the pendulum's state space…");
     let held_out = uniform_pendulum(registry, budget.held_out, HELD_OUT_SEED)?;
     let samples: Vec<Transitions> =
         study.manifest.seeds.iter().map(|s| uniform_pendulum(registry, budget.samples, *s)).collect::<anyhow::Result<_>>()?;
+    eprintln!(
+        "training {} cell(s) of {} models, {} steps each…",
+        todo.len(),
+        samples.len(),
+        values.len() * budget.swap_every
+    );
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let workers = threads.clamp(1, todo.len());
