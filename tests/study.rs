@@ -213,7 +213,24 @@ fn the_slurm_export_has_one_task_per_cell_and_seed_by_absolute_path() {
     assert!(text.contains("CELLS=(w8-vagram w8-vagram w8-vagram w8-mse"), "{text}");
     assert!(text.contains("SEEDS=(0 1 2 0 1 2"), "{text}");
     assert!(text.contains(&format!("--resume \"{dir}/${{CELLS[$i]}}\"")), "{text}");
-    assert!(text.contains("#SBATCH --mem="), "{text}");
+    assert!(text.contains("#SBATCH --mem=2G\n") && text.contains("#SBATCH --time=0-00:10:00\n"), "calibrated: {text}");
+    // More tasks than the cluster's MaxArraySize: several scripts, each within it.
+    let (code, _, err) =
+        vagram(&["study", "export-slurm", "st", "--max-array-size", "5", "--time", "1:00:00", "--cpus-per-task", "2"], &base);
+    assert_eq!(code, 0, "{err}");
+    let parts: Vec<String> = (0..3).map(|k| fs::read_to_string(base.join(format!("st/slurm-{k}.sh"))).unwrap()).collect();
+    assert!(parts[0].contains("#SBATCH --array=0-4\n") && parts[2].contains("#SBATCH --array=0-1\n"), "5 + 5 + 2 tasks");
+    assert!(
+        parts[1].contains("CELLS=(w8-mse w16-vagram w16-vagram w16-vagram w16-mse)") && parts[1].contains("SEEDS=(2 0 1 2 0)"),
+        "{}",
+        parts[1]
+    );
+    assert!(
+        parts[2].contains("#SBATCH --time=1:00:00\n")
+            && parts[2].contains("#SBATCH --cpus-per-task=2\n")
+            && parts[2].contains("RAYON_NUM_THREADS=2")
+    );
+    assert!(parts[0].contains(&format!("#SBATCH --output={dir}/slurm/0-%a.out")), "logs of the scripts apart: {}", parts[0]);
     for cell in ["w8-vagram", "w8-mse", "w16-vagram", "w16-mse"] {
         assert!(base.join("st").join(cell).join("config.toml").is_file(), "{cell}: its run exists for --resume");
     }

@@ -57,6 +57,21 @@ enum StudyCommand {
         /// Seeds per cell of a new study directory (default: the scale's).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         seeds: Option<u64>,
+        /// Each task's time limit, as Slurm takes it (e.g. 2-00:00:00). Default: 1.5 × the
+        /// largest cell's estimated time per seed, calibrated on this machine (3 × its lower
+        /// bound for fits without an epoch cap), at least 10 minutes.
+        #[arg(long)]
+        time: Option<String>,
+        /// Each task's memory in GiB (default: from the configs' memory estimate).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        mem: Option<u64>,
+        /// Cores per task (its compute threads).
+        #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        cpus_per_task: usize,
+        /// The cluster's MaxArraySize (default: from `scontrol show config` where Slurm is
+        /// reachable, else Slurm's default 1001); more tasks are split into several scripts.
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        max_array_size: Option<usize>,
     },
 }
 
@@ -122,7 +137,7 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
             let study = StudyDir::open(&dir, &envs)?;
             report_study(&study)
         }
-        StudyCommand::ExportSlurm { dir, study, scale, seeds } => {
+        StudyCommand::ExportSlurm { dir, study, scale, seeds, time, mem, cpus_per_task, max_array_size } => {
             vagram::study::slurm::slurm_path(&dir, "study directory")?;
             let _lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
             let opened = match study {
@@ -150,14 +165,40 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
                 }
             }
             let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());
-            let script = vagram::study::slurm::export(&opened, &registry, &exe)?;
+            use vagram::study::slurm::{DEFAULT_MAX_ARRAY_SIZE, SlurmOptions, cluster_max_array_size, default_mem_gib, default_time};
+            let time = match time {
+                Some(t) => t,
+                None => {
+                    eprintln!("calibrating {} cell(s) for the tasks' time limit (--time to set it)…", opened.cells.len());
+                    let mut longest = 0.0f64;
+                    for cell in &opened.cells {
+                        let costs = vagram::train::cost::calibrate(&cell.config, &registry)?;
+                        let episode = u64::from(registry.get(&cell.config.env.name)?.spec().max_episode_steps);
+                        let e = vagram::train::cost::CostEstimate::of(&cell.config, &costs, episode);
+                        longest = longest.max(e.total_most().unwrap_or(3.0 * e.total()));
+                    }
+                    default_time(longest)
+                }
+            };
+            let mem_gib = match mem {
+                Some(m) => m,
+                None => default_mem_gib(&opened, &registry)?,
+            };
+            let options = SlurmOptions {
+                time: time.clone(),
+                mem_gib,
+                cpus: cpus_per_task,
+                max_array_size: max_array_size.or_else(cluster_max_array_size).unwrap_or(DEFAULT_MAX_ARRAY_SIZE),
+            };
+            let scripts = vagram::study::slurm::export(&opened, &exe, &options)?;
             let tasks = vagram::study::slurm::tasks(&opened).len();
+            let names: Vec<String> = scripts.iter().map(|p| p.display().to_string()).collect();
             eprintln!(
-                "wrote {} ({tasks} array tasks: {} cells × {} seeds); submit with sbatch {}",
-                script.display(),
+                "wrote {} ({tasks} array tasks: {} cells × {} seeds; --time={time} --mem={mem_gib}G --cpus-per-task={cpus_per_task}); submit with sbatch {}",
+                names.join(", "),
                 opened.cells.len(),
                 opened.manifest.seeds.len(),
-                script.display()
+                names.join(" and sbatch ")
             );
             Ok(())
         }

@@ -61,12 +61,7 @@ pub fn run_model_learning(
     let held_out = uniform_pendulum(registry, budget.held_out, HELD_OUT_SEED)?;
     let samples: Vec<Transitions> =
         study.manifest.seeds.iter().map(|s| uniform_pendulum(registry, budget.samples, *s)).collect::<anyhow::Result<_>>()?;
-    eprintln!(
-        "training {} cell(s) of {} models, {} steps each…",
-        todo.len(),
-        samples.len(),
-        values.len() * budget.swap_every
-    );
+    eprintln!("training {} cell(s) of {} models, {} steps each…", todo.len(), samples.len(), values.len() * budget.swap_every);
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let workers = threads.clamp(1, todo.len());
