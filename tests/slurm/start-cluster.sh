@@ -33,7 +33,7 @@ echo "munged $(cat "$SLURM_DIR/munge/munged.pid")" >> "$SLURM_DIR/pids"
 
 cat > "$SLURM_DIR/slurm.conf" <<CONF
 ClusterName=vagram-test
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=$(id -un)
 AuthType=auth/munge
 AuthInfo=socket=$socket
@@ -59,7 +59,7 @@ MpiDefault=none
 KillWait=5
 InactiveLimit=0
 MinJobAge=600
-NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$SLURM_DIR/slurm.conf"
