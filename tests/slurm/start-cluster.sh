@@ -1,10 +1,11 @@
 #!/bin/bash
 # Starts a real single-node Slurm cluster on this machine for the cluster test: installs
-# slurm-wlm and munge if missing (Debian/Ubuntu; apt through sudo when not root), writes a minimal slurm.conf for
-# this host (its real core count and memory) into $SLURM_DIR (default /tmp/vagram-slurm), starts
-# munged, slurmctld and slurmd, and waits until `sinfo` shows the node idle. The daemons' pids go
-# to $SLURM_DIR/pids for stop-cluster.sh. The daemons run as the calling user (SlurmUser), so
-# jobs run as that user too. Use the cluster with: export SLURM_CONF=$SLURM_DIR/slurm.conf
+# slurm-wlm and munge if missing (Debian/Ubuntu; apt through sudo when not root), writes a
+# minimal slurm.conf for this host (its real core count and memory; the daemons on 127.0.0.1,
+# so the host name need not resolve) into $SLURM_DIR (default /tmp/vagram-slurm), starts
+# munged, slurmctld and slurmd as the calling user (SlurmUser; jobs run as that user too), and
+# waits until `sinfo` shows the node idle. The daemons' pids go to $SLURM_DIR/pids for
+# stop-cluster.sh. Use the cluster with: export SLURM_CONF=$SLURM_DIR/slurm.conf
 set -euo pipefail
 
 SLURM_DIR=${SLURM_DIR:-/tmp/vagram-slurm}
