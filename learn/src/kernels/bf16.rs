@@ -1,15 +1,12 @@
 //! bfloat16 rounding for [`Matmul::Bf16`](crate::Matmul::Bf16), on every target: 8
-//! significant bits, f32's exponent range, round to nearest even. The AMX tiles
+//! significant bits, f32's exponent range, round to nearest even (the `half` crate's
+//! conversion). The AMX tiles
 //! ([`super::amx`], x86-64) round with these rules in hardware; elsewhere the CPU path rounds
 //! the operands with [`round_operand`] and multiplies them with the f32 gemm.
 
 /// `x` rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
 pub fn to_bf16(x: f32) -> u16 {
-    let bits = x.to_bits();
-    if x.is_nan() {
-        return ((bits >> 16) as u16) | 0x0040;
-    }
-    ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
+    half::bf16::from_f32(x).to_bits()
 }
 
 /// `x` rounded to the nearest bfloat16, as an f32.
