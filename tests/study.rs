@@ -307,14 +307,14 @@ fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     // value functions 0, 1, 2 in turn; errors finite and non-negative.
     let text = metrics(&base.join("st"), "nn-vaml", 1);
     let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
-    assert_eq!(text.lines().next(), Some("model_steps,value_function,vaml_error"));
+    assert_eq!(text.lines().next(), Some("model_steps,value_function,vaml_error,state_mse"));
     assert_eq!(rows.iter().map(|r| r[0] as usize).collect::<Vec<_>>(), [0, 25, 50, 75, 100, 125, 150]);
     assert_eq!(rows.iter().map(|r| r[1] as usize).collect::<Vec<_>>(), [0, 0, 0, 1, 1, 2, 2]);
-    assert!(rows.iter().all(|r| r[2].is_finite() && r[2] >= 0.0), "{text}");
+    assert!(rows.iter().all(|r| r[2].is_finite() && r[2] >= 0.0 && r[3].is_finite() && r[3] > 0.0), "{text}");
     // The losses train different models from the same start: same first error, different last.
     let first_last = |cell: &str| {
         let t = metrics(&base.join("st"), cell, 0);
-        let v: Vec<f64> = t.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+        let v: Vec<f64> = t.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
         (v[0], *v.last().unwrap())
     };
     let (vagram_first, vagram_last) = first_last("linear-vagram");

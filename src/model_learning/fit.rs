@@ -1,6 +1,7 @@
 //! Training models on one loss against the changing value functions, logging the held-out
 //! VAML error `(1/K) Σ_k (V_k(s') − V_k(ŝ'))²` (SAC's K = 4 value functions) with the value
-//! function of the moment, for every model at once (one ensemble member per model).
+//! function of the moment, and the held-out next-state MSE, for every model at once (one
+//! ensemble member per model).
 
 use rand::{RngExt, SeedableRng};
 
@@ -8,7 +9,7 @@ use super::ModelLearningConfig;
 use super::data::Transitions;
 use crate::learn::AutoDevice;
 use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch, MemberReduction};
-use crate::learn::losses::{IterVaml, ModelLoss};
+use crate::learn::losses::{IterVaml, ModelLoss, Mse};
 use crate::learn::normalizer::Normalizer;
 use crate::learn::sac::Sac;
 use crate::learn::value_cache::ValueCache;
@@ -22,6 +23,9 @@ pub struct VamlPoint {
     pub value_function: usize,
     /// Held-out VAML error per model.
     pub errors: Vec<f64>,
+    /// Held-out next-state MSE per model (what MSE training minimises), to tell the losses'
+    /// trade-offs apart.
+    pub mse: Vec<f64>,
 }
 
 /// Trains `samples.len()` models (architecture and optimiser from `model`, one member each,
@@ -62,7 +66,8 @@ pub fn fit_against_values(
     // After `step` steps with value function `k` (the cache's).
     let measure_with = |net: &DynamicsModel<AutoDevice>, oracle: &ValueCache, k: usize, step: usize| -> anyhow::Result<VamlPoint> {
         let errors = net.member_losses(&held_batches, &vaml, Some(oracle))?.iter().map(|t| t.state_loss).collect();
-        Ok(VamlPoint { step, value_function: k, errors })
+        let mse = net.member_losses(&held_batches, &Mse, None)?.iter().map(|t| t.state_loss).collect();
+        Ok(VamlPoint { step, value_function: k, errors, mse })
     };
     // The value functions answer at the data's next states (every loss's targets, and the
     // held-out ones) from a cache built once per value function; predictions (IterVAML, the
