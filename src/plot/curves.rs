@@ -77,7 +77,7 @@ pub fn read_curve_against(run: &Path, x_column: &str, metric: &str, label: &str)
 /// Draws `curves` into one panel, as the PNG `path` and an SVG beside it.
 pub fn draw_curves(curves: &[Curve], path: &Path, title: &str, y_label: &str) -> anyhow::Result<()> {
     let panel = Panel { title: String::new(), curves: curves.to_vec(), references: Vec::new() };
-    let figure = Figure { title: title.into(), x_label: "env steps".into(), y_label: y_label.into(), panels: vec![panel] };
+    let figure = Figure { title: title.into(), x_label: "env steps".into(), y_label: y_label.into(), panels: vec![panel], shared_y: true };
     draw_figure(&figure, path)?;
     Ok(())
 }

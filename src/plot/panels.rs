@@ -43,6 +43,9 @@ pub struct Figure {
     pub y_label: String,
     /// The panels, left to right, then top to bottom (at most 3 per row).
     pub panels: Vec<Panel>,
+    /// One y range for every panel (the paper's figures), or one per panel (for settings
+    /// whose values differ by orders of magnitude).
+    pub shared_y: bool,
 }
 
 const PANEL: (u32, u32) = (560, 420);
@@ -92,27 +95,35 @@ impl Figure {
         labels
     }
 
-    /// The shared x and y ranges, or an error when nothing is drawable.
-    fn ranges(&self) -> anyhow::Result<(f64, f64, f64)> {
-        let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::MAX, f64::MIN);
+    /// Each panel's `(x_max, y_lo, y_hi)`: x shared, y shared unless [`Figure::shared_y`] is
+    /// off (then a panel without data takes the shared range); an error when nothing is drawable.
+    fn ranges(&self) -> anyhow::Result<Vec<(f64, f64, f64)>> {
+        let mut x_max = 1.0f64;
+        let mut per_panel = Vec::new();
         for p in &self.panels {
+            let (mut lo, mut hi) = (f64::MAX, f64::MIN);
             for c in &p.curves {
                 for (x, (m, e)) in c.x.iter().zip(c.mean.iter().zip(&c.se)) {
                     x_max = x_max.max(*x);
-                    y_min = y_min.min(m - e);
-                    y_max = y_max.max(m + e);
+                    lo = lo.min(m - e);
+                    hi = hi.max(m + e);
                 }
             }
             for r in &p.references {
-                y_min = y_min.min(r.value);
-                y_max = y_max.max(r.value);
+                lo = lo.min(r.value);
+                hi = hi.max(r.value);
             }
+            per_panel.push((lo, hi));
         }
-        if y_min > y_max {
+        let (lo, hi) = per_panel.iter().fold((f64::MAX, f64::MIN), |(a, b), (l, h)| (a.min(*l), b.max(*h)));
+        if lo > hi {
             bail!("nothing to plot: every value is missing");
         }
-        let pad = ((y_max - y_min) * 0.05).max(1e-6);
-        Ok((x_max, y_min - pad, y_max + pad))
+        let padded = |(lo, hi): (f64, f64)| {
+            let pad = ((hi - lo) * 0.05).max(1e-6);
+            (x_max, lo - pad, hi + pad)
+        };
+        Ok(per_panel.into_iter().map(|p| if self.shared_y || p.0 > p.1 { padded((lo, hi)) } else { padded(p) }).collect())
     }
 }
 
@@ -121,6 +132,7 @@ pub fn draw_figure(figure: &Figure, png: &Path) -> anyhow::Result<PathBuf> {
     super::check_png_path(png)?;
     super::register_fonts();
     let ranges = figure.ranges()?;
+    let ranges = &ranges;
     let svg = png.with_extension("svg");
     {
         let root = GlyphFixed(BitMapBackend::new(png, figure.size())).into_drawing_area();
@@ -149,7 +161,7 @@ fn y_decimals(span: f64) -> usize {
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     figure: &Figure,
-    (x_max, y_lo, y_hi): (f64, f64, f64),
+    ranges: &[(f64, f64, f64)],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (title, body) = root.split_vertically(TITLE_BAND);
@@ -158,7 +170,7 @@ fn draw_on<DB: DrawingBackend>(
     let areas = body.split_evenly((rows, cols));
     let labels = figure.labels();
     let colour = |label: &str| COLOURS[labels.iter().position(|l| *l == label).unwrap_or(0) % COLOURS.len()];
-    for (panel, area) in figure.panels.iter().zip(&areas) {
+    for ((panel, area), &(x_max, y_lo, y_hi)) in figure.panels.iter().zip(&areas).zip(ranges) {
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 19))
             // Room on the right for the last tick's label, which is centred on the axis's end.

@@ -57,6 +57,9 @@ pub struct StudyDef {
     /// The metrics.csv column the figure and summary use.
     #[serde(default = "default_metric")]
     pub metric: String,
+    /// One y range for all panels (default), or one per panel (`false`).
+    #[serde(default = "yes")]
+    pub shared_y: bool,
     /// The metrics.csv column of the figure's x axis (default `env_steps`).
     #[serde(default)]
     pub x: Option<String>,
@@ -82,6 +85,10 @@ pub struct StudyDef {
     /// Horizontal reference lines from the paper (e.g. model-free SAC's final return).
     #[serde(default, rename = "reference")]
     pub references: Vec<Reference>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_metric() -> String {

@@ -41,6 +41,7 @@ pub fn figure(study: &StudyDir) -> anyhow::Result<Figure> {
         x_label: def.x_column().replace('_', " "),
         y_label: def.metric.replace('_', " "),
         panels,
+        shared_y: def.shared_y,
     })
 }
 
