@@ -6,7 +6,9 @@
 #     must draw the figure from the cluster's output;
 #  2. a longer one-task study cancelled mid-run with scancel (status paused by SIGTERM, its
 #     checkpoint kept), resubmitted, and checked to end with the numbers of an uninterrupted
-#     local run.
+#     local run;
+#  3. a task stopped by its one-minute time limit: it leaves a checkpoint, and a resubmission
+#     continues from it.
 # Uses target/release/vagram (built if missing); exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,4 +85,27 @@ grep -q 'state = "finished"' "$status" || fail "the resubmitted task did not fin
 cmp -s "$WORK/cancel/tiny-vagram/seed-0/metrics.csv" "$WORK/cancel-local/tiny-vagram/seed-0/metrics.csv" \
     || fail "the resumed task's metrics differ from the uninterrupted run's"
 echo "the resubmitted task resumed from its checkpoint and ended with the uninterrupted run's numbers"
+
+echo "== 3. a task past its time limit, resubmitted =="
+# The same one-cell study at its paper scale: the full pendulum preset, minutes per seed, so
+# a one-minute limit stops it mid-run (SIGTERM, then SIGKILL after KillWait).
+"$VAGRAM" study export-slurm "$WORK/limit" --study tests/slurm/cancel.toml --scale paper --time 1
+status="$WORK/limit/tiny-vagram/seed-0/status.toml"
+checkpoint="$WORK/limit/tiny-vagram/seed-0/checkpoint.toml"
+job=$(sbatch "$WORK/limit/slurm.sh" | job_of)
+wait_job "$job" 240
+[ -f "$checkpoint" ] || fail "the timed-out task left no checkpoint: $(cat "$status" 2>/dev/null)"
+grep -q 'state = "finished"' "$status" && fail "the task finished within its time limit; the test needs a longer one"
+limited_at=$(awk -F' = ' '/^epoch =/ { print $2 }' "$checkpoint")
+echo "stopped by its time limit with a checkpoint after epoch $limited_at ($(grep '^state' "$status"))"
+job=$(sbatch --time=10 "$WORK/limit/slurm.sh" | job_of)
+for _ in $(seq 600); do
+    epochs=$(awk -F' = ' '/^epochs/ { print $2 }' "$status" 2>/dev/null || echo 0)
+    [ "${epochs:-0}" -ge $((limited_at + 2)) ] && break
+    sleep 0.2
+done
+[ "${epochs:-0}" -ge $((limited_at + 2)) ] || fail "the resubmitted task did not continue past epoch $limited_at"
+scancel "$job"
+wait_job "$job" 60
+echo "the resubmitted task continued from epoch $limited_at to $epochs"
 echo "cluster test passed in $(( $(date +%s) - started )) s"
