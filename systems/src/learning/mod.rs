@@ -8,6 +8,7 @@
 
 mod act;
 mod agent_update;
+mod buffers;
 mod choices;
 mod epoch_log;
 mod epoch_stats;
@@ -23,6 +24,7 @@ mod transition;
 
 pub use act::{AgentResource, EvalControlled, PolicyControlled, act_for_evaluation, act_with_policy};
 pub use agent_update::{AgentUpdateSettings, Mixing, mixed_batch, update_agent};
+pub use buffers::{EnvBuffer, ModelBuffer};
 pub use choices::{Exploration, RolloutCadence};
 pub use epoch_log::{EpochLog, EpochRow, TimingRow, log_epoch};
 pub use epoch_stats::{EpochStats, StageSeconds, start_env_clock, stop_env_clock};
@@ -31,8 +33,8 @@ pub use mbpo::{AgentPlugin, MbpoPlugin, MbpoStage, ModelTrainPlugin};
 pub use model_env::{ModelEnv, ModelStep};
 pub use model_train::{ModelResource, train_model};
 pub use phase::LearningPhase;
-pub use record::{EnvBuffer, record_real_transitions};
-pub use rollout::{ModelBuffer, RolloutSettings, rollout_model};
+pub use record::record_real_transitions;
+pub use rollout::{RolloutSettings, rollout_model};
 pub use schedule::Schedule;
 pub use transition::{ObservationBeforeAct, UnitAction};
 

@@ -4,14 +4,9 @@
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;
-use vagram_learn::replay::ReplayBuffer;
-
+use super::EnvBuffer;
 use super::act::PolicyControlled;
 use super::transition::{ObservationBeforeAct, UnitAction};
-
-/// Real transitions (`D_env`).
-#[derive(Resource, Debug, Clone)]
-pub struct EnvBuffer(pub ReplayBuffer);
 
 /// Stores each policy-controlled env's transition of this step (actions in the agent's unit box).
 /// Transitions whose physics went non-finite are dropped: they are not data about the env.

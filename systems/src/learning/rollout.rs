@@ -14,14 +14,9 @@ use crate::learning::{RolloutCadence, Schedule};
 use bevy_ecs::prelude::*;
 use vagram_engine::env::TerminationFn;
 use vagram_engine::prelude::*;
-use vagram_learn::replay::ReplayBuffer;
 
 use super::model_env::ModelEnv;
-use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelResource};
-
-/// Model-generated transitions (`D_model`).
-#[derive(Resource, Debug, Clone)]
-pub struct ModelBuffer(pub ReplayBuffer);
+use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase, ModelBuffer, ModelResource};
 
 /// How rollouts are made.
 #[derive(Resource)]
