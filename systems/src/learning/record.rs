@@ -4,6 +4,7 @@
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;
+
 use super::EnvBuffer;
 use super::act::PolicyControlled;
 use super::transition::{ObservationBeforeAct, UnitAction};
