@@ -172,9 +172,7 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
                     eprintln!("calibrating {} cell(s) for the tasks' time limit (--time to set it)…", opened.cells.len());
                     let mut longest = 0.0f64;
                     for cell in &opened.cells {
-                        let costs = vagram::train::cost::calibrate(&cell.config, &registry)?;
-                        let episode = u64::from(registry.get(&cell.config.env.name)?.spec().max_episode_steps);
-                        let e = vagram::train::cost::CostEstimate::of(&cell.config, &costs, episode);
+                        let e = vagram::train::cost::estimate(&cell.config, &registry)?;
                         longest = longest.max(e.total_most().unwrap_or(3.0 * e.total()));
                     }
                     default_time(longest)
@@ -253,15 +251,13 @@ fn show(def: &StudyDef, envs: &[&str]) -> anyhow::Result<()> {
 /// Calibrates every cell of `def` at `scale` and prints its estimated cost per seed and the
 /// study's wall time with one seed per core.
 fn show_cost(def: &StudyDef, scale: Scale, registry: &vagram::engine::env::EnvRegistry) -> anyhow::Result<()> {
-    use vagram::train::cost::{CostEstimate, calibrate};
+    use vagram::train::cost::{CostEstimate, estimate};
     let cells = def.cells(scale, &registry.names())?;
     let seeds = def.scale(scale).seeds as f64;
     println!("\ncost at scale {scale} on this machine (calibrated per cell on one core):");
     let (mut total, mut most) = (0.0, Some(0.0));
     for cell in &cells {
-        let costs = calibrate(&cell.config, registry)?;
-        let episode = u64::from(registry.get(&cell.config.env.name)?.spec().max_episode_steps);
-        let e = CostEstimate::of(&cell.config, &costs, episode);
+        let e = estimate(&cell.config, registry)?;
         println!("  {:<24} {e}", cell.name);
         total += e.total() * seeds;
         most = most.zip(e.total_most()).map(|(m, t)| m + t * seeds);

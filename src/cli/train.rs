@@ -187,9 +187,7 @@ fn estimate(args: &TrainArgs) -> anyhow::Result<()> {
     let config = config_from_args(args, None)?;
     validate(&config, &registry)?;
     eprintln!("calibrating {} with the {} loss on one core…", config.env.name, config.model.loss);
-    let costs = vagram::train::cost::calibrate(&config, &registry)?;
-    let episode = u64::from(registry.get(&config.env.name)?.spec().max_episode_steps);
-    let per_seed = vagram::train::cost::CostEstimate::of(&config, &costs, episode);
+    let per_seed = vagram::train::cost::estimate(&config, &registry)?;
     let seeds = args.seeds.unwrap_or(1) as usize;
     let at_once = seeds_at_once(args, seeds);
     println!("estimate: {per_seed}");

@@ -75,6 +75,14 @@ pub fn calibrate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<U
     run_on_pool(1, || measure(&cal, registry, steps))?
 }
 
+/// The estimated cost of one seed of `config` on this machine: [`calibrate`], then
+/// [`CostEstimate::of`] with the env's episode limit.
+pub fn estimate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<CostEstimate> {
+    let costs = calibrate(config, registry)?;
+    let episode = u64::from(registry.get(&config.env.name)?.spec().max_episode_steps);
+    Ok(CostEstimate::of(config, &costs, episode))
+}
+
 fn measure(cal: &RunConfig, registry: &EnvRegistry, steps: u64) -> anyhow::Result<UnitCosts> {
     let mut run = SeedApp::build(cal, registry, 0)?;
     let started = Instant::now();
