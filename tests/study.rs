@@ -298,6 +298,9 @@ fn costs_are_estimated_from_a_calibration_and_nothing_is_written() {
 #[test]
 fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     let base = temp("fig2");
+    let (code, _, err) = vagram(&["study", "run", "fig2", "--scale", "smoke", "--out", "st", "--only", "nn-mle"], &base);
+    assert_eq!(code, 2, "an unknown cell is refused, as for MBPO studies");
+    assert!(err.contains("no such cell") && err.contains("nn-mse"), "{err}");
     let (code, out, err) = vagram(&["study", "run", "fig2", "--scale", "smoke", "--out", "st", "--threads", "2"], &base);
     assert_eq!(code, 0, "{err}");
     let summary = fs::read_to_string(base.join("st/summary.csv")).unwrap();

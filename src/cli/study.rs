@@ -321,6 +321,8 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
     };
     let _lock = runtime(RunLock::run(&dir, RunAccess::Whole))?;
     let study = StudyDir::create_or_check(&dir, &def, &text, args.scale, args.seeds, &envs)?;
+    // A request naming no cell is a usage error (exit 2) for either kind of study.
+    study.chosen(&args.only)?;
     vagram::train::stop::install()?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let done = study.progress().iter().filter(|p| p.3).count();

@@ -19,7 +19,7 @@ use crate::model_learning::fit::{VamlPoint, fit_against_values};
 use crate::model_learning::values::value_sequence;
 use crate::train::checkpoint::write_atomic;
 use crate::train::lock::{RunAccess, RunLock};
-use crate::train::run_dir::{METRICS, Status, read_status, seed_dir, write_status};
+use crate::train::run_dir::{METRICS, Status, seed_dir, write_status};
 
 /// The seed of the held-out set (the models' samples use the study's seeds).
 const HELD_OUT_SEED: u64 = 1 << 40;
@@ -34,15 +34,7 @@ pub fn run_model_learning(
     report: &(dyn Fn(&str, &[f64]) + Sync),
 ) -> anyhow::Result<()> {
     let budget = study.def.model_learning(study.manifest.scale).context("not a model-learning study")?;
-    let todo: Vec<_> = study
-        .cells
-        .iter()
-        .filter(|c| only.is_empty() || only.contains(&c.name))
-        .filter(|c| {
-            let dir = study.cell_dir(&c.name);
-            !study.manifest.seeds.iter().all(|s| read_status(&seed_dir(&dir, *s)).is_some_and(|st| st.state == "finished"))
-        })
-        .collect();
+    let todo: Vec<_> = study.chosen(only)?.into_iter().filter(|c| !study.unfinished_seeds(c).is_empty()).collect();
     if todo.is_empty() {
         return Ok(());
     }

@@ -51,13 +51,7 @@ pub fn run_study(
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> anyhow::Result<Vec<JobResult>> {
-    for name in options.only {
-        if !study.cells.iter().any(|c| &c.name == name) {
-            let names: Vec<&str> = study.cells.iter().map(|c| c.name.as_str()).collect();
-            anyhow::bail!("--only {name}: no such cell (cells: {})", names.join(", "));
-        }
-    }
-    let chosen: Vec<_> = study.cells.iter().filter(|c| options.only.is_empty() || options.only.contains(&c.name)).collect();
+    let chosen = study.chosen(options.only)?;
     let seeds = &study.manifest.seeds;
     // Every cell's lock first, so that nothing is written when another process holds one.
     let mut locks = Vec::new();
@@ -65,21 +59,21 @@ pub fn run_study(
     for cell in &chosen {
         let dir = study.cell_dir(&cell.name);
         let lock = RunLock::run(&dir, RunAccess::Whole)?;
-        let todo: Vec<u64> =
-            seeds.iter().copied().filter(|s| read_status(&seed_dir(&dir, *s)).is_none_or(|st| st.state != "finished")).collect();
-        plans.push((dir, todo));
+        plans.push((dir, study.unfinished_seeds(cell)));
         locks.push(lock);
     }
     let at_once = options.threads.max(1).min(plans.iter().map(|(_, t)| t.len()).sum::<usize>().max(1));
     for cell in &chosen {
         check_memory(&cell.config, registry, at_once).with_context(|| format!("cell {}", cell.name))?;
     }
+    // Each cell's run made where it is new, and its unfinished seeds locked as well.
     let mut texts = Vec::new();
-    for ((dir, todo), (cell, lock)) in plans.iter().zip(chosen.iter().zip(std::mem::take(&mut locks))) {
+    let mut held = Vec::new();
+    for (((dir, todo), cell), lock) in plans.iter().zip(&chosen).zip(locks) {
         if !dir.join("config.toml").exists() {
             RunInfo::create(dir, &cell.config, seeds)?;
         }
-        locks.push(lock.seeds(dir, todo)?);
+        held.push(lock.seeds(dir, todo)?);
         let path = dir.join("config.toml");
         texts.push(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
     }
@@ -107,7 +101,7 @@ pub fn run_study(
     }
     progress.start(&totals);
     let outcomes = run_jobs(&jobs, options.threads, &|job, report| progress.epoch(owners[job], report));
-    drop(locks);
+    drop(held);
     Ok(jobs
         .iter()
         .zip(owners)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::definition::{CellPlan, Scale, StudyDef};
 use crate::train::checkpoint::write_atomic;
 use crate::train::config::RunConfig;
-use crate::train::run_dir::{read_status, seed_dir};
+use crate::train::run_dir::{read_status, seed_dir, seed_finished};
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "study.toml";
@@ -170,6 +170,22 @@ impl StudyDir {
             }
         }
         Ok(stored)
+    }
+
+    /// The cells `only` names (every cell when it is empty), in grid order; an error naming the
+    /// cells there are when it names another.
+    pub fn chosen(&self, only: &[String]) -> anyhow::Result<Vec<&CellPlan>> {
+        if let Some(name) = only.iter().find(|n| !self.cells.iter().any(|c| &c.name == *n)) {
+            let names: Vec<&str> = self.cells.iter().map(|c| c.name.as_str()).collect();
+            bail!("--only {name}: no such cell (cells: {})", names.join(", "));
+        }
+        Ok(self.cells.iter().filter(|c| only.is_empty() || only.contains(&c.name)).collect())
+    }
+
+    /// The seeds of `cell` not finished yet.
+    pub fn unfinished_seeds(&self, cell: &CellPlan) -> Vec<u64> {
+        let dir = self.cell_dir(&cell.name);
+        self.manifest.seeds.iter().copied().filter(|s| !seed_finished(&seed_dir(&dir, *s))).collect()
     }
 
     /// Where every seed of every cell stands: `(cell index, seed, epochs done, finished)`.

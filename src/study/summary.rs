@@ -11,7 +11,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::study_dir::StudyDir;
 use crate::plot::curves::mean_se;
-use crate::train::run_dir::{METRICS, Metrics, read_status, seed_dir};
+use crate::train::run_dir::{METRICS, Metrics, seed_dir, seed_finished};
 
 /// The summary's file name in the study directory.
 pub const SUMMARY: &str = "summary.csv";
@@ -118,7 +118,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
         let (mut finals, mut aucs) = (Vec::new(), Vec::new());
         for &seed in &study.manifest.seeds {
             let dir = seed_dir(&run, seed);
-            if read_status(&dir).is_none_or(|s| s.state != "finished") {
+            if !seed_finished(&dir) {
                 continue;
             }
             let metrics = Metrics::read(&dir.join(METRICS))?;

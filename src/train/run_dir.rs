@@ -113,6 +113,11 @@ pub fn read_status(dir: &Path) -> Option<Status> {
     toml::from_str(&fs::read_to_string(dir.join("status.toml")).ok()?).ok()
 }
 
+/// Whether the seed in directory `dir` has finished (its `status.toml` says so).
+pub fn seed_finished(dir: &Path) -> bool {
+    read_status(dir).is_some_and(|s| s.state == "finished")
+}
+
 /// Appends epoch rows to a seed's CSVs.
 pub struct CsvLog {
     metrics: fs::File,
