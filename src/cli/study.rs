@@ -1,7 +1,7 @@
 //! `vagram study`: the paper's experiments as named studies — list them, show one, run one
 //! (resumably, several seeds at once), draw its figure and summary, export it to Slurm.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::bail;
@@ -146,7 +146,7 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
                     StudyDir::create_or_check(&dir, &def, &text, scale, seeds, &envs)?
                 }
                 None if dir.join(vagram::study::study_dir::MANIFEST).exists() => {
-                    let (def, text) = stored_definition(&dir)?;
+                    let (def, text) = vagram::study::study_dir::read_definition(&dir)?;
                     StudyDir::create_or_check(&dir, &def, &text, scale, seeds, &envs)?
                 }
                 None => bail!("{} holds no study yet: name one with --study (studies: {})", dir.display(), catalogue::names().join(", ")),
@@ -201,12 +201,6 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn stored_definition(dir: &Path) -> anyhow::Result<(StudyDef, String)> {
-    let path = dir.join(vagram::study::study_dir::DEFINITION);
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    Ok((StudyDef::from_toml(&text, &path.display().to_string())?, text))
 }
 
 fn show(def: &StudyDef, envs: &[&str]) -> anyhow::Result<()> {

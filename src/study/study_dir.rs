@@ -78,9 +78,7 @@ impl StudyDir {
     /// definition.
     pub fn open(dir: &Path, envs: &[&str]) -> anyhow::Result<Self> {
         let manifest = Manifest::read(dir)?;
-        let path = dir.join(DEFINITION);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let def = StudyDef::from_toml(&text, &path.display().to_string())?;
+        let (def, _) = read_definition(dir)?;
         let cells = def.cells(manifest.scale, envs)?;
         Ok(Self { dir: dir.to_path_buf(), def, manifest, cells })
     }
@@ -200,6 +198,13 @@ impl StudyDir {
         }
         out
     }
+}
+
+/// The definition stored in study directory `dir`, with its text.
+pub fn read_definition(dir: &Path) -> anyhow::Result<(StudyDef, String)> {
+    let path = dir.join(DEFINITION);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((StudyDef::from_toml(&text, &path.display().to_string())?, text))
 }
 
 /// A cell run's stored config, if it was started.
