@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use ab_glyph::{Font, FontRef, ScaleFont, point};
+use ab_glyph::{Font, FontRef, GlyphId, PxScaleFont, ScaleFont, point};
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 
@@ -79,7 +79,8 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFixed<B> {
     }
 
     fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        let (w, h) = layout(text, style.size());
+        let font = font().as_scaled(style.size() as f32);
+        let (w, h) = extent(&font, pen_positions(&font, text).1);
         Ok((w as u32, h as u32))
     }
 
@@ -93,7 +94,9 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFixed<B> {
         if color.alpha == 0.0 {
             return Ok(());
         }
-        let (width, height) = layout(text, style.size());
+        let font = font().as_scaled(style.size() as f32);
+        let (pens, end) = pen_positions(&font, text);
+        let (width, height) = extent(&font, end);
         let dx = match style.anchor().h_pos {
             HPos::Left => 0,
             HPos::Right => -width,
@@ -106,17 +109,8 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFixed<B> {
         };
         let trans = style.transform();
         let (w, h) = self.get_size();
-        let font = font().as_scaled(style.size() as f32);
-        let mut caret = 0.0f32;
-        let mut prev = None;
-        for c in text.chars() {
-            let id = font.glyph_id(c);
-            if let Some(p) = prev {
-                caret += font.kern(p, id);
-            }
-            prev = Some(id);
-            let glyph = id.with_scale_and_position(font.scale(), point(caret, font.ascent()));
-            caret += font.h_advance(id);
+        for (id, pen) in pens {
+            let glyph = id.with_scale_and_position(font.scale(), point(pen, font.ascent()));
             let Some(outline) = font.outline_glyph(glyph) else { continue };
             let bounds = outline.px_bounds();
             let mut pixels = Vec::new();
@@ -133,20 +127,27 @@ impl<B: DrawingBackend> DrawingBackend for GlyphFixed<B> {
     }
 }
 
-/// Width (pen advances with kerning) and height (ascent to descent) of `text` at `size` pixels.
-fn layout(text: &str, size: f64) -> (i32, i32) {
-    let font = font().as_scaled(size as f32);
-    let mut width = 0.0f32;
+/// Each glyph of `text` with its pen position (advances plus kerning), and the pen's end: the
+/// text's width.
+fn pen_positions(font: &PxScaleFont<&FontRef<'static>>, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+    let mut pen = 0.0f32;
     let mut prev = None;
+    let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
         let id = font.glyph_id(c);
         if let Some(p) = prev {
-            width += font.kern(p, id);
+            pen += font.kern(p, id);
         }
-        width += font.h_advance(id);
+        out.push((id, pen));
+        pen += font.h_advance(id);
         prev = Some(id);
     }
-    (width.ceil() as i32, (font.ascent() - font.descent()).ceil() as i32)
+    (out, pen)
+}
+
+/// Width (to the pen's end) and height (ascent to descent) of a text in whole pixels.
+fn extent(font: &PxScaleFont<&FontRef<'static>>, end: f32) -> (i32, i32) {
+    (end.ceil() as i32, (font.ascent() - font.descent()).ceil() as i32)
 }
 
 #[cfg(test)]
