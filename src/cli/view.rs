@@ -176,7 +176,7 @@ mod live {
             prepared.dir.display()
         );
         let mut viewer = Viewer::new(&title)
-            .with_history(RunHistory::new(&vagram::systems::learning::EpochRow::HEADER))
+            .with_history(RunHistory::new(vagram::systems::learning::EpochRow::header()))
             .with_feed(rx)
             .with_max_fps(args.max_fps.unwrap_or(30.0))
             .with_auto_close(close);

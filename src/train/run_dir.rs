@@ -137,9 +137,9 @@ impl CsvLog {
     /// lacks rows the checkpoint has already passed, has another header, or numbers its rows
     /// out of order: those epochs cannot be rebuilt, and the finished run would miss them.
     pub fn open(dir: &Path, epochs: u64) -> anyhow::Result<Self> {
-        let header = |h: &[&str]| line(&h.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let timing_header: Vec<String> = TIMING_HEADER.iter().map(|s| s.to_string()).collect();
         let mut kept_files = Vec::new();
-        for (name, head) in [(METRICS, header(&EpochRow::HEADER)), (TIMINGS, header(&TIMING_HEADER))] {
+        for (name, head) in [(METRICS, line(EpochRow::header())), (TIMINGS, line(&timing_header))] {
             let path = dir.join(name);
             let kept = match fs::read_to_string(&path) {
                 Ok(text) => {
@@ -165,7 +165,7 @@ impl CsvLog {
 
     /// Appends one epoch's rows and flushes them to disk.
     pub fn append(&mut self, row: &EpochRow, timing: &TimingRow) -> anyhow::Result<()> {
-        self.metrics.write_all(line(&row.cells()).as_bytes())?;
+        self.metrics.write_all(row.csv_line().as_bytes())?;
         let s = &timing.seconds;
         let t = [timing.epoch as f64, s.env, s.model, s.rollout, s.sac, s.eval, s.total()];
         let cells: Vec<String> =

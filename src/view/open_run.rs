@@ -27,9 +27,9 @@ pub struct OpenedRun {
     pub messages: Vec<String>,
 }
 
-/// A seed's metrics rows in the order of [`EpochRow::HEADER`] (NaN for columns it lacks).
+/// A seed's metrics rows in the order of [`EpochRow::header`] (NaN for columns it lacks).
 fn rows_of(metrics: &Metrics) -> Vec<Vec<f64>> {
-    let columns: Vec<Option<usize>> = EpochRow::HEADER.iter().map(|h| metrics.header.iter().position(|c| c == h)).collect();
+    let columns: Vec<Option<usize>> = EpochRow::header().iter().map(|h| metrics.header.iter().position(|c| c == h)).collect();
     metrics.rows.iter().map(|r| columns.iter().map(|c| c.and_then(|i| r.get(i).copied()).unwrap_or(f64::NAN)).collect()).collect()
 }
 
@@ -54,7 +54,7 @@ pub fn open_run(dir: &Path, seed: Option<u64>) -> anyhow::Result<OpenedRun> {
     let config_text =
         std::fs::read_to_string(&path).with_context(|| format!("{} is not a run directory: no readable config.toml", dir.display()))?;
     let config = RunConfig::from_toml(&config_text, &path.display().to_string())?;
-    let mut history = RunHistory::new(&EpochRow::HEADER);
+    let mut history = RunHistory::new(EpochRow::header());
     let mut messages = Vec::new();
     let seeds = seeds_in(dir)?;
     if seeds.is_empty() {

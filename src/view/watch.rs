@@ -43,7 +43,7 @@ impl Watch for FeedWatch {
     }
 
     fn epoch(&self, run: &SeedApp, report: &EpochReport) {
-        let values = report.row.cells().iter().map(|c| c.parse().unwrap_or(f64::NAN)).collect();
+        let values = report.row.values();
         self.feed.send(TrainEvent::Epoch { seed: run.seed, values });
         if self.values
             && let Ok(agent) = super::copy_agent(&run.app.world.resource::<AgentResource>().sac)

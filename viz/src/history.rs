@@ -55,8 +55,13 @@ pub struct RunHistory {
 
 impl RunHistory {
     /// An empty history with metrics columns `header`.
-    pub fn new(header: &[&str]) -> Self {
-        Self { header: header.iter().map(|s| s.to_string()).collect(), seeds: BTreeMap::new(), values: BTreeMap::new(), values_version: 0 }
+    pub fn new(header: &[impl AsRef<str>]) -> Self {
+        Self {
+            header: header.iter().map(|s| s.as_ref().to_string()).collect(),
+            seeds: BTreeMap::new(),
+            values: BTreeMap::new(),
+            values_version: 0,
+        }
     }
 
     fn seed(&mut self, seed: u64) -> &mut SeedHistory {

@@ -3,15 +3,19 @@
 //! only numbers that the seed and config determine; wall-clock seconds go to a separate timing
 //! row so that a resumed run's metrics can be compared bit for bit.
 
+use std::sync::OnceLock;
+
 use bevy_ecs::prelude::*;
+use serde::Serialize;
 use vagram_engine::prelude::*;
 
 use super::{
     AgentResource, AgentUpdateSettings, EpochStats, Evaluation, ModelBuffer, ModelResource, PolicyControlled, RolloutSettings, StageSeconds,
 };
 
-/// The deterministic metrics of one epoch.
-#[derive(Debug, Clone, PartialEq)]
+/// The deterministic metrics of one epoch; one row of `metrics.csv`, its columns named by the
+/// fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EpochRow {
     /// Epoch index, from 0.
     pub epoch: u64,
@@ -52,51 +56,28 @@ pub struct EpochRow {
 }
 
 impl EpochRow {
-    /// CSV header, in field order.
-    pub const HEADER: [&'static str; 18] = [
-        "epoch",
-        "env_steps",
-        "eval_return",
-        "eval_length",
-        "train_return",
-        "train_episodes",
-        "model_fits",
-        "model_train_loss",
-        "model_val_loss",
-        "vaml_error",
-        "sac_updates",
-        "critic_loss",
-        "actor_loss",
-        "alpha",
-        "entropy",
-        "model_share",
-        "rollout_length",
-        "model_buffer",
-    ];
+    /// The CSV header: the field names in declaration order, as serde's derive names them.
+    pub fn header() -> &'static [String] {
+        static HEADER: OnceLock<Vec<String>> = OnceLock::new();
+        HEADER.get_or_init(|| {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.serialize(EpochRow::default()).expect("serialising to memory");
+            let bytes = writer.into_inner().expect("flushing to memory");
+            let mut reader = csv::Reader::from_reader(bytes.as_slice());
+            reader.headers().expect("the header just written").iter().map(str::to_string).collect()
+        })
+    }
 
-    /// The fields as CSV cells (shortest exact float representation).
-    pub fn cells(&self) -> Vec<String> {
-        let f = |v: f64| v.to_string();
-        vec![
-            self.epoch.to_string(),
-            self.env_steps.to_string(),
-            f(self.eval_return),
-            f(self.eval_length),
-            f(self.train_return),
-            self.train_episodes.to_string(),
-            self.model_fits.to_string(),
-            f(self.model_train_loss),
-            f(self.model_val_loss),
-            f(self.vaml_error),
-            self.sac_updates.to_string(),
-            f(self.critic_loss),
-            f(self.actor_loss),
-            f(self.alpha),
-            f(self.entropy),
-            f(self.model_share),
-            f(self.rollout_length),
-            self.model_buffer.to_string(),
-        ]
+    /// The row as one CSV line without the header (floats in their shortest exact form).
+    pub fn csv_line(&self) -> String {
+        let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        writer.serialize(self).expect("serialising to memory");
+        String::from_utf8(writer.into_inner().expect("flushing to memory")).expect("CSV of numbers is UTF-8")
+    }
+
+    /// The row's values as numbers, in [`EpochRow::header`] order.
+    pub fn values(&self) -> Vec<f64> {
+        self.csv_line().trim_end().split(',').map(|cell| cell.parse().unwrap_or(f64::NAN)).collect()
     }
 }
 
@@ -169,4 +150,33 @@ pub fn log_epoch(
     log.rows.push(row);
     log.timings.push(TimingRow { epoch, seconds: s.seconds });
     *stats = EpochStats::default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EpochRow;
+
+    #[test]
+    fn an_epoch_row_is_one_csv_line_under_its_field_named_header_and_reads_back() {
+        let row = EpochRow {
+            epoch: 3,
+            env_steps: 800,
+            eval_return: -151.25,
+            train_return: f64::NAN,
+            alpha: 1e-5,
+            model_buffer: 7,
+            ..Default::default()
+        };
+        let header = EpochRow::header();
+        assert_eq!(header.len(), 18);
+        assert_eq!(header[..3], ["epoch", "env_steps", "eval_return"]);
+        assert_eq!(header.last().map(String::as_str), Some("model_buffer"));
+        let line = row.csv_line();
+        assert!(line.ends_with('\n') && line.starts_with("3,800,-151.25,"), "{line}");
+        let values = row.values();
+        assert_eq!(values.len(), header.len());
+        let at = |name: &str| values[header.iter().position(|h| h == name).unwrap()];
+        assert_eq!((at("epoch"), at("env_steps"), at("alpha"), at("model_buffer")), (3.0, 800.0, 1e-5, 7.0));
+        assert!(at("train_return").is_nan());
+    }
 }
