@@ -89,7 +89,7 @@ fn hopper_loop(matmul: Matmul) {
     assert!(fit_s > 0.0, "the first model fit falls in the epoch ending at step 5,000");
     // The fit's length is set by early stopping on this data, so say how many batches it ran
     // (the reference's 30 s call ran about 2,300 at 13 ms).
-    let model = run.app.world.resource::<ModelResource>();
+    let model = run.app.world.non_send::<ModelResource>();
     let epochs = model.last.as_ref().expect("a fit report").epochs;
     let trainer = &model.trainer;
     let train_rows = 5000 - (5000.0 * trainer.validation_ratio).round() as usize;

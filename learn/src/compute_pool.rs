@@ -18,7 +18,8 @@ pub type PoolError = rayon::ThreadPoolBuildError;
 /// `work` returns. A panic in `work` is resumed in the caller.
 ///
 /// The pool lives as long as the call: learning state built inside `work` (a
-/// [`ThreadBound`](super::ThreadBound) app) is built, used and dropped on one worker thread.
+/// seed app, whose networks are non-send resources) is built, used and dropped on one worker
+/// thread.
 pub fn run_on_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> Result<R, PoolError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).thread_name(|i| format!("learner-{i}")).build()?;
     Ok(pool.install(work))

@@ -29,7 +29,6 @@ pub mod normalizer;
 pub mod replay;
 pub mod sac;
 pub mod snapshot;
-pub mod thread_bound;
 pub mod trainer;
 pub mod value_cache;
 pub mod value_grad;
@@ -44,7 +43,6 @@ pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
 pub use matmul::Matmul;
-pub use thread_bound::ThreadBound;
 
 /// Re-export of the tensor library the learning code is written in.
 pub use dfdx;

@@ -58,7 +58,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         let record = args.record.as_ref().map(|dir| dir.join(format!("seed-{seed}.csv")));
         let world = &mut run.app.world;
         let result = world.resource_scope(|world, evaluation: bevy_ecs::world::Mut<Evaluation>| {
-            let mut agent = world.resource_mut::<AgentResource>();
+            let mut agent = world.non_send_mut::<AgentResource>();
             let evaluation = Evaluation { episodes: args.episodes, last: None, ..evaluation.clone_settings() };
             // Start states apart from every training-time evaluation (epoch indices stay below 2^30).
             evaluation.run_recording(&mut agent.sac, 1 << 30, record.as_deref())

@@ -102,7 +102,7 @@ impl SeedApp {
         let mut agent = AgentResource::new(sac, r.initial_random_steps, derive_seed(seed, Part::Exploration as u64));
         agent.exploration = r.exploration;
         agent.deterministic = a.act_in_env == RealAction::Mean;
-        app.world.insert_resource(agent);
+        app.world.insert_non_send(agent);
         let phase = LearningPhase { starts_at: r.initial_random_steps, epoch_length: r.epoch_length };
         app.world.insert_resource(phase);
         app.world.insert_resource(EnvBuffer(ReplayBuffer::new(r.env_steps as usize, obs_dim, act_dim)));
@@ -131,8 +131,8 @@ impl SeedApp {
         // training and validation (the authors' `add_mse`).
         let warmup = (m.loss == LossKind::Vagram)
             .then(|| Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0, grad_at: m.grad_at }) as Box<dyn ModelLoss>);
-        app.world.insert_resource(ModelResource {
-            model: crate::learn::ThreadBound::new(model),
+        app.world.insert_non_send(ModelResource {
+            model,
             loss,
             validation_loss,
             warmup,

@@ -92,7 +92,7 @@ fn measure(cal: &RunConfig, registry: &EnvRegistry, steps: u64) -> anyhow::Resul
     let data = world.resource::<EnvBuffer>().0.contents();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let batch = world.resource::<EnvBuffer>().0.sample(cal.agent.batch_size, &mut rng);
-    let mut agent = world.remove_resource::<AgentResource>().expect("built with an agent");
+    let mut agent = world.remove_non_send::<AgentResource>().expect("built with an agent");
     agent.sac.update(&batch); // first-call allocations
     let sac_update = per_call(0.5, 20, || {
         agent.sac.update(&batch);
@@ -102,7 +102,7 @@ fn measure(cal: &RunConfig, registry: &EnvRegistry, steps: u64) -> anyhow::Resul
     let act = per_call(0.1, 200, || {
         agent.sac.act(&first, true);
     });
-    let mut model = world.remove_resource::<ModelResource>().expect("built with a model");
+    let mut model = world.remove_non_send::<ModelResource>().expect("built with a model");
     let dataset = Dataset { states: &data.obs, actions: &data.actions, next_states: &data.next_obs, rewards: &data.rewards };
     let oracle = agent.sac.value_oracle();
     let one_epoch = TrainerConfig { max_epochs: Some(1), patience: 1, ..model.trainer.clone() };

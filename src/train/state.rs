@@ -54,7 +54,7 @@ pub fn save(run: &SeedApp, store: &mut TensorStore) {
         store.put_f32("env.distractors", &[d.state.len()], &d.state);
     }
 
-    let agent = world.resource::<AgentResource>();
+    let agent = world.non_send::<AgentResource>();
     agent.sac.save("agent", store);
     agent.rng.save("agent.exploration_rng", store);
     world.resource::<EnvBuffer>().0.save("env_buffer", store);
@@ -62,7 +62,7 @@ pub fn save(run: &SeedApp, store: &mut TensorStore) {
     world.resource::<RolloutSettings>().rng.save("rollout.rng", store);
     world.resource::<AgentUpdateSettings>().rng.save("updates.rng", store);
 
-    let model = world.resource::<ModelResource>();
+    let model = world.non_send::<ModelResource>();
     model.model.save("model", store);
     store.put_u64("model.fits", &[model.fits]);
     if let Some(fit) = &model.last {
@@ -112,19 +112,19 @@ pub fn load(run: &mut SeedApp, store: &TensorStore, registry: &EnvRegistry, env_
     kind.rebuild_physics(&mut run.app, run.env)?;
 
     let world = &mut run.app.world;
-    let mut agent = world.resource_mut::<AgentResource>();
+    let mut agent = world.non_send_mut::<AgentResource>();
     agent.sac.load("agent", store)?;
     agent.rng.load("agent.exploration_rng", store)?;
     world.resource_mut::<EnvBuffer>().0.load("env_buffer", store)?;
     // The model buffer's capacity follows the rollout length: take the checkpoint's, within
     // what the schedule can ask for.
-    let train_every = world.resource::<ModelResource>().train_every;
+    let train_every = world.non_send::<ModelResource>().train_every;
     let max_capacity = world.resource::<RolloutSettings>().max_capacity(world.resource::<LearningPhase>().epoch_length, train_every);
     world.resource_mut::<ModelBuffer>().0.load_with_stored_capacity("model_buffer", store, max_capacity)?;
     world.resource_mut::<RolloutSettings>().rng.load("rollout.rng", store)?;
     world.resource_mut::<AgentUpdateSettings>().rng.load("updates.rng", store)?;
 
-    let mut model = world.resource_mut::<ModelResource>();
+    let mut model = world.non_send_mut::<ModelResource>();
     model.model.load("model", store)?;
     model.fits = store.get_scalar_u64("model.fits")?;
     model.last = if store.contains("model.last.elites") {

@@ -44,8 +44,8 @@ pub fn load_agent(dir: &Path, config: &RunConfig, config_text: &str, seed: u64) 
     let (_, store) = checkpoint::load(&seed_path, config_text)?;
     state::load(&mut run, &store, &registry, &config.env.name)
         .with_context(|| format!("seed {seed}: the checkpoint does not match the run's config"))?;
-    let agent = run.app.world.remove_resource::<AgentResource>().expect("a built seed app has an agent");
-    super::copy_agent(&*agent.sac)
+    let agent = run.app.world.remove_non_send::<AgentResource>().expect("a built seed app has an agent");
+    super::copy_agent(&agent.sac)
 }
 
 /// Opens `dir`; `seed` picks whose agent to load (default: the first seed with a checkpoint).

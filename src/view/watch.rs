@@ -46,7 +46,7 @@ impl Watch for FeedWatch {
         let values = report.row.values();
         self.feed.send(TrainEvent::Epoch { seed: run.seed, values });
         if self.values
-            && let Ok(agent) = super::copy_agent(&run.app.world.resource::<AgentResource>().sac)
+            && let Ok(agent) = super::copy_agent(&run.app.world.non_send::<AgentResource>().sac)
         {
             self.feed.send(TrainEvent::Values { seed: run.seed, epoch: report.epochs_done, agent });
         }

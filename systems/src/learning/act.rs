@@ -8,8 +8,8 @@ use bevy_ecs::prelude::*;
 use rand::{RngExt, SeedableRng};
 use vagram_engine::env::BoxSpace;
 use vagram_engine::prelude::*;
+use vagram_learn::AutoDevice;
 use vagram_learn::sac::Sac;
-use vagram_learn::{AutoDevice, ThreadBound};
 
 use super::transition::{ObservationBeforeAct, UnitAction};
 
@@ -30,11 +30,12 @@ pub struct EvalControlled {
     pub space: BoxSpace,
 }
 
-/// The agent and its acting state.
-#[derive(Resource)]
+/// The agent and its acting state: a non-send resource (`insert_non_send`), because
+/// networks on dfdx's CUDA device hold raw stream pointers and are neither `Send` nor `Sync`;
+/// bevy then keeps it on the thread that inserted it (the seed's worker) and panics on any other.
 pub struct AgentResource {
-    /// The SAC agent (on the learning device, so bound to the seed's thread).
-    pub sac: ThreadBound<Sac<AutoDevice>>,
+    /// The SAC agent, on the learning device.
+    pub sac: Sac<AutoDevice>,
     /// Exploration steps before learning starts.
     pub random_steps: u64,
     /// What acts during them.
@@ -50,7 +51,7 @@ impl AgentResource {
     /// `seed`), then samples its policy.
     pub fn new(sac: Sac<AutoDevice>, random_steps: u64, seed: u64) -> Self {
         Self {
-            sac: ThreadBound::new(sac),
+            sac,
             random_steps,
             exploration: Exploration::Uniform,
             deterministic: false,
@@ -62,7 +63,7 @@ impl AgentResource {
 /// Fills [`Action`] of every policy-controlled env and remembers the observation it acted on.
 pub fn act_with_policy(
     step: Res<StepCount>,
-    mut agent: ResMut<AgentResource>,
+    mut agent: NonSendMut<AgentResource>,
     mut envs: Query<(&PolicyControlled, &Observation, &mut Action, &mut ObservationBeforeAct, &mut UnitAction)>,
 ) {
     let agent = &mut *agent;
@@ -80,7 +81,7 @@ pub fn act_with_policy(
 }
 
 /// Fills [`Action`] of every evaluation env with the deterministic policy's action.
-pub fn act_for_evaluation(mut agent: ResMut<AgentResource>, mut envs: Query<(&EvalControlled, &Observation, &mut Action)>) {
+pub fn act_for_evaluation(mut agent: NonSendMut<AgentResource>, mut envs: Query<(&EvalControlled, &Observation, &mut Action)>) {
     for (controlled, obs, mut action) in &mut envs {
         let unit = agent.sac.act(&obs.0, true);
         action.0 = controlled.space.from_unit(&unit);

@@ -78,7 +78,7 @@ pub fn update_agent(
     phase: Res<LearningPhase>,
     env_buffer: Res<EnvBuffer>,
     model_buffer: Res<ModelBuffer>,
-    mut agent: ResMut<AgentResource>,
+    mut agent: NonSendMut<AgentResource>,
     mut settings: ResMut<AgentUpdateSettings>,
     mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,

@@ -104,9 +104,9 @@ pub struct EpochLog {
 pub fn log_epoch(
     step: Res<StepCount>,
     evaluation: Res<Evaluation>,
-    model: Res<ModelResource>,
+    model: NonSend<ModelResource>,
     model_buffer: Res<ModelBuffer>,
-    agent: Res<AgentResource>,
+    agent: NonSend<AgentResource>,
     rollout: Res<RolloutSettings>,
     updates: Res<AgentUpdateSettings>,
     mut episodes: ResMut<EpisodeLog>,

@@ -158,7 +158,7 @@ impl Evaluation {
 /// Evaluates the policy after the last step of every epoch.
 pub fn evaluate_policy(
     step: Res<StepCount>,
-    mut agent: ResMut<AgentResource>,
+    mut agent: NonSendMut<AgentResource>,
     mut evaluation: ResMut<Evaluation>,
     mut stats: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,

@@ -5,18 +5,17 @@
 
 use bevy_ecs::prelude::*;
 use vagram_engine::prelude::*;
+use vagram_learn::AutoDevice;
 use vagram_learn::dynamics::DynamicsModel;
 use vagram_learn::losses::ModelLoss;
 use vagram_learn::trainer::{Dataset, FitReport, TrainerConfig, fit};
-use vagram_learn::{AutoDevice, ThreadBound};
 
 use super::{AgentResource, EnvBuffer, EpochStats, LearningPhase};
 
-/// The dynamics model and how it is trained.
-#[derive(Resource)]
+/// The dynamics model and how it is trained: a non-send resource, like [`AgentResource`].
 pub struct ModelResource {
-    /// The ensemble (on the learning device, so bound to the seed's thread).
-    pub model: ThreadBound<DynamicsModel<AutoDevice>>,
+    /// The ensemble, on the learning device.
+    pub model: DynamicsModel<AutoDevice>,
     /// Training loss on next states.
     pub loss: Box<dyn ModelLoss>,
     /// Loss scoring validation (early stopping, elites).
@@ -51,8 +50,8 @@ pub fn train_model(
     step: Res<StepCount>,
     phase: Res<LearningPhase>,
     buffer: Res<EnvBuffer>,
-    agent: Res<AgentResource>,
-    mut model: ResMut<ModelResource>,
+    agent: NonSend<AgentResource>,
+    mut model: NonSendMut<ModelResource>,
     mut epoch: ResMut<EpochStats>,
     mut errors: ResMut<SimErrors>,
 ) {

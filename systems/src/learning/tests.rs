@@ -81,7 +81,7 @@ fn run(steps: u64, random_steps: u64) -> (SimApp, bevy_ecs::entity::Entity) {
     let e = spawn_env(&mut app, Arc::new(model), &options).unwrap();
     app.world.entity_mut(e).insert((PolicyControlled { space }, ObservationBeforeAct::default(), FinalObservation::default()));
     let sac = Sac::new(&AutoDevice::seed_from_u64(0), 1, 1, SacConfig { hidden: vec![16], ..SacConfig::default() });
-    app.world.insert_resource(AgentResource::new(sac, random_steps, 9));
+    app.world.insert_non_send(AgentResource::new(sac, random_steps, 9));
     app.world.insert_resource(EnvBuffer(ReplayBuffer::new(10_000, 1, 1)));
     app.run(steps).unwrap();
     (app, e)
@@ -134,12 +134,12 @@ fn transitions_chain_and_mark_terminations_but_not_truncations() {
 #[test]
 fn the_agent_acts_after_the_random_phase() {
     let (mut app, e) = run(120, 100);
-    app.world.resource_mut::<AgentResource>().deterministic = true;
+    app.world.non_send_mut::<AgentResource>().deterministic = true;
     app.step().unwrap();
     let before = app.world.get::<ObservationBeforeAct>(e).unwrap().0.clone();
     let applied = app.world.get::<Action>(e).unwrap().0.clone();
     let unit = app.world.get::<UnitAction>(e).unwrap().0.clone();
-    let mut agent = app.world.resource_mut::<AgentResource>();
+    let mut agent = app.world.non_send_mut::<AgentResource>();
     assert_eq!(unit, agent.sac.act(&before, true), "the policy's deterministic action");
     assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "agent action {unit:?} scaled to {applied:?}");
 }
@@ -155,8 +155,8 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
     app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
-    app.world.insert_resource(ModelResource {
-        model: vagram_learn::ThreadBound::new(model),
+    app.world.insert_non_send(ModelResource {
+        model,
         loss: loss_by_name("vagram").unwrap(),
         validation_loss: loss_by_name("mse").unwrap(),
         warmup: None,
@@ -185,19 +185,19 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
     });
     // Exploration (150 steps) and the first 99 learning steps: no fit, rollout or SAC update.
     app.run(249).unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 0, "no fit before train_every learning steps");
+    assert_eq!(app.world.non_send::<ModelResource>().fits, 0, "no fit before train_every learning steps");
     assert!(app.world.resource::<ModelBuffer>().0.is_empty(), "no rollouts before the first fit");
     assert!(app.world.resource::<AgentUpdateSettings>().last.is_none(), "no SAC update before the first rollout");
     // The model buffer holds one epoch of rollouts at length 2: 10 × 100 starts × 2 steps.
     assert_eq!(app.world.resource::<ModelBuffer>().0.capacity, 2000, "capacity from the rollout length");
     app.step().unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 1, "the first fit, 100 steps into learning");
+    assert_eq!(app.world.non_send::<ModelResource>().fits, 1, "the first fit, 100 steps into learning");
     let after_first = app.world.resource::<ModelBuffer>().0.len();
     assert!((1000..=2000).contains(&after_first), "one batch of 1000 rollouts right after the fit: {after_first}");
     app.run(99).unwrap();
     assert_eq!(app.world.resource::<ModelBuffer>().0.len(), after_first, "no rollouts between fits");
     app.step().unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 2, "fits after learning steps 100 and 200");
+    assert_eq!(app.world.non_send::<ModelResource>().fits, 2, "fits after learning steps 100 and 200");
     let stats = app.world.resource::<AgentUpdateSettings>().last.expect("SAC updated after the first rollout");
     assert!(stats.critic_loss.is_finite() && stats.actor_loss.is_finite());
     let model_data = &app.world.resource::<ModelBuffer>().0;
@@ -212,7 +212,7 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
     let worst = errors.iter().cloned().fold(0.0f32, f32::max);
     assert!(mean < 0.05 && worst < 0.5, "model rollouts vs the true dynamics: mean error {mean}, worst {worst}");
     app.run(100).unwrap();
-    let m = app.world.resource::<ModelResource>();
+    let m = app.world.non_send::<ModelResource>();
     assert_eq!(m.fits, 3);
     assert_eq!(m.last.as_ref().unwrap().elites.len(), 2);
     // On all the data, the fitted model must beat a fresh one by far.
@@ -244,7 +244,7 @@ fn evaluation_envs_act_deterministically_and_are_not_recorded() {
         let obs = app.world.get::<Observation>(eval).unwrap().0.clone();
         app.step().unwrap();
         let applied = app.world.get::<Action>(eval).unwrap().0.clone();
-        let unit = app.world.resource_mut::<AgentResource>().sac.act(&obs, true);
+        let unit = app.world.non_send_mut::<AgentResource>().sac.act(&obs, true);
         assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "deterministic policy action");
     }
     assert_eq!(app.world.resource::<EnvBuffer>().0.len(), 120, "only the training env is recorded");
@@ -256,10 +256,10 @@ fn evaluation_envs_act_deterministically_and_are_not_recorded() {
 #[test]
 fn the_policy_explores_with_its_samples_when_configured() {
     let (mut app, e) = run(0, 100);
-    app.world.resource_mut::<AgentResource>().exploration = crate::learning::Exploration::Policy;
+    app.world.non_send_mut::<AgentResource>().exploration = crate::learning::Exploration::Policy;
     for _ in 0..5 {
         let obs = app.world.get::<Observation>(e).unwrap().0.clone();
-        let mut twin = app.world.resource::<AgentResource>().sac.copy_to(&AutoDevice::seed_from_u64(0)).unwrap();
+        let mut twin = app.world.non_send::<AgentResource>().sac.copy_to(&AutoDevice::seed_from_u64(0)).unwrap();
         app.step().unwrap();
         let unit = app.world.get::<UnitAction>(e).unwrap().0.clone();
         assert_eq!(unit, twin.act(&obs, false), "an exploration step samples the (untrained) policy");
@@ -291,8 +291,8 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
     let counters: Vec<Arc<std::sync::atomic::AtomicUsize>> = (0..3).map(|_| Arc::default()).collect();
     let counter = |i: usize| Box::new(Counted(counters[i].clone()));
     app.world.insert_resource(LearningPhase { starts_at: 150, epoch_length: 100 });
-    app.world.insert_resource(ModelResource {
-        model: vagram_learn::ThreadBound::new(model),
+    app.world.insert_non_send(ModelResource {
+        model,
         loss: counter(1),
         validation_loss: counter(2),
         warmup: Some(counter(0)),
@@ -322,11 +322,11 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
     let calls = || -> Vec<usize> { counters.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).collect() };
     // Learning epoch 0 is env steps 150–249: fits after learning steps 50 and 100.
     app.run(250).unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 2);
+    assert_eq!(app.world.non_send::<ModelResource>().fits, 2);
     let (warm, train, val) = (calls()[0], calls()[1], calls()[2]);
     assert!(warm > 0 && train == 0 && val == 0, "epoch 0 uses only the warm-up loss: {:?}", calls());
     app.run(50).unwrap();
-    assert_eq!(app.world.resource::<ModelResource>().fits, 3);
+    assert_eq!(app.world.non_send::<ModelResource>().fits, 3);
     let (warm_after, train, val) = (calls()[0], calls()[1], calls()[2]);
     assert_eq!(warm_after, warm, "no warm-up after the first learning epoch");
     assert!(train > 0 && val > 0, "the run's losses from epoch 1 on");
