@@ -106,15 +106,18 @@ pub enum EngineError {
         /// The OS error.
         error: std::io::Error,
     },
-    /// A learning stage failed (non-finite values, bad shapes, a loss without its inputs).
-    #[error("{stage} at env step {step}: {message}")]
+    /// A learning stage failed (non-finite values, bad shapes, a loss without its inputs). The
+    /// learning crate's error is the source, kept whole: `{:#}` (anyhow's chain) prints
+    /// `model training at env step 400: model predictions has a non-finite value …`.
+    #[error("{stage} at env step {step}")]
     Learning {
         /// Which stage (e.g. `model training`).
         stage: &'static str,
         /// Env step at which it happened.
         step: u64,
         /// What went wrong (names the tensor and training step).
-        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A worker thread of the batch runner panicked (a bug, reported instead of propagated).
     #[error("batch worker {worker} panicked: {message}")]

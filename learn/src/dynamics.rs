@@ -13,9 +13,10 @@ use rayon::prelude::*;
 
 use super::adam::{Adam, AdamConfig};
 use super::ensemble::EnsembleMlp;
+use super::error::LearnError;
 use super::kernels::{MlpKernels, Wants};
 use super::logvar_bounds::LogvarBounds;
-use super::losses::{LossError, LossEval, LossInputs, ModelLoss, ValueOracle};
+use super::losses::{LossEval, LossInputs, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;
 use super::{Activation, Matmul};
 
@@ -93,36 +94,6 @@ pub enum RewardFit {
 }
 
 crate::choice_names!(RewardFit, ["likelihood", "mse"]);
-
-/// Why model learning failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum LearnError {
-    /// A NaN or infinity in a tensor.
-    #[error("{tensor} has a non-finite value ({value}) at index {index}, training step {step}")]
-    NonFinite {
-        /// Which tensor (e.g. `model inputs`, `predictions`, `loss`).
-        tensor: String,
-        /// Model training step.
-        step: u64,
-        /// First offending index.
-        index: usize,
-        /// Its value.
-        value: f32,
-    },
-    /// Sizes that do not fit the model.
-    #[error("{what}: expected {expected}, got {got}")]
-    Shape {
-        /// What was mis-sized.
-        what: String,
-        /// Expected size.
-        expected: usize,
-        /// Given size.
-        got: usize,
-    },
-    /// The loss could not be evaluated.
-    #[error(transparent)]
-    Loss(#[from] LossError),
-}
 
 /// Returns an error naming `tensor` if `values` holds a NaN or infinity.
 pub fn check_finite(tensor: &str, values: &[f32], step: u64) -> Result<(), LearnError> {

@@ -16,9 +16,9 @@ pub mod activation;
 pub mod adam;
 pub mod choice;
 pub mod compute_pool;
-
 pub mod dynamics;
 pub mod ensemble;
+pub mod error;
 pub mod host;
 pub mod kernels;
 pub mod landscape;
@@ -38,8 +38,8 @@ mod cuda_tests;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig};
-
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
+pub use error::{LearnError, LossError, SnapshotError};
 pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
 pub use matmul::Matmul;

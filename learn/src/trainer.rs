@@ -6,7 +6,8 @@
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
-use super::dynamics::{DynamicsModel, LearnError, MemberBatch};
+use super::dynamics::{DynamicsModel, MemberBatch};
+use super::error::LearnError;
 use super::kernels::MlpKernels;
 use super::losses::{GradAt, IterVaml, ModelLoss, ValueOracle};
 use super::normalizer::Normalizer;

@@ -165,7 +165,7 @@ fn train_epochs(
             Ok(None) => {}
             Ok(Some(signal)) => return interrupted(epoch, resumes_at, signal, true),
             Err(e) => {
-                let message = format!("epoch {epoch}: {e}");
+                let message = format!("epoch {epoch}: {:#}", anyhow::Error::from(e));
                 write_status(dir, &Status { state: "stopped".into(), epochs: epoch, message: Some(message.clone()) })?;
                 return Ok(SeedOutcome::Stopped { epochs: epoch, message });
             }

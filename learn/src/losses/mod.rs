@@ -27,6 +27,7 @@ pub use vagram::{GradAt, Vagram};
 pub use value_weighted::{ValueWeighted, ValueWeighting};
 
 use super::value_grad::ValueGradients;
+pub use crate::error::LossError;
 
 /// Values and state gradients of the value functions a loss is aware of.
 pub trait ValueOracle {
@@ -76,23 +77,6 @@ pub struct LossEval {
     pub d_pred: Vec<f32>,
     /// ∂loss/∂logvar, for losses that read log-variances.
     pub d_logvar: Option<Vec<f32>>,
-}
-
-/// Why a loss could not be evaluated.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum LossError {
-    /// A value-aware loss was called without value functions.
-    #[error("the {loss} loss needs value functions, none were given")]
-    MissingValues {
-        /// Loss name.
-        loss: &'static str,
-    },
-    /// A probabilistic loss was called on a deterministic prediction.
-    #[error("the {loss} loss needs predicted log-variances (a probabilistic ensemble)")]
-    MissingLogvar {
-        /// Loss name.
-        loss: &'static str,
-    },
 }
 
 /// A model loss: the value and gradient of one batch.

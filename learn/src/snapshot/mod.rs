@@ -11,29 +11,9 @@ mod impls;
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use crate::error::SnapshotError;
 use rand_chacha::ChaCha8Rng;
 use safetensors::{Dtype, tensor::TensorView};
-
-/// Why a snapshot could not be read or applied.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SnapshotError {
-    /// The bytes are not a valid safetensors file.
-    #[error("not a readable safetensors file: {0}")]
-    Format(String),
-    /// A tensor the loader needs is not in the file.
-    #[error("tensor '{0}' is missing from the checkpoint")]
-    Missing(String),
-    /// A tensor has another dtype or shape than the running configuration expects.
-    #[error("tensor '{name}' has {found} in the checkpoint but the configuration expects {expected}")]
-    Mismatch {
-        /// Tensor name.
-        name: String,
-        /// What the checkpoint holds (dtype and shape).
-        found: String,
-        /// What the loader expected.
-        expected: String,
-    },
-}
 
 /// One stored tensor: little-endian bytes with dtype and shape.
 #[derive(Debug, Clone, PartialEq)]

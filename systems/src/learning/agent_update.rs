@@ -8,6 +8,7 @@ use crate::learning::Schedule;
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use vagram_engine::prelude::*;
+use vagram_learn::LearnError;
 use vagram_learn::replay::{Batch, ReplayBuffer};
 use vagram_learn::sac::SacStats;
 
@@ -93,8 +94,8 @@ pub fn update_agent(
         let batch = mixed_batch(&env_buffer.0, &model_buffer.0, share, settings.mixing, settings.batch_size, &mut settings.rng);
         let stats = agent.sac.update(&batch);
         if !(stats.critic_loss.is_finite() && stats.actor_loss.is_finite()) {
-            let message = format!("non-finite SAC loss (critic {}, actor {})", stats.critic_loss, stats.actor_loss);
-            errors.0.push(EngineError::Learning { stage: "agent update", step: step.0 + 1, message });
+            let source = Box::new(LearnError::NonFiniteSacLoss { critic: stats.critic_loss, actor: stats.actor_loss });
+            errors.0.push(EngineError::Learning { stage: "agent update", step: step.0 + 1, source });
             break;
         }
         epoch.add_update(&stats);

@@ -171,7 +171,7 @@ pub fn evaluate_policy(
     let epoch = done / evaluation.epoch_length - 1;
     match evaluation.run(&mut agent.sac, epoch) {
         Ok(result) => evaluation.last = Some(result),
-        Err(e) => errors.0.push(EngineError::Learning { stage: "evaluation", step: done, message: e.to_string() }),
+        Err(e) => errors.0.push(EngineError::Learning { stage: "evaluation", step: done, source: Box::new(e) }),
     }
     stats.seconds.eval += started.elapsed().as_secs_f64();
 }

@@ -6,7 +6,8 @@
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
-use vagram_learn::dynamics::{DynamicsModel, LearnError};
+use vagram_learn::LearnError;
+use vagram_learn::dynamics::DynamicsModel;
 use vagram_learn::kernels::MlpKernels;
 
 /// A fitted model, the members to draw from, and the env's termination function.

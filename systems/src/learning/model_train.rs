@@ -74,7 +74,7 @@ pub fn train_model(
             m.fits += 1;
             m.last = Some(report);
         }
-        Err(e) => errors.0.push(EngineError::Learning { stage: "model training", step: done, message: e.to_string() }),
+        Err(e) => errors.0.push(EngineError::Learning { stage: "model training", step: done, source: Box::new(e) }),
     }
     epoch.seconds.model += started.elapsed().as_secs_f64();
 }

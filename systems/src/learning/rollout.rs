@@ -125,7 +125,7 @@ fn roll_out(
         let next = match env.step(&states, &actions, &mut settings.rng) {
             Ok(s) => s,
             Err(e) => {
-                errors.0.push(EngineError::Learning { stage: "model rollout", step: step.0 + 1, message: e.to_string() });
+                errors.0.push(EngineError::Learning { stage: "model rollout", step: step.0 + 1, source: Box::new(e) });
                 return;
             }
         };

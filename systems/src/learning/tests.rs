@@ -144,13 +144,14 @@ fn the_agent_acts_after_the_random_phase() {
     assert!((applied[0] - 2.0 * unit[0]).abs() < 1e-6, "agent action {unit:?} scaled to {applied:?}");
 }
 
-#[test]
-fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_after() {
+/// The model stages on the slider app: exploration ends at step 150, a 3-member VaGraM model
+/// is fitted every 100 learning steps and rolled out (length 2) right after each fit; returns
+/// the model's config.
+fn add_model_stages(app: &mut SimApp) -> vagram_learn::dynamics::DynamicsConfig {
     use crate::learning::RolloutCadence;
     use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
     use vagram_learn::losses::loss_by_name;
     use vagram_learn::trainer::TrainerConfig;
-    let (mut app, _) = run(0, 150);
     app.add_plugin(ModelTrainPlugin);
     let config = DynamicsConfig { members: 3, hidden: vec![16, 16], ..DynamicsConfig::default() };
     let model = DynamicsModel::new(&AutoDevice::seed_from_u64(1), 1, 1, &config).unwrap();
@@ -183,6 +184,15 @@ fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_aft
         is_terminal: Arc::new(|obs: &[f32]| Slider::new().is_terminal(obs)),
         rng: rand::SeedableRng::seed_from_u64(4),
     });
+    config
+}
+
+#[test]
+fn the_model_is_fitted_every_train_every_learning_steps_and_rolled_out_right_after() {
+    use vagram_learn::dynamics::DynamicsModel;
+    use vagram_learn::losses::loss_by_name;
+    let (mut app, _) = run(0, 150);
+    let config = add_model_stages(&mut app);
     // Exploration (150 steps) and the first 99 learning steps: no fit, rollout or SAC update.
     app.run(249).unwrap();
     assert_eq!(app.world.non_send::<ModelResource>().fits, 0, "no fit before train_every learning steps");
@@ -330,4 +340,24 @@ fn the_warm_up_loss_trains_and_validates_exactly_the_first_learning_epochs_fits(
     let (warm_after, train, val) = (calls()[0], calls()[1], calls()[2]);
     assert_eq!(warm_after, warm, "no warm-up after the first learning epoch");
     assert!(train > 0 && val > 0, "the run's losses from epoch 1 on");
+}
+
+#[test]
+fn a_failed_fit_stops_the_step_naming_stage_and_step_with_the_learning_error_as_its_source() {
+    let (mut app, _) = run(0, 150);
+    let _ = add_model_stages(&mut app);
+    app.run(249).unwrap();
+    app.world.resource_mut::<EnvBuffer>().0.push(&[0.1], &[0.0], f32::NAN, &[0.1], false);
+    let error = app.step().expect_err("a NaN reward in the data stops the fit");
+    let EngineError::Learning { stage, step, source } = &error else { panic!("a learning error: {error}") };
+    assert_eq!((*stage, *step), ("model training", 250));
+    match source.downcast_ref::<vagram_learn::LearnError>() {
+        Some(vagram_learn::LearnError::NonFinite { tensor, value, .. }) => {
+            assert!(tensor.contains("rewards") && value.is_nan(), "{tensor}: {value}")
+        }
+        other => panic!("the source is the learning crate's NonFinite error: {other:?}"),
+    }
+    assert_eq!(error.to_string(), "model training at env step 250", "the cause is not repeated in the message");
+    let cause = std::error::Error::source(&error).map(|s| s.to_string()).unwrap_or_default();
+    assert!(cause.contains("rewards has a non-finite value (NaN)"), "{cause}");
 }
