@@ -97,7 +97,7 @@ fn train_cell(
         matmul: m.matmul,
         ..DynamicsConfig::default()
     };
-    let loss = crate::train::build::model_loss(m, m.loss);
+    let loss = crate::train::build::model_loss_config(m).training();
     // The same initialisations for every loss: the seed depends on the study's seeds only.
     let curve = fit_against_values(&model, m.batch_size, loss.as_ref(), values, samples, held_out, budget, 7 + study.manifest.seeds[0])?;
     let dir = study.cell_dir(&cell.name);

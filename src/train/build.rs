@@ -1,23 +1,18 @@
-//! Builds one seed's MBPO app from a [`RunConfig`]: the training env entity (with distracting
-//! dimensions when configured), the agent, both buffers, the dynamics model with its loss, the
-//! rollout and agent-update settings, and the evaluation, all seeded from the run seed.
+//! Builds one seed's MBPO app from a [`RunConfig`]: spawns the training env entity (with
+//! distracting dimensions when configured) and adds [`MbpoPlugin::from_config`] with the
+//! [`MbpoConfig`] the run config gives for that seed (each random part seeded from the run seed).
 
 use bevy_ecs::entity::Entity;
-use rand::SeedableRng;
 
 use crate::engine::SimApp;
 use crate::engine::env::components::FinalObservation;
-use crate::engine::env::{ActionSource, Distractors, EnvRegistry, SpawnOptions};
-use crate::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberReduction};
-use crate::learn::losses::{LossKind, ModelLoss, Vagram};
-use crate::learn::replay::ReplayBuffer;
-use crate::learn::sac::{Sac, SacConfig};
+use crate::engine::env::{ActionSource, EnvRegistry, SpawnOptions};
+use crate::learn::AdamConfig;
+use crate::learn::dynamics::{DynamicsConfig, MemberReduction};
+use crate::learn::losses::LossKind;
+use crate::learn::sac::SacConfig;
 use crate::learn::trainer::TrainerConfig;
-use crate::learn::{AdamConfig, AutoDevice};
-use crate::systems::learning::{
-    AgentResource, AgentUpdateSettings, EnvBuffer, Evaluation, LearningPhase, MbpoPlugin, ModelBuffer, ModelResource, ObservationBeforeAct,
-    PolicyControlled, RolloutSettings,
-};
+use crate::systems::learning::{MbpoConfig, MbpoEnv, MbpoPlugin, ModelLossConfig, ObservationBeforeAct, PolicyControlled};
 use crate::train::config::RealAction;
 use crate::train::config::RunConfig;
 
@@ -29,12 +24,9 @@ pub fn derive_seed(seed: u64, part: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The model loss `kind` with the config's settings (VaGraM's clip percentile and gradient point).
-pub fn model_loss(m: &crate::train::config::ModelSection, kind: LossKind) -> Box<dyn ModelLoss> {
-    match kind {
-        LossKind::Vagram => Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 0.0, grad_at: m.grad_at }),
-        other => other.build(),
-    }
+/// The config's model loss with its settings (VaGraM's clip percentile and gradient point).
+pub fn model_loss_config(m: &crate::train::config::ModelSection) -> ModelLossConfig {
+    ModelLossConfig { kind: m.loss, clip_percentile: m.clip_percentile, grad_at: m.grad_at }
 }
 
 /// The parts of a run that draw random numbers, each with its own derived seed.
@@ -65,11 +57,8 @@ impl SeedApp {
         let factory = registry.get(&config.env.name)?.clone();
         let spec = factory.spec().clone();
         let distractors = config.env.distractor_config();
-        let obs_dim = spec.obs_dim + config.env.distractors;
-        let act_dim = spec.action_dim();
 
         let mut app = SimApp::new(seed);
-        app.add_plugin(MbpoPlugin);
         let mut options = SpawnOptions::new(0);
         options.action_source = ActionSource::External;
         options.distractors = distractors;
@@ -79,11 +68,24 @@ impl SeedApp {
             ObservationBeforeAct::default(),
             FinalObservation::default(),
         ));
-        let drawn = distractors.map(|c| (c, app.world.get::<Distractors>(env).expect("spawned with distractors").params.clone()));
+        let mbpo_env = MbpoEnv::of(&app, env, factory, distractors);
+        app.add_plugin(MbpoPlugin::from_config(mbpo_config(config, mbpo_env, seed)));
+        app.take_error()?;
+        Ok(Self { app, env, seed })
+    }
+}
 
-        let (r, m, ro, a, mx) = (&config.run, &config.model, &config.rollout, &config.agent, &config.mixing);
-        let dev = AutoDevice::seed_from_u64(derive_seed(seed, Part::Agent as u64));
-        let sac_config = SacConfig {
+/// The MBPO loop's settings for `seed` of run config `config`, learning on `env`.
+pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
+    let (r, m, ro, a, mx) = (&config.run, &config.model, &config.rollout, &config.agent, &config.mixing);
+    MbpoConfig {
+        env,
+        env_steps: r.env_steps,
+        epoch_length: r.epoch_length,
+        initial_random_steps: r.initial_random_steps,
+        exploration: r.exploration,
+        exploration_seed: derive_seed(seed, Part::Exploration as u64),
+        sac: SacConfig {
             hidden: a.hidden.clone(),
             gamma: a.gamma,
             tau: a.tau,
@@ -97,17 +99,9 @@ impl SeedApp {
             seed: derive_seed(seed, Part::Agent as u64),
             matmul: a.matmul,
             ..SacConfig::default()
-        };
-        let sac = Sac::new(&dev, obs_dim, act_dim, sac_config);
-        let mut agent = AgentResource::new(sac, r.initial_random_steps, derive_seed(seed, Part::Exploration as u64));
-        agent.exploration = r.exploration;
-        agent.deterministic = a.act_in_env == RealAction::Mean;
-        app.world.insert_non_send(agent);
-        let phase = LearningPhase { starts_at: r.initial_random_steps, epoch_length: r.epoch_length };
-        app.world.insert_resource(phase);
-        app.world.insert_resource(EnvBuffer(ReplayBuffer::new(r.env_steps as usize, obs_dim, act_dim)));
-
-        let dynamics = DynamicsConfig {
+        },
+        act_with_mean: a.act_in_env == RealAction::Mean,
+        dynamics: DynamicsConfig {
             members: m.members,
             hidden: m.hidden.clone(),
             activation: m.activation,
@@ -121,63 +115,29 @@ impl SeedApp {
             seed: derive_seed(seed, Part::Model as u64),
             matmul: m.matmul,
             ..DynamicsConfig::default()
-        };
-        let model = DynamicsModel::new(&dev, obs_dim, act_dim, &dynamics)?;
-        let build = |kind: LossKind| model_loss(m, kind);
-        let loss = build(m.loss);
-        // Elites of the MLE model are chosen by MSE (MBRL-Lib); every other loss validates with itself.
-        let validation_loss = build(if m.loss == LossKind::Mle { LossKind::Mse } else { m.loss });
-        // VaGraM's fits in the first learning epoch (value function untrained) add plain MSE to
-        // training and validation (the authors' `add_mse`).
-        let warmup = (m.loss == LossKind::Vagram)
-            .then(|| Box::new(Vagram { clip_percentile: m.clip_percentile, mse_weight: 1.0, grad_at: m.grad_at }) as Box<dyn ModelLoss>);
-        app.world.insert_non_send(ModelResource {
-            model,
-            loss,
-            validation_loss,
-            warmup,
-            trainer: TrainerConfig {
-                batch_size: m.batch_size,
-                validation_ratio: m.validation_ratio,
-                patience: m.patience,
-                elites: m.elites,
-                max_epochs: m.max_epochs,
-                ..TrainerConfig::default()
-            },
-            train_every: m.train_every,
-            seed: derive_seed(seed, Part::ModelFits as u64),
-            fits: 0,
-            last: None,
-        });
-
-        let rollouts = RolloutSettings {
-            per_step: ro.per_step,
-            length: ro.length,
-            cadence: ro.cadence,
-            retain_epochs: ro.retain_epochs,
-            is_terminal: factory.termination_fn(),
-            rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Rollouts as u64)),
-        };
-        // Sized for the first learning epoch; resized as the rollout length changes.
-        let model_capacity = rollouts.capacity(&phase, r.initial_random_steps, m.train_every);
-        app.world.insert_resource(ModelBuffer(ReplayBuffer::new(model_capacity, obs_dim, act_dim)));
-        app.world.insert_resource(rollouts);
-        app.world.insert_resource(AgentUpdateSettings {
-            updates_per_step: a.updates_per_step,
-            batch_size: a.batch_size,
-            model_share: mx.model_share,
-            mixing: mx.mode,
-            rng: rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, Part::Updates as u64)),
-            last: None,
-        });
-        app.world.insert_resource(Evaluation {
-            factory,
-            distractors: drawn,
-            episodes: r.eval_episodes,
-            epoch_length: r.epoch_length,
-            seed,
-            last: None,
-        });
-        Ok(Self { app, env, seed })
+        },
+        loss: model_loss_config(m),
+        trainer: TrainerConfig {
+            batch_size: m.batch_size,
+            validation_ratio: m.validation_ratio,
+            patience: m.patience,
+            elites: m.elites,
+            max_epochs: m.max_epochs,
+            ..TrainerConfig::default()
+        },
+        train_every: m.train_every,
+        fit_seed: derive_seed(seed, Part::ModelFits as u64),
+        rollouts_per_step: ro.per_step,
+        rollout_length: ro.length,
+        rollout_cadence: ro.cadence,
+        retain_epochs: ro.retain_epochs,
+        rollout_seed: derive_seed(seed, Part::Rollouts as u64),
+        updates_per_step: a.updates_per_step,
+        batch_size: a.batch_size,
+        model_share: mx.model_share,
+        mixing: mx.mode,
+        update_seed: derive_seed(seed, Part::Updates as u64),
+        eval_episodes: r.eval_episodes,
+        eval_seed: seed,
     }
 }

@@ -18,10 +18,10 @@
 //! 4. `Log` — at the end of each epoch, evaluate the policy and write the epoch's metrics row
 //!    ([`evaluate_policy`], [`log_epoch`]).
 //!
-//! [`MbpoPlugin`] schedules all of it; [`MbpoPlugin::get_systems`] hands out one stage's systems
-//! so a custom app can place them itself (as bevy_rapier's `get_systems` does). The resources
-//! each stage reads are listed on the plugins; `vagram train` builds them from a run config
-//! (`src/train/build.rs`).
+//! [`MbpoPlugin`] schedules all of it, and [`MbpoPlugin::from_config`] builds every resource
+//! the stages read from one [`MbpoConfig`] (`vagram train` fills it from a run config in
+//! `src/train/build.rs`); [`MbpoPlugin::get_systems`] hands out one stage's systems so a custom
+//! app can place them itself (as bevy_rapier's `get_systems` does).
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::ScheduleConfigs;
@@ -29,8 +29,8 @@ use bevy_ecs::system::ScheduleSystem;
 use vagram_engine::prelude::*;
 
 use super::{
-    EpochLog, EpochStats, act_for_evaluation, act_with_policy, evaluate_policy, log_epoch, record_real_transitions, rollout_model,
-    start_env_clock, stop_env_clock, train_model, update_agent,
+    EpochLog, EpochStats, MbpoConfig, act_for_evaluation, act_with_policy, evaluate_policy, log_epoch, record_real_transitions,
+    rollout_model, start_env_clock, stop_env_clock, train_model, update_agent,
 };
 use crate::KindStage;
 
@@ -59,11 +59,26 @@ impl MbpoStage {
     }
 }
 
-/// The whole MBPO loop: [`ModelTrainPlugin`] plus the end-of-epoch evaluation and metrics row
-/// in `Log` (insert [`super::Evaluation`] too).
-pub struct MbpoPlugin;
+/// The whole MBPO loop. [`MbpoPlugin::from_config`] also builds every resource the stages read
+/// from an [`MbpoConfig`]; [`MbpoPlugin::stages`] schedules the stages only (insert their
+/// resources yourself, as the tests do). Add it instead of, not beside, [`AgentPlugin`] or
+/// [`ModelTrainPlugin`] (they schedule parts of the same stages).
+pub struct MbpoPlugin {
+    config: Option<MbpoConfig>,
+}
 
 impl MbpoPlugin {
+    /// The stages only.
+    pub fn stages() -> Self {
+        Self { config: None }
+    }
+
+    /// The stages and their resources, built from `config` when the plugin is added (a failure,
+    /// e.g. a model config the ensemble rejects, is reported as the app's first error).
+    pub fn from_config(config: MbpoConfig) -> Self {
+        Self { config: Some(config) }
+    }
+
     /// The systems of one stage, ordered among themselves and against the env systems of their
     /// set, but not yet placed in a set (add `.in_set(stage.set())` or your own).
     pub fn get_systems(stage: MbpoStage) -> ScheduleConfigs<ScheduleSystem> {
@@ -85,9 +100,18 @@ impl MbpoPlugin {
 
 impl Plugin for MbpoPlugin {
     fn build(&self, app: &mut SimApp) {
-        app.add_plugin(ModelTrainPlugin);
+        app.add_plugin(crate::CorePlugin);
+        app.world.init_resource::<EpochStats>();
         app.world.init_resource::<EpochLog>();
+        app.add_systems(Self::get_systems(MbpoStage::Act).in_set(SimSet::Act));
+        app.add_systems(Self::get_systems(MbpoStage::Record).in_set(SimSet::Record));
+        app.add_systems(Self::get_systems(MbpoStage::Learn).in_set(SimSet::Learn));
         app.add_systems(Self::get_systems(MbpoStage::Log).in_set(SimSet::Log));
+        if let Some(config) = &self.config
+            && let Err(e) = config.insert_resources(app)
+        {
+            app.report(EngineError::Learning { stage: "building the MBPO loop", step: 0, source: Box::new(e) });
+        }
     }
 }
 

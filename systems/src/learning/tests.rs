@@ -361,3 +361,67 @@ fn a_failed_fit_stops_the_step_naming_stage_and_step_with_the_learning_error_as_
     let cause = std::error::Error::source(&error).map(|s| s.to_string()).unwrap_or_default();
     assert!(cause.contains("rewards has a non-finite value (NaN)"), "{cause}");
 }
+
+/// The whole loop on the slider from one [`MbpoConfig`], as a library user builds it.
+fn slider_mbpo(members: usize) -> (SimApp, bevy_ecs::entity::Entity) {
+    use vagram_learn::dynamics::DynamicsConfig;
+    use vagram_learn::losses::{GradAt, LossKind};
+    use vagram_learn::trainer::TrainerConfig;
+    let factory: Arc<dyn vagram_engine::env::EnvFactory> = crate::ModelFactory::new(Slider::new());
+    let mut app = SimApp::new(5);
+    let options = SpawnOptions { action_source: ActionSource::External, ..SpawnOptions::new(0) };
+    let env = factory.spawn(&mut app, &options).unwrap();
+    let space = factory.spec().action_space.clone();
+    app.world.entity_mut(env).insert((PolicyControlled { space }, ObservationBeforeAct::default(), FinalObservation::default()));
+    let config = MbpoConfig {
+        env: MbpoEnv::of(&app, env, factory, None),
+        env_steps: 400,
+        epoch_length: 100,
+        initial_random_steps: 100,
+        exploration: Exploration::Uniform,
+        exploration_seed: 1,
+        sac: SacConfig { hidden: vec![16], seed: 2, ..SacConfig::default() },
+        act_with_mean: true,
+        dynamics: DynamicsConfig { members, hidden: vec![16], seed: 3, ..DynamicsConfig::default() },
+        loss: ModelLossConfig { kind: LossKind::Vagram, clip_percentile: 95.0, grad_at: GradAt::NextState },
+        trainer: TrainerConfig { batch_size: 32, patience: 2, max_epochs: Some(10), elites: 2, ..TrainerConfig::default() },
+        train_every: 50,
+        fit_seed: 4,
+        rollouts_per_step: 4,
+        rollout_length: crate::learning::Schedule::constant(1.0),
+        rollout_cadence: RolloutCadence::PerFit,
+        retain_epochs: 1,
+        rollout_seed: 5,
+        updates_per_step: 1,
+        batch_size: 32,
+        model_share: crate::learning::Schedule::constant(0.5),
+        mixing: Mixing::PerSample,
+        update_seed: 6,
+        eval_episodes: 2,
+        eval_seed: 7,
+    };
+    app.add_plugin(MbpoPlugin::from_config(config));
+    (app, env)
+}
+
+#[test]
+fn mbpo_plugin_from_one_config_runs_the_whole_loop_on_a_custom_env() {
+    let (mut app, _) = slider_mbpo(3);
+    app.run(400).unwrap();
+    let rows = &app.world.resource::<EpochLog>().rows;
+    assert_eq!(rows.iter().map(|r| r.env_steps).collect::<Vec<_>>(), [100, 200, 300, 400], "one row per epoch");
+    let last = rows.last().unwrap();
+    assert_eq!(last.model_fits, 6, "a fit every 50 learning steps of the 300");
+    assert_eq!(last.sac_updates, 100, "one SAC update per step of the epoch");
+    assert!(last.model_buffer > 0 && last.eval_return.is_finite() && last.eval_length > 0.0, "{last:?}");
+    assert_eq!(rows[0].model_fits, 0, "nothing is learned while exploring");
+}
+
+#[test]
+fn an_mbpo_config_the_model_rejects_is_the_apps_first_error() {
+    let (mut app, _) = slider_mbpo(0);
+    let error = app.take_error().expect_err("an ensemble of no members is refused");
+    assert!(matches!(error, EngineError::Learning { stage: "building the MBPO loop", step: 0, .. }), "{error}");
+    let cause = std::error::Error::source(&error).map(|s| s.to_string()).unwrap_or_default();
+    assert!(cause.contains("ensemble members"), "{cause}");
+}
