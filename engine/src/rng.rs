@@ -22,6 +22,9 @@ pub enum StreamPurpose {
     Distractors = 2,
     /// Anything an env model draws for itself (e.g. per-instance parameters).
     Model = 3,
+    /// The seed of one random part of a learner (agent, model, fits, rollouts, …; see
+    /// [`part_seed`]), indexed by the part instead of an env.
+    Learning = 4,
 }
 
 /// Number of purposes reserved per env in the stream space.
@@ -32,6 +35,15 @@ pub fn stream(seed: u64, env: u64, purpose: StreamPurpose) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(env.wrapping_mul(PURPOSES_PER_ENV).wrapping_add(purpose as u64));
     rng
+}
+
+/// The seed of random part `part` of a run with master seed `seed` (the agent's networks, the
+/// model's, the fits' splits, the rollouts, …): the first draw of the ChaCha8 stream
+/// `(seed, part, Learning)`, so learning state is seeded by the same streams as the envs, never
+/// by one of theirs.
+pub fn part_seed(seed: u64, part: u64) -> u64 {
+    use rand::Rng;
+    stream(seed, part, StreamPurpose::Learning).next_u64()
 }
 
 /// The random streams one env entity owns.
@@ -68,5 +80,17 @@ mod tests {
         assert_ne!(draw(stream(1, 5, StreamPurpose::Reset)), draw(stream(1, 6, StreamPurpose::Reset)));
         assert_ne!(draw(stream(1, 5, StreamPurpose::Reset)), draw(stream(1, 5, StreamPurpose::Actions)));
         assert_ne!(draw(stream(1, 5, StreamPurpose::Reset)), draw(stream(2, 5, StreamPurpose::Reset)));
+    }
+
+    #[test]
+    fn part_seeds_are_reproducible_distinct_and_apart_from_the_env_streams() {
+        let parts: Vec<u64> = (0..8).map(|p| part_seed(3, p)).collect();
+        assert_eq!(parts, (0..8).map(|p| part_seed(3, p)).collect::<Vec<_>>());
+        let distinct: std::collections::BTreeSet<u64> = parts.iter().copied().collect();
+        assert_eq!(distinct.len(), parts.len(), "{parts:?}");
+        assert_ne!(part_seed(3, 1), part_seed(4, 1), "another run seed, other parts");
+        for purpose in [StreamPurpose::Reset, StreamPurpose::Actions, StreamPurpose::Distractors, StreamPurpose::Model] {
+            assert_ne!(part_seed(3, 1), stream(3, 1, purpose).random::<u64>(), "not env 1's {purpose:?} stream");
+        }
     }
 }

@@ -16,12 +16,9 @@ use crate::systems::learning::{MbpoConfig, MbpoEnv, MbpoPlugin, ModelLossConfig,
 use crate::train::config::RealAction;
 use crate::train::config::RunConfig;
 
-/// Independent seeds for the parts of one run, derived from the run seed (splitmix64).
-pub fn derive_seed(seed: u64, part: u64) -> u64 {
-    let mut z = seed.wrapping_add(part.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// The seed of `part` of the run with seed `seed` (the engine's ChaCha8 streams).
+fn derive_seed(seed: u64, part: Part) -> u64 {
+    crate::engine::rng::part_seed(seed, part as u64)
 }
 
 /// The config's model loss with its settings (VaGraM's clip percentile and gradient point).
@@ -84,7 +81,7 @@ pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
         epoch_length: r.epoch_length,
         initial_random_steps: r.initial_random_steps,
         exploration: r.exploration,
-        exploration_seed: derive_seed(seed, Part::Exploration as u64),
+        exploration_seed: derive_seed(seed, Part::Exploration),
         sac: SacConfig {
             hidden: a.hidden.clone(),
             gamma: a.gamma,
@@ -96,7 +93,7 @@ pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
             fixed_alpha: a.fixed_alpha,
             init_alpha: a.init_alpha,
             target_entropy: a.target_entropy,
-            seed: derive_seed(seed, Part::Agent as u64),
+            seed: derive_seed(seed, Part::Agent),
             matmul: a.matmul,
             ..SacConfig::default()
         },
@@ -112,7 +109,7 @@ pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
             // losses; their VaGraM ensemble averages them.
             member_reduction: if matches!(m.loss, LossKind::Mle | LossKind::Mse) { MemberReduction::Sum } else { MemberReduction::Mean },
             adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
-            seed: derive_seed(seed, Part::Model as u64),
+            seed: derive_seed(seed, Part::Model),
             matmul: m.matmul,
             ..DynamicsConfig::default()
         },
@@ -126,17 +123,17 @@ pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
             ..TrainerConfig::default()
         },
         train_every: m.train_every,
-        fit_seed: derive_seed(seed, Part::ModelFits as u64),
+        fit_seed: derive_seed(seed, Part::ModelFits),
         rollouts_per_step: ro.per_step,
         rollout_length: ro.length,
         rollout_cadence: ro.cadence,
         retain_epochs: ro.retain_epochs,
-        rollout_seed: derive_seed(seed, Part::Rollouts as u64),
+        rollout_seed: derive_seed(seed, Part::Rollouts),
         updates_per_step: a.updates_per_step,
         batch_size: a.batch_size,
         model_share: mx.model_share,
         mixing: mx.mode,
-        update_seed: derive_seed(seed, Part::Updates as u64),
+        update_seed: derive_seed(seed, Part::Updates),
         eval_episodes: r.eval_episodes,
         eval_seed: seed,
     }
