@@ -3,6 +3,7 @@
 mod evaluate;
 mod landscape;
 mod plot;
+mod seed_options;
 mod simulate;
 mod slurm;
 mod study;

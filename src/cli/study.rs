@@ -93,18 +93,8 @@ struct RunArgs {
     /// Run only this cell (repeatable; see `vagram study show`).
     #[arg(long)]
     only: Vec<String>,
-    /// Seeds trained at once (default: one per core).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    threads: Option<usize>,
-    /// Epochs between checkpoints.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    checkpoint_every: u64,
-    /// Stop every seed after this many epochs (continue by running again).
-    #[arg(long)]
-    stop_after_epochs: Option<u64>,
-    /// One line per epoch instead of progress bars.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    run: super::seed_options::SeedOptions,
 }
 
 /// Runs `vagram study`.
@@ -318,7 +308,7 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
     // A request naming no cell is a usage error (exit 2) for either kind of study.
     study.chosen(&args.only)?;
     vagram::train::stop::install()?;
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.run.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let done = study.progress().iter().filter(|p| p.3).count();
     eprintln!(
         "study {} at scale {}: {} cells × {} seeds ({} finished already), {threads} at once → {}",
@@ -338,9 +328,10 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
         report_study(&study)?;
         return runtime(result);
     }
-    let multi = if args.quiet { MultiProgress::with_draw_target(ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
-    let bars = Bars { multi, bars: Mutex::new(Vec::new()), quiet: args.quiet, names: Mutex::new(Vec::new()) };
-    let options = RunOptions { only: &args.only, threads, checkpoint_every: args.checkpoint_every, stop_after: args.stop_after_epochs };
+    let multi = if args.run.quiet { MultiProgress::with_draw_target(ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
+    let bars = Bars { multi, bars: Mutex::new(Vec::new()), quiet: args.run.quiet, names: Mutex::new(Vec::new()) };
+    let options =
+        RunOptions { only: &args.only, threads, checkpoint_every: args.run.checkpoint_every, stop_after: args.run.stop_after_epochs };
     let results = run_study(&study, registry, &options, &bars)?;
     for b in bars.bars.lock().expect("not poisoned").iter() {
         b.abandon();

@@ -57,15 +57,8 @@ pub struct TrainArgs {
     /// Run only this seed of the run (e.g. one Slurm array task).
     #[arg(long)]
     only_seed: Option<u64>,
-    /// Worker threads for seeds (default: one per core, at most one per seed).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    threads: Option<usize>,
-    /// Epochs between checkpoints (the last epoch is always saved).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    checkpoint_every: u64,
-    /// Stop every seed after this many epochs (resume later with --resume).
-    #[arg(long)]
-    stop_after_epochs: Option<u64>,
+    #[command(flatten)]
+    run: super::seed_options::SeedOptions,
     /// Write the run directory and a Slurm job-array script here instead of training.
     #[arg(long, value_name = "SCRIPT")]
     pub(crate) export_slurm: Option<PathBuf>,
@@ -73,9 +66,6 @@ pub struct TrainArgs {
     /// SAC updates, model fit, rollouts and env steps) and exit without training.
     #[arg(long, conflicts_with_all = ["resume", "export_slurm"])]
     estimate: bool,
-    /// No progress bars.
-    #[arg(long)]
-    quiet: bool,
 }
 
 fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result<RunConfig> {
@@ -147,7 +137,7 @@ fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
 /// Seeds trained side by side: `--threads` or the core count, at most `seeds`.
 fn seeds_at_once(args: &TrainArgs, seeds: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    args.threads.unwrap_or(cores).clamp(1, seeds.max(1))
+    args.run.threads.unwrap_or(cores).clamp(1, seeds.max(1))
 }
 
 /// A run ready to train: its directory, config and seeds (created or read back).
@@ -307,8 +297,8 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         run_dir: dir,
         seed: 0,
         resume: *resume,
-        checkpoint_every: args.checkpoint_every,
-        stop_after: args.stop_after_epochs,
+        checkpoint_every: args.run.checkpoint_every,
+        stop_after: args.run.stop_after_epochs,
         watch,
     };
     let epochs = config.run.env_steps / config.run.epoch_length;
@@ -323,7 +313,8 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
     if let Some(note) = matmul_note(config) {
         eprintln!("{note}");
     }
-    let multi = if args.quiet { MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
+    let multi =
+        if args.run.quiet { MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
     let style = ProgressStyle::with_template("seed {prefix:>3} [{bar:30}] epoch {pos}/{len} {msg} (ETA {eta})")
         .expect("valid template")
         .progress_chars("=> ");
@@ -342,7 +333,7 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         bars[i].set_position(r.epochs_done);
         bars[i].set_message(format!("· {} steps · eval return {:.1}", r.row.env_steps, r.row.eval_return));
         last_returns.lock().expect("not poisoned")[i] = r.row.eval_return;
-        if args.quiet || multi.is_hidden() {
+        if args.run.quiet || multi.is_hidden() {
             eprintln!(
                 "seed {} epoch {}/{} · {} steps · eval return {:.1}",
                 r.seed, r.epochs_done, r.epochs_total, r.row.env_steps, r.row.eval_return
