@@ -30,7 +30,17 @@ fn the_script_uses_absolute_paths_and_failed_exports_leave_nothing() {
     let text = fs::read_to_string(base.join("job.sh")).unwrap();
     let run = base.join("runs/rel").display().to_string();
     assert!(text.contains(&format!("#SBATCH --chdir={run}\n")) && text.contains(&format!("#SBATCH --output={run}/slurm-%a.out")), "{text}");
-    assert!(text.contains(&format!("--resume \"{run}\"")) && text.contains("#SBATCH --array=0,1,2"), "{text}");
+    assert!(text.contains(&format!("--resume \"{run}\"")) && text.contains("#SBATCH --array=0-2\n"), "{text}");
+    assert!(text.contains("SEEDS=(0 1 2)\n") && text.contains("--only-seed \"${SEEDS[$SLURM_ARRAY_TASK_ID]}\""), "{text}");
+
+    // Seed numbers beyond any MaxArraySize: the array is indexed by position, the seeds listed.
+    let (code, err) = vagram(
+        &["train", "--env", "pendulum", "--seeds", "2", "--first-seed", "5000", "--out", "runs/high", "--export-slurm", "high.sh"],
+        &base,
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(base.join("high.sh")).unwrap();
+    assert!(text.contains("#SBATCH --array=0-1\n") && text.contains("SEEDS=(5000 5001)\n"), "{text}");
 
     // A script in a folder that does not exist: the write fails, the run made for it goes.
     let (code, err) = export("runs/retry", "missing/job.sh");

@@ -1,5 +1,7 @@
 //! `vagram train --export-slurm`: a Slurm job-array script for a run, one task per seed, each a
-//! resumable `vagram train --resume RUN --only-seed N`, with every path absolute.
+//! resumable `vagram train --resume RUN --only-seed N`, with every path absolute. The array is
+//! indexed by position (0 … seeds − 1) and the script maps the index to the seed, so seed
+//! numbers beyond the cluster's `MaxArraySize` (e.g. `--first-seed 5000`) still submit.
 
 use std::path::{Path, PathBuf};
 
@@ -21,15 +23,18 @@ pub(super) fn export_slurm(script: &Path, dir: &Path, seeds: &[u64]) -> anyhow::
          # Submit with `sbatch {script}`; tasks resume from their checkpoint when re-run.\n\
          # Afterwards: `vagram plot {dir} --out {dir}/learning_curve.png`.\n\
          #SBATCH --job-name=vagram\n\
-         #SBATCH --array={array}\n\
+         #SBATCH --array=0-{last}\n\
          #SBATCH --cpus-per-task=1\n\
          #SBATCH --chdir={dir}\n\
          #SBATCH --output={dir}/slurm-%a.out\n\
+         # Array index → seed (slurm-I.out is the log of the I-th seed here).\n\
+         SEEDS=({seeds})\n\
          export RAYON_NUM_THREADS=1\n\
-         exec \"{exe}\" train --resume \"{dir}\" --only-seed \"$SLURM_ARRAY_TASK_ID\" --threads 1 --quiet\n",
+         exec \"{exe}\" train --resume \"{dir}\" --only-seed \"${{SEEDS[$SLURM_ARRAY_TASK_ID]}}\" --threads 1 --quiet\n",
         dir = dir.display(),
         script = script.display(),
-        array = ids.join(","),
+        last = seeds.len().saturating_sub(1),
+        seeds = ids.join(" "),
     );
     write_atomic(script, text.as_bytes())?;
     eprintln!("wrote {} (array of {} seed tasks) for the run in {}", script.display(), seeds.len(), dir.display());
