@@ -8,7 +8,9 @@
 #     checkpoint kept), resubmitted, and checked to end with the numbers of an uninterrupted
 #     local run;
 #  3. a task stopped by its one-minute time limit: it leaves a checkpoint, and a resubmission
-#     continues from it.
+#     continues from it;
+#  4. a `vagram train --export-slurm` run whose seed numbers (5000, 5001) lie beyond the
+#     cluster's MaxArraySize: both seeds finish.
 # Uses target/release/vagram (built if missing); exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -108,4 +110,15 @@ done
 scancel "$job"
 wait_job "$job" 60
 echo "the resubmitted task continued from epoch $limited_at to $epochs"
+echo "== 4. vagram train --export-slurm, seeds beyond MaxArraySize =="
+"$VAGRAM" train --env pendulum --seeds 2 --first-seed 5000 --out "$WORK/train" --export-slurm "$WORK/train.sh" \
+    --set run.env_steps=300 --set run.epoch_length=100 --set run.initial_random_steps=100 \
+    --set model.train_every=100 --set model.max_epochs=5
+job=$(sbatch "$WORK/train.sh" | job_of)
+wait_job "$job" 600
+for seed in 5000 5001; do
+    grep -q 'state = "finished"' "$WORK/train/seed-$seed/status.toml" 2>/dev/null \
+        || fail "seed $seed did not finish: $(cat "$WORK/train/seed-$seed/status.toml" 2>/dev/null); log: $(tail -5 "$WORK"/train/slurm-*.out 2>/dev/null)"
+done
+echo "both seeds of the exported run finished"
 echo "cluster test passed in $(( $(date +%s) - started )) s"
