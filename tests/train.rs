@@ -236,7 +236,7 @@ fn plot_overlays_runs_and_reports_missing_columns() {
     let (code, err) = run_cli(&args);
     assert_eq!(code, 0, "{err}");
     let text = fs::read_to_string(&script).unwrap();
-    assert!(text.contains("#SBATCH --array=0,1,2") && text.contains("--only-seed \"$SLURM_ARRAY_TASK_ID\""), "{text}");
+    assert!(text.contains("#SBATCH --array=0-2") && text.contains("--only-seed \"${SEEDS[$SLURM_ARRAY_TASK_ID]}\""), "{text}");
     assert!(other.join("config.toml").is_file() && !seed_dir(&other, 0).exists(), "export writes the run, trains nothing");
 }
 
