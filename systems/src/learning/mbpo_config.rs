@@ -63,9 +63,14 @@ impl ModelLossConfig {
     /// Loss `kind` with these settings (VaGraM's clip percentile and gradient point).
     pub fn build(&self, kind: LossKind) -> Box<dyn ModelLoss> {
         match kind {
-            LossKind::Vagram => Box::new(Vagram { clip_percentile: self.clip_percentile, mse_weight: 0.0, grad_at: self.grad_at }),
+            LossKind::Vagram => Box::new(self.vagram(0.0)),
             other => other.build(),
         }
+    }
+
+    /// VaGraM with these settings and plain MSE added at `mse_weight`.
+    fn vagram(&self, mse_weight: f64) -> Vagram {
+        Vagram { clip_percentile: self.clip_percentile, mse_weight, grad_at: self.grad_at }
     }
 
     /// The training loss.
@@ -82,9 +87,7 @@ impl ModelLossConfig {
     /// VaGraM's loss with plain MSE added, for the fits of the first learning epoch while the
     /// value function is untrained (the authors' `add_mse`); none for the other losses.
     pub fn warmup(&self) -> Option<Box<dyn ModelLoss>> {
-        (self.kind == LossKind::Vagram).then(|| {
-            Box::new(Vagram { clip_percentile: self.clip_percentile, mse_weight: 1.0, grad_at: self.grad_at }) as Box<dyn ModelLoss>
-        })
+        (self.kind == LossKind::Vagram).then(|| Box::new(self.vagram(1.0)) as Box<dyn ModelLoss>)
     }
 }
 
