@@ -53,9 +53,7 @@ fn main() -> anyhow::Result<()> {
     // The data and value functions come from the run as it was; the fits use the chosen loss.
     let mut fit_config = config.clone();
     if let Some(kind) = loss_override {
-        // As the presets pair them: the Gaussian ensemble for MLE, a deterministic one otherwise.
-        fit_config.model.loss = kind;
-        fit_config.model.probabilistic = kind == vagram::learn::losses::LossKind::Mle;
+        fit_config.model.use_loss(kind);
     }
     let registry = vagram::envs::builtin_registry();
     let mut app = SeedApp::build(&config, &registry, seed)?;

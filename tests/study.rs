@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TINY;
-use vagram::study::summary::{seed_scores, summarise, welch};
+use vagram::study::summary::{Score, seed_scores, summarise, welch};
 use vagram::study::{StudyDef, StudyDir};
 use vagram::train::run_dir::{Status, write_status};
 
@@ -181,10 +181,11 @@ fn the_summary_follows_from_the_logs_by_hand() {
     let m = &rows[1];
     assert_eq!((m.final_mean, m.final_se, m.auc_mean), (2.0, 1.0, 2.0));
     assert_eq!(seed_scores(&[0., 1., 2., 3., 4., 5., 6., 7., 8., 10.]), Some((10.0, 4.6)));
-    // VaGraM − MSE in w8 only (w16 has no finished seed): finals (10, 20) against (1, 3).
-    assert_eq!(diffs.len(), 1, "{diffs:?}");
+    // VaGraM − MSE in w8 only (w16 has no finished seed), in both scores: finals (10, 20)
+    // against (1, 3), then means over the run (4.6, 2.0) against (1, 3).
+    assert_eq!(diffs.len(), 2, "{diffs:?}");
     let d = &diffs[0];
-    assert_eq!((d.setting.as_str(), d.compared.as_str(), d.diff), ("w8", "vagram - mse", 13.0));
+    assert_eq!((d.setting.as_str(), d.compared.as_str(), d.score, d.diff), ("w8", "vagram - mse", Score::Final, 13.0));
     // se² = 50/2 + 2/2 = 26; df = 26² / (25²/1 + 1²/1) = 676/626.
     let df = d.df.unwrap();
     assert!((df - 676.0 / 626.0).abs() < 1e-12, "{df}");
@@ -192,6 +193,12 @@ fn the_summary_follows_from_the_logs_by_hand() {
     assert_eq!((d.ci_low, d.ci_high), (Some(w.low), Some(w.high)));
     // With about one degree of freedom the t quantile is near 12.7: the interval is wide.
     assert!(w.low < -40.0 && w.high > 60.0, "{w:?}");
+    let auc = &diffs[1];
+    assert_eq!((auc.setting.as_str(), auc.score), ("w8", Score::Auc));
+    assert!((auc.diff - 1.3).abs() < 1e-12, "(4.6 + 2.0)/2 − (1 + 3)/2: {}", auc.diff);
+    // var/n: 2 · 1.3² / 1 / 2 = 1.69 and 2 / 2 = 1; df = 2.69² / (1.69² + 1²).
+    let df = auc.df.unwrap();
+    assert!((df - 2.69f64.powi(2) / (1.69f64.powi(2) + 1.0)).abs() < 1e-9, "{df}");
     let _ = fs::remove_dir_all(&base);
 }
 
@@ -266,8 +273,9 @@ fn a_built_in_study_runs_end_to_end_at_smoke_scale() {
     let summary = fs::read_to_string(base.join("st/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 7, "3 model sizes × 2 losses: {summary}");
     let diffs = fs::read_to_string(base.join("st/differences.csv")).unwrap();
-    assert_eq!(diffs.lines().count(), 4, "VaGraM − MLE per model size: {diffs}");
-    assert!(out.contains("2x64: vagram - mle"), "{out}");
+    assert_eq!(diffs.lines().count(), 7, "VaGraM − MLE per model size, final and AUC: {diffs}");
+    assert!(diffs.lines().next().unwrap().contains(",score,"), "{diffs}");
+    assert!(out.contains("2x64: vagram - mle") && out.contains("(AUC)"), "{out}");
     let svg = fs::read_to_string(base.join("st/figure.svg")).unwrap();
     assert!(svg.contains("2 × 64") && svg.contains("4 × 200 (full)") && svg.contains("env steps"), "panels titled, axes named");
     assert!(!svg.contains("300.0") && svg.contains(">\n300\n<"), "integer env-step ticks");

@@ -1,8 +1,8 @@
 //! A study's numbers: per cell the final score (the mean of the last 10% of a seed's
 //! evaluations, at least one) and the mean over all evaluations (the area under the curve
 //! divided by its length), each averaged over the cell's finished seeds with the standard error;
-//! and per setting the difference of the two compared lines with a 95% Welch confidence
-//! interval (Student's t with Welch–Satterthwaite degrees of freedom).
+//! and per setting the difference of the two compared lines, in both scores, with a 95% Welch
+//! confidence interval (Student's t with Welch–Satterthwaite degrees of freedom).
 
 use std::path::Path;
 
@@ -86,6 +86,29 @@ pub struct SummaryRow {
     /// The per-seed final scores (not written to the CSV).
     #[serde(skip)]
     pub finals: Vec<f64>,
+    /// The per-seed mean scores, in the same order (not written to the CSV).
+    #[serde(skip)]
+    pub aucs: Vec<f64>,
+}
+
+/// Which of a seed's two scores a difference compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Score {
+    /// The mean of the last 10% of evaluations: where the runs end.
+    Final,
+    /// The mean over all evaluations: how fast they get there.
+    Auc,
+}
+
+impl Score {
+    /// The row's per-seed values of this score.
+    fn of(self, row: &SummaryRow) -> &[f64] {
+        match self {
+            Self::Final => &row.finals,
+            Self::Auc => &row.aucs,
+        }
+    }
 }
 
 /// One row of `differences.csv`: the compared lines' difference in one setting.
@@ -97,7 +120,9 @@ pub struct DifferenceRow {
     pub setting: String,
     /// `a − b`, e.g. `vagram - mle`.
     pub compared: String,
-    /// Difference of the final means.
+    /// Which score is compared.
+    pub score: Score,
+    /// Difference of the score's means.
     pub diff: f64,
     /// 95% confidence interval, lower end (empty without two seeds on each side).
     pub ci_low: Option<f64>,
@@ -140,6 +165,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
             final_se,
             auc_mean,
             finals,
+            aucs,
         });
     }
     let mut diffs = Vec::new();
@@ -147,17 +173,22 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
     for setting in &study.def.settings {
         let find = |line: &str| rows.iter().find(|r| r.setting == setting.name && r.loss == line);
         let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
-        let ci = welch(&ra.finals, &rb.finals);
-        diffs.push(DifferenceRow {
-            study: study.def.name.clone(),
-            setting: setting.name.clone(),
-            compared: format!("{a} - {b}"),
-            diff: ra.final_mean - rb.final_mean,
-            ci_low: ci.map(|d| d.low),
-            ci_high: ci.map(|d| d.high),
-            df: ci.map(|d| d.df),
-            method: "welch-t-95",
-        });
+        for score in [Score::Final, Score::Auc] {
+            let (va, vb) = (score.of(ra), score.of(rb));
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let ci = welch(va, vb);
+            diffs.push(DifferenceRow {
+                study: study.def.name.clone(),
+                setting: setting.name.clone(),
+                compared: format!("{a} - {b}"),
+                score,
+                diff: mean(va) - mean(vb),
+                ci_low: ci.map(|d| d.low),
+                ci_high: ci.map(|d| d.high),
+                df: ci.map(|d| d.df),
+                method: "welch-t-95",
+            });
+        }
     }
     Ok((rows, diffs))
 }
@@ -198,7 +229,11 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
             (Some(l), Some(h)) => format!("95% CI [{l:.p$}, {h:.p$}] (Welch t, df {:.1})", d.df.unwrap_or(f64::NAN), p = places),
             _ => "no CI: needs 2 finished seeds on each side".into(),
         };
-        out += &format!("{}: {} = {:+.p$}, {ci}\n", d.setting, d.compared, d.diff, p = places);
+        let score = match d.score {
+            Score::Final => "final",
+            Score::Auc => "AUC",
+        };
+        out += &format!("{}: {} = {:+.p$} ({score}), {ci}\n", d.setting, d.compared, d.diff, p = places);
     }
     out
 }
@@ -206,7 +241,7 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
 /// The header of `summary.csv`.
 pub const SUMMARY_HEADER: [&str; 7] = ["study", "setting", "loss", "seeds", "final_mean", "final_se", "auc_mean"];
 /// The header of `differences.csv`.
-pub const DIFFERENCES_HEADER: [&str; 8] = ["study", "setting", "compared", "diff", "ci_low", "ci_high", "df", "method"];
+pub const DIFFERENCES_HEADER: [&str; 9] = ["study", "setting", "compared", "score", "diff", "ci_low", "ci_high", "df", "method"];
 
 #[cfg(test)]
 mod tests {

@@ -113,13 +113,16 @@ pub enum LossKind {
     Itervaml,
     /// IterVAML plus 0.01 × MSE.
     ItervamlMse,
-    /// MSE weighted by the value's magnitude.
+    /// MSE weighted by the value's magnitude: `1/|V̄(s)|` at the start state (the paper's
+    /// description, App. D.1).
     ValueWeighted,
+    /// MSE weighted by `|V̄(s')|` at the next state (the authors' code's weighting).
+    ValueWeightedNext,
     /// The first-order Taylor VAML loss (eq. 5; figures and ablations).
     Taylor,
 }
 
-crate::choice_names!(LossKind, ["vagram", "mse", "mle", "itervaml", "itervaml-mse", "value-weighted", "taylor"]);
+crate::choice_names!(LossKind, ["vagram", "mse", "mle", "itervaml", "itervaml-mse", "value-weighted", "value-weighted-next", "taylor"]);
 
 impl LossKind {
     /// The name configs use.
@@ -131,6 +134,7 @@ impl LossKind {
             Self::Itervaml => "itervaml",
             Self::ItervamlMse => "itervaml-mse",
             Self::ValueWeighted => "value-weighted",
+            Self::ValueWeightedNext => "value-weighted-next",
             Self::Taylor => "taylor",
         }
     }
@@ -144,6 +148,7 @@ impl LossKind {
             Self::Itervaml => Box::new(IterVaml { mse_weight: 0.0 }),
             Self::ItervamlMse => Box::new(IterVaml { mse_weight: 0.01 }),
             Self::ValueWeighted => Box::new(ValueWeighted::default()),
+            Self::ValueWeightedNext => Box::new(ValueWeighted { weighting: ValueWeighting::NextStateValue }),
             Self::Taylor => Box::new(TaylorVaml),
         }
     }

@@ -1,6 +1,6 @@
 //! Properties of the model losses: gradients against finite differences, VaGraM = MSE under
 //! unit value gradients, VaGraM's unique minimum at s', the Taylor loss's flat directions, NLL
-//! against the Gaussian density, the percentile clip.
+//! against the Gaussian density, the percentile clip, the value weights by hand.
 
 use super::*;
 use crate::value_grad::ValueGradients;
@@ -221,4 +221,23 @@ fn a_clip_percentile_of_100_leaves_every_gradient_norm_alone() {
     clip_norms_at_percentile(&mut g, 3, 100.0);
     assert_eq!(g, before, "the 100th percentile is the largest norm: nothing above it");
     assert!(clipped < off, "the 95th percentile clips the sharpest samples ({clipped} vs {off})");
+}
+
+#[test]
+fn value_weights_follow_the_start_or_the_next_state_value_normalised_to_mean_one() {
+    // V(s) = s₀ + s₁ + s₂. Two samples with unit squared error on one coordinate each.
+    let value = Linear(vec![1.0, 1.0, 1.0]);
+    let state = [1.0f32, 0.0, 0.0, 3.0, 0.0, 0.0]; // V = 1, 3
+    let target = [2.0f32, 0.0, 0.0, 2.0, 2.0, 0.0]; // V = 2, 4
+    let pred = [3.0f32, 0.0, 0.0, 2.0, 2.0, 1.0]; // errors 1 (sample 0), 1 (sample 1)
+    let at = |weighting| eval(&ValueWeighted { weighting }, &state, &pred, &target, &[0.0; 6], &value);
+    // Start state: weights 1/1, 1/3 → mean 2/3 → 1.5, 0.5; loss = (1.5 + 0.5) / 6 coordinates.
+    let start = at(ValueWeighting::InverseStartValue);
+    assert!((start.value - 2.0 / 6.0).abs() < 1e-12, "{}", start.value);
+    assert!((start.d_pred[0] - 2.0 * 1.5 / 6.0).abs() < 1e-6 && (start.d_pred[5] - 2.0 * 0.5 / 6.0).abs() < 1e-6);
+    // Next state: weights 2, 4 → mean 3 → 2/3, 4/3: the second sample now counts twice as much.
+    let next = at(ValueWeighting::NextStateValue);
+    assert!((next.d_pred[0] - 2.0 * (2.0 / 3.0) / 6.0).abs() < 1e-6, "{:?}", next.d_pred);
+    assert!((next.d_pred[5] - 2.0 * (4.0 / 3.0) / 6.0).abs() < 1e-6, "{:?}", next.d_pred);
+    assert_eq!(loss_by_name("value-weighted-next").unwrap().name(), "value-weighted-next");
 }

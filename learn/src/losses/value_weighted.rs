@@ -7,7 +7,7 @@
 
 use super::{LossError, LossEval, LossInputs, ModelLoss};
 
-/// Which weights.
+/// Which weights: the paper's or the authors' code's (`value-weighted`, `value-weighted-next`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ValueWeighting {
     /// `1/|V̄(s)|` at the start state (the paper's description; default).
@@ -26,7 +26,10 @@ pub struct ValueWeighted {
 
 impl ModelLoss for ValueWeighted {
     fn name(&self) -> &'static str {
-        "value-weighted"
+        match self.weighting {
+            ValueWeighting::InverseStartValue => "value-weighted",
+            ValueWeighting::NextStateValue => "value-weighted-next",
+        }
     }
 
     fn evaluate(&self, x: &LossInputs) -> Result<LossEval, LossError> {

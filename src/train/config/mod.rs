@@ -94,7 +94,8 @@ impl EnvSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
-    /// `vagram`, `mle`, `mse`, `itervaml`, `itervaml-mse`, `value-weighted` (or `taylor`).
+    /// `vagram`, `mle`, `mse`, `itervaml`, `itervaml-mse`, `value-weighted`,
+    /// `value-weighted-next` (or `taylor`).
     pub loss: LossKind,
     /// Gaussian ensemble (`true` for `mle`, MBPO's model) or deterministic.
     pub probabilistic: bool,
@@ -238,6 +239,20 @@ fn is_default_matmul(m: &Matmul) -> bool {
 
 fn invalid(key: &str, value: impl std::fmt::Display, reason: &str) -> ConfigError {
     ConfigError::Invalid { key: key.into(), value: value.to_string(), reason: reason.into() }
+}
+
+impl ModelSection {
+    /// Whether the presets pair `loss` with the Gaussian ensemble: for MLE (MBPO's model); every
+    /// other loss trains a deterministic one.
+    pub fn probabilistic_for(loss: LossKind) -> bool {
+        loss == LossKind::Mle
+    }
+
+    /// Switches to `loss` with the ensemble the presets pair it with.
+    pub fn use_loss(&mut self, loss: LossKind) {
+        self.loss = loss;
+        self.probabilistic = Self::probabilistic_for(loss);
+    }
 }
 
 impl RunConfig {

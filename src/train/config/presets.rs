@@ -23,7 +23,7 @@ pub const PRESETS: [&str; 5] = ["pendulum", "pendulum-authors", "cartpole", "hop
 
 fn model(loss: LossKind, train_every: u64, batch_size: usize, patience: usize, max_epochs: Option<usize>) -> ModelSection {
     ModelSection {
-        probabilistic: loss == LossKind::Mle,
+        probabilistic: ModelSection::probabilistic_for(loss),
         loss,
         members: 7,
         elites: 5,
