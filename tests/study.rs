@@ -261,6 +261,7 @@ fn a_built_in_study_runs_end_to_end_at_smoke_scale() {
         "fig5-cartpole",
         "fig7-det-vs-prob",
         "capacity-cartpole",
+        "capacity-pendulum",
         "distractors-cartpole",
     ] {
         assert!(out.contains(name), "{name} listed: {out}");

@@ -317,6 +317,7 @@ mod tests {
             "fig5-pendulum",
             "fig7-det-vs-prob",
             "capacity-cartpole",
+            "capacity-pendulum",
             "distractors-cartpole",
         ] {
             assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
