@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TINY;
-use vagram::study::summary::{Score, seed_scores, summarise, welch};
+use vagram::study::summary::{Score, median, seed_scores, summarise, table, welch};
 use vagram::study::{StudyDef, StudyDir};
 use vagram::train::run_dir::{Status, write_status};
 
@@ -168,6 +168,11 @@ fn the_summary_follows_from_the_logs_by_hand() {
             text += &format!("{i},{},{v}\n", (i + 1) * 100);
         }
         fs::write(seed_dir.join("metrics.csv"), text).unwrap();
+        // VaGraM's seeds log their compute time; an epoch rerun after an interruption counts twice.
+        if cell == "w8-vagram" {
+            let rows = if seed == 0 { "0,0,0,0,0,0,1.5\n1,0,0,0,0,0,2.5\n1,0,0,0,0,0,2.5\n" } else { "0,0,0,0,0,0,60.0\n" };
+            fs::write(seed_dir.join("timings.csv"), format!("epoch,env_s,model_s,rollout_s,sac_s,eval_s,total_s\n{rows}")).unwrap();
+        }
         let state = if finished { "finished" } else { "running" };
         write_status(&seed_dir, &Status { state: state.into(), epochs: 10, message: None }).unwrap();
     }
@@ -178,8 +183,18 @@ fn the_summary_follows_from_the_logs_by_hand() {
     assert_eq!(v.final_mean, 15.0);
     assert_eq!(v.final_se, 5.0, "sd of (10, 20) = 7.07, / sqrt 2");
     assert!((v.auc_mean - (4.6 + 2.0) / 2.0).abs() < 1e-12, "{}", v.auc_mean);
+    assert_eq!(v.seconds, [6.5, 60.0], "the sum of each seed's epoch totals");
     let m = &rows[1];
     assert_eq!((m.final_mean, m.final_se, m.auc_mean), (2.0, 1.0, 2.0));
+    assert!(m.seconds.is_empty(), "no timings, no cost");
+    let printed = table(&rows, &diffs);
+    // (6.5 + 60) s = 66.5 s = 0.018 h; median of two seeds: 33.25 s = 0.6 min.
+    assert!(
+        printed.contains("cost: 0.02 hours") && printed.contains("2 finished seed runs") && printed.contains("median 0.6 min"),
+        "{printed}"
+    );
+    assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+    assert_eq!(median(&[]), None);
     assert_eq!(seed_scores(&[0., 1., 2., 3., 4., 5., 6., 7., 8., 10.]), Some((10.0, 4.6)));
     // VaGraM − MSE in w8 only (w16 has no finished seed), in both scores: finals (10, 20)
     // against (1, 3), then means over the run (4.6, 2.0) against (1, 3).

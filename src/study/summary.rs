@@ -11,7 +11,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::study_dir::StudyDir;
 use crate::plot::curves::mean_se;
-use crate::train::run_dir::{METRICS, Metrics, seed_dir, seed_finished};
+use crate::train::run_dir::{METRICS, Metrics, TIMINGS, seed_dir, seed_finished};
 
 /// The summary's file name in the study directory.
 pub const SUMMARY: &str = "summary.csv";
@@ -89,6 +89,30 @@ pub struct SummaryRow {
     /// The per-seed mean scores, in the same order (not written to the CSV).
     #[serde(skip)]
     pub aucs: Vec<f64>,
+    /// The per-seed compute time in seconds, the sum of `timings.csv`'s epoch totals (epochs
+    /// rerun after an interruption count again: the time was spent); empty where a seed has no
+    /// timings (model-learning studies). Not written to the CSV.
+    #[serde(skip)]
+    pub seconds: Vec<f64>,
+}
+
+/// A seed's compute time in seconds from its `timings.csv`; `None` without one.
+pub fn seed_seconds(seed_dir: &Path) -> anyhow::Result<Option<f64>> {
+    let path = seed_dir.join(TIMINGS);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let timings = Metrics::read(&path)?;
+    let Some(totals) = timings.column("total_s") else { anyhow::bail!("{}: no column \"total_s\"", path.display()) };
+    Ok(Some(totals.iter().filter(|t| t.is_finite()).sum()))
+}
+
+/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (n > 0).then(|| if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
 /// Which of a seed's two scores a difference compares.
@@ -140,7 +164,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
     let mut rows = Vec::new();
     for cell in &study.cells {
         let run = study.cell_dir(&cell.name);
-        let (mut finals, mut aucs) = (Vec::new(), Vec::new());
+        let (mut finals, mut aucs, mut seconds) = (Vec::new(), Vec::new(), Vec::new());
         for &seed in &study.manifest.seeds {
             let dir = seed_dir(&run, seed);
             if !seed_finished(&dir) {
@@ -153,6 +177,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
             if let Some((f, a)) = seed_scores(&values) {
                 finals.push(f);
                 aucs.push(a);
+                seconds.extend(seed_seconds(&dir)?);
             }
         }
         let (Some((final_mean, final_se)), Some((auc_mean, _))) = (mean_se(&finals), mean_se(&aucs)) else { continue };
@@ -166,6 +191,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
             auc_mean,
             finals,
             aucs,
+            seconds,
         });
     }
     let mut diffs = Vec::new();
@@ -206,21 +232,27 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyh
     crate::train::checkpoint::write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
 }
 
-/// The summary as a table for the terminal, with the differences below it.
+/// The summary as a table for the terminal, with the differences below it and what the
+/// finished seeds cost.
 pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
-    let mut out = format!("{:<14} {:<16} {:>5} {:>12} {:>9} {:>12}\n", "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)");
+    let mut out = format!(
+        "{:<14} {:<16} {:>5} {:>12} {:>9} {:>12} {:>12}\n",
+        "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)", "min per seed"
+    );
     // Returns read well with one decimal; small errors (the VAML error) need more.
     let scale = rows.iter().map(|r| r.final_mean.abs().max(r.auc_mean.abs())).fold(0.0, f64::max);
     let places = if scale >= 10.0 { 1 } else { 4 };
     for r in rows {
+        let minutes = median(&r.seconds).map_or("-".to_string(), |s| format!("{:.1}", s / 60.0));
         out += &format!(
-            "{:<14} {:<16} {:>5} {:>12.p$} {:>9.p$} {:>12.p$}\n",
+            "{:<14} {:<16} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}\n",
             r.setting,
             r.loss,
             r.seeds,
             r.final_mean,
             r.final_se,
             r.auc_mean,
+            minutes,
             p = places
         );
     }
@@ -234,6 +266,15 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
             Score::Auc => "AUC",
         };
         out += &format!("{}: {} = {:+.p$} ({score}), {ci}\n", d.setting, d.compared, d.diff, p = places);
+    }
+    let seconds: Vec<f64> = rows.iter().flat_map(|r| r.seconds.iter().copied()).collect();
+    if !seconds.is_empty() {
+        out += &format!(
+            "cost: {:.2} hours of training summed over {} finished seed runs (median {:.1} min per seed; \"min per seed\" is each cell's median); core-hours when each seed had one core, as `study run` schedules them\n",
+            seconds.iter().sum::<f64>() / 3600.0,
+            seconds.len(),
+            median(&seconds).unwrap_or(f64::NAN) / 60.0
+        );
     }
     out
 }
