@@ -201,7 +201,7 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
         let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
         for score in [Score::Final, Score::Auc] {
             let (va, vb) = (score.of(ra), score.of(rb));
-            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let mean = |v: &[f64]| mean_se(v).map_or(f64::NAN, |(m, _)| m);
             let ci = welch(va, vb);
             diffs.push(DifferenceRow {
                 study: study.def.name.clone(),
