@@ -1,8 +1,8 @@
 //! `vagram study`: a study's grid runs as ordinary run directories, a rerun resumes a
 //! half-finished study (finished cells untouched, paused seeds continued to the same numbers as
-//! an uninterrupted run), a study started under another config, scale or seed count is refused
-//! naming what differs, the summary's numbers follow from the logs, and the Slurm export lists
-//! every cell × seed by absolute path.
+//! an uninterrupted run), more seeds grow it, a study started under another config, scale or a
+//! smaller seed count is refused naming what differs, the summary's numbers follow from the
+//! logs, and the Slurm export lists every cell × seed by absolute path.
 
 mod common;
 
@@ -109,9 +109,9 @@ fn a_rerun_resumes_the_study_skips_finished_cells_and_refuses_another_config() {
     let (code, _, err) = vagram(&["study", "run", &study, "--out", "st", "--scale", "cpu", "--quiet"], &base);
     assert_eq!(code, 2);
     assert!(err.contains("started at scale smoke, not cpu"), "{err}");
-    let (code, _, err) = run(&["--seeds", "3"]);
+    let (code, _, err) = run(&["--seeds", "1"]);
     assert_eq!(code, 2);
-    assert!(err.contains("2 seeds per cell, not 3"), "{err}");
+    assert!(err.contains("2 seeds per cell, not 1"), "{err}");
     assert_eq!(metrics(&dir, "w16-mse", 1).lines().count(), 3, "refusals leave the runs as they were");
 
     // The rerun finishes everything; the finished cell is left alone.
@@ -137,6 +137,25 @@ fn a_rerun_resumes_the_study_skips_finished_cells_and_refuses_another_config() {
     for seed in [0, 1] {
         assert_eq!(metrics(&dir, "w16-mse", seed), fs::read_to_string(base.join(format!("alone/seed-{seed}/metrics.csv"))).unwrap());
     }
+
+    // More seeds grow the study: every cell trains seed 2, seeds 0 and 1 stay as they were, and
+    // the new seed has the numbers of that seed trained on its own.
+    let before = metrics(&dir, "w16-mse", 1);
+    let (code, _, err) = run(&["--seeds", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metrics(&dir, "w16-mse", 1), before, "a trained seed is not retrained");
+    assert_eq!(metrics(&dir, "w8-vagram", 0), finished);
+    for cell in ["w8-vagram", "w8-mse", "w16-vagram", "w16-mse"] {
+        assert_eq!(metrics(&dir, cell, 2).lines().count(), 5, "{cell} seed 2");
+        assert!(fs::read_to_string(dir.join(cell).join("run.toml")).unwrap().contains("seeds = [0, 1, 2]"), "{cell}");
+    }
+    assert!(fs::read_to_string(dir.join("study.toml")).unwrap().contains("seeds = [0, 1, 2]"));
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(summary.lines().skip(1).all(|l| l.split(',').nth(3) == Some("3")), "{summary}");
+    let (code, _, err) =
+        vagram(&["train", "--config", "st/w16-mse/config.toml", "--first-seed", "2", "--seeds", "1", "--out", "alone2", "--quiet"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metrics(&dir, "w16-mse", 2), fs::read_to_string(base.join("alone2/seed-2/metrics.csv")).unwrap());
 
     // Each cell is an ordinary run: evaluate works on it.
     let (code, _, err) = vagram(&["evaluate", "st/w8-mse", "--episodes", "1"], &base);
@@ -260,6 +279,14 @@ fn the_slurm_export_has_one_task_per_cell_and_seed_by_absolute_path() {
     let (code, _, err) = vagram(&["train", "--resume", &format!("{dir}/w16-mse"), "--only-seed", "2", "--threads", "1", "--quiet"], &base);
     assert_eq!(code, 0, "{err}");
     assert_eq!(metrics(&base.join("st"), "w16-mse", 2).lines().count(), 5);
+    // A grown study exports the new seeds, and their tasks are accepted by the cells' runs.
+    let (code, _, err) = vagram(&["study", "export-slurm", "st", "--seeds", "4", "--time", "1:00:00"], &base);
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(base.join("st/slurm.sh")).unwrap();
+    assert!(text.contains("#SBATCH --array=0-15\n") && text.contains("SEEDS=(0 1 2 3 0 1 2 3"), "4 cells × 4 seeds: {text}");
+    let (code, _, err) = vagram(&["train", "--resume", &format!("{dir}/w8-mse"), "--only-seed", "3", "--threads", "1", "--quiet"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(metrics(&base.join("st"), "w8-mse", 3).lines().count(), 5);
     let _ = fs::remove_dir_all(&base);
 }
 

@@ -54,7 +54,8 @@ enum StudyCommand {
         /// Scale of a new study directory.
         #[arg(long, value_enum)]
         scale: Option<Scale>,
-        /// Seeds per cell of a new study directory (default: the scale's).
+        /// Seeds per cell of a new study directory (default: the scale's); above an existing
+        /// study's count, it grows the study by the next seed numbers.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         seeds: Option<u64>,
         /// Each task's time limit, as Slurm takes it (e.g. 2-00:00:00). Default: 1.5 × the
@@ -87,7 +88,8 @@ struct RunArgs {
     /// Default: the directory's, or cpu for a new one.
     #[arg(long, value_enum)]
     scale: Option<Scale>,
-    /// Seeds per cell (default: the scale's).
+    /// Seeds per cell (default: the scale's). Above a started study's count it adds the next
+    /// seed numbers to every cell, keeping the seeds trained already; below it is refused.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
     /// Run only this cell (repeatable; see `vagram study show`).
@@ -149,9 +151,11 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
             }
             for cell in &opened.cells {
                 let run = opened.cell_dir(&cell.name);
+                let _cell = runtime(RunLock::run(&run, RunAccess::Whole))?;
                 if !run.join("config.toml").exists() {
-                    let _cell = runtime(RunLock::run(&run, RunAccess::Whole))?;
                     vagram::train::run_dir::RunInfo::create(&run, &cell.config, &opened.manifest.seeds)?;
+                } else {
+                    vagram::study::study_dir::add_seeds_to_cell(&run, &opened.manifest.seeds)?;
                 }
             }
             let exe = std::env::current_exe().map_or("vagram".into(), |p| p.display().to_string());

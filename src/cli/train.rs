@@ -220,7 +220,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Option<Prepared>> {
             if !diff.is_empty() {
                 bail!("--resume {}: the run was started with another config; these keys differ: {}", dir.display(), diff.join(", "));
             }
-            let info = RunInfo::read(&dir)?;
+            let info = RunInfo::read(dir)?;
             let first = info.seeds.first().copied();
             for (flag, given, stored) in [("--seeds", args.seeds, Some(info.seeds.len() as u64)), ("--first-seed", args.first_seed, first)]
             {

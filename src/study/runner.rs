@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 
-use super::study_dir::StudyDir;
+use super::study_dir::{StudyDir, add_seeds_to_cell};
 use crate::engine::env::EnvRegistry;
 use crate::train::config::memory::check_memory;
 use crate::train::lock::{RunAccess, RunLock};
@@ -72,6 +72,8 @@ pub fn run_study(
     for (((dir, todo), cell), lock) in plans.iter().zip(&chosen).zip(locks) {
         if !dir.join("config.toml").exists() {
             RunInfo::create(dir, &cell.config, seeds)?;
+        } else {
+            add_seeds_to_cell(dir, seeds)?;
         }
         held.push(lock.seeds(dir, todo)?);
         let path = dir.join("config.toml");

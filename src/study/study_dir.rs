@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::definition::{CellPlan, Scale, StudyDef};
 use crate::train::checkpoint::write_atomic;
 use crate::train::config::RunConfig;
-use crate::train::run_dir::{read_status, seed_dir, seed_finished};
+use crate::train::run_dir::{RunInfo, read_status, seed_dir, seed_finished};
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "study.toml";
@@ -84,9 +84,10 @@ impl StudyDir {
     }
 
     /// Creates the study directory `dir` for `def` (from `text`) at `scale` with `seeds`
-    /// seeds, or reopens it when it holds this study already: then the scale, the seed count
-    /// (when given), the grid and every started cell's config must match, else it is refused
-    /// naming what differs. The caller holds the directory's lock.
+    /// seeds, or reopens it when it holds this study already: then the scale, the grid and
+    /// every started cell's config must match, else it is refused naming what differs. A seed
+    /// count above the study's grows it by the next seed numbers (trained seeds are kept); one
+    /// below is refused. The caller holds the directory's lock.
     pub fn create_or_check(
         dir: &Path,
         def: &StudyDef,
@@ -127,8 +128,11 @@ impl StudyDir {
         if let Some(s) = scale.filter(|s| *s != m.scale) {
             bail!("{here} was started at scale {}, not {s}: leave out --scale to continue it, or choose another --out", m.scale);
         }
-        if let Some(n) = seeds.filter(|n| *n != m.seeds.len() as u64) {
-            bail!("{here} was started with {} seeds per cell, not {n}: leave out --seeds to continue it", m.seeds.len());
+        if let Some(n) = seeds.filter(|n| *n < m.seeds.len() as u64) {
+            bail!(
+                "{here} was started with {} seeds per cell, not {n}: leave out --seeds to continue it (a larger count adds seeds; a smaller one would leave trained seeds out)",
+                m.seeds.len()
+            );
         }
         if def.model_learning(m.scale) != stored.def.model_learning(m.scale) {
             bail!(
@@ -167,7 +171,21 @@ impl StudyDir {
                 }
             }
         }
+        let mut stored = stored;
+        if let Some(n) = seeds.filter(|n| *n > stored.manifest.seeds.len() as u64) {
+            stored.add_seeds(n)?;
+        }
         Ok(stored)
+    }
+
+    /// Grows every cell to `n` seeds: the manifest lists the next seed numbers after its last,
+    /// and it is rewritten only after every check passed. Cells already started learn of the new
+    /// seeds from [`add_seeds_to_cell`] when they are next run or exported.
+    fn add_seeds(&mut self, n: u64) -> anyhow::Result<()> {
+        let next = self.manifest.seeds.iter().max().map_or(0, |s| s + 1);
+        let more = n - self.manifest.seeds.len() as u64;
+        self.manifest.seeds.extend(next..next + more);
+        write_atomic(&self.dir.join(MANIFEST), toml::to_string(&self.manifest)?.as_bytes())
     }
 
     /// The cells `only` names (every cell when it is empty), in grid order; an error naming the
@@ -198,6 +216,20 @@ impl StudyDir {
         }
         out
     }
+}
+
+/// Makes a started cell's `run.toml` list every seed of the study's manifest (after the study
+/// grew with `--seeds`), so that `train --resume … --only-seed N` accepts the new seeds. The
+/// caller holds the cell's whole-run lock.
+pub fn add_seeds_to_cell(run: &Path, seeds: &[u64]) -> anyhow::Result<()> {
+    let mut info = RunInfo::read(run)?;
+    let missing: Vec<u64> = seeds.iter().copied().filter(|s| !info.seeds.contains(s)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    info.seeds.extend(missing);
+    info.seeds.sort_unstable();
+    write_atomic(&run.join("run.toml"), toml::to_string(&info)?.as_bytes())
 }
 
 /// The definition stored in study directory `dir`, with its text.
