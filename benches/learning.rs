@@ -205,6 +205,28 @@ fn sac_update(dev: &Dev, width: usize, matmul: Matmul) -> f64 {
     })
 }
 
+/// One model rollout step of `rows` states through a 7 × (4×200) Gaussian ensemble with 5
+/// elites, in rows per second: as the rollout stage takes it (each sample predicted by its own
+/// member) and, as the reference, the ensemble's forward pass of every member over every row
+/// (what the step cost before it predicted only the chosen member's samples).
+fn rollout_step(dev: &Dev, rows: usize) -> (f64, f64) {
+    use vagram::systems::learning::ModelEnv;
+    let config = DynamicsConfig { members: 7, hidden: vec![200; 4], probabilistic: true, ..DynamicsConfig::default() };
+    let model = DynamicsModel::new(dev, OBS, ACT, &config).expect("a hopper-sized model");
+    let states: Vec<f32> = (0..rows * OBS).map(|k| ((k * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
+    let actions: Vec<f32> = (0..rows * ACT).map(|k| ((k * 104729 % 1000) as f32 / 500.0) - 1.0).collect();
+    let never = |_: &[f32]| false;
+    let env = ModelEnv { model: &model, elites: &[0, 1, 2, 3, 4], is_terminal: &never };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    let own = rate(3.0, || {
+        env.step(&states, &actions, &mut rng).expect("a rollout step");
+    });
+    let every = rate(3.0, || {
+        model.predict(&[&states[..]; 7], &[&actions[..]; 7]).expect("a prediction");
+    });
+    (own * rows as f64, every * rows as f64)
+}
+
 fn main() {
     vagram::allocator::keep_freed_memory();
     support::run_like_a_seed("LEARNING_BENCH_CALLER_THREAD", workloads);
@@ -267,6 +289,14 @@ fn workloads() {
         if wanted(&name) {
             println!("| {name} | {:.0} |", ensemble_training(&dev, &hidden, matmul).0);
         }
+    }
+    if wanted("rollout") {
+        let rows = 4096;
+        let (own, every) = rollout_step(&dev, rows);
+        println!(
+            "| model rollout step, 7 × (4×200) Gaussian, 5 elites, {rows} rows: rows/s, each row by its member (every member on every row: {every:.0}; ratio {:.2}) | {own:.0} |",
+            own / every
+        );
     }
     for (width, matmul) in [(256, Matmul::F32), (512, Matmul::F32), (512, Matmul::Bf16)] {
         let suffix = if matmul == Matmul::Bf16 { format!(", {bf16}") } else { String::new() };

@@ -197,6 +197,12 @@ impl<D: MlpKernels> DynamicsModel<D> {
         self.net.members()
     }
 
+    /// Whether predictions carry log-variances: `(of the next state, of the reward)`.
+    pub fn predicts_logvar(&self) -> (bool, bool) {
+        let lv = self.logvar_dim();
+        (lv > 0, lv > self.state_dim)
+    }
+
     fn out_dim(&self) -> usize {
         self.net.output_dim()
     }

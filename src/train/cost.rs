@@ -18,7 +18,7 @@ use super::config::RunConfig;
 use crate::engine::env::EnvRegistry;
 use crate::learn::compute_pool::run_on_pool;
 use crate::learn::trainer::{Dataset, TrainerConfig, fit};
-use crate::systems::learning::{AgentResource, EnvBuffer, ModelResource};
+use crate::systems::learning::{AgentResource, EnvBuffer, ModelEnv, ModelResource, RolloutSettings};
 
 /// Seconds per unit of work, measured on one core.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,7 +29,7 @@ pub struct UnitCosts {
     pub sac_update: f64,
     /// One epoch of model training, per transition in the data set.
     pub fit_per_transition: f64,
-    /// One model prediction in a rollout, per row.
+    /// One rollout step, per row: the policy's action and one elite's prediction.
     pub rollout_row: f64,
     /// One deterministic policy action (evaluation).
     pub act: f64,
@@ -111,18 +111,17 @@ fn measure(cal: &RunConfig, registry: &EnvRegistry, steps: u64) -> anyhow::Resul
         fit(&mut m.model, &dataset, m.loss.as_ref(), m.validation_loss.as_ref(), Some(&oracle), &one_epoch, 0).expect("a calibration fit");
     });
     let fit_per_transition = seconds / data.rewards.len() as f64;
-    let members = model.model.members();
+    // One rollout step of every collected state, as the rollout stage takes it: the policy's
+    // batched actions, then each state predicted by a random elite (the config's count of them).
+    let elites: Vec<usize> = (0..cal.model.elites.min(model.model.members())).collect();
+    let settings = world.resource::<RolloutSettings>();
+    let env = ModelEnv { model: &model.model, elites: &elites, is_terminal: settings.is_terminal.as_ref() };
     let rows = data.rewards.len();
-    let act_dim = data.actions.len() / rows;
-    let per = rows / members.max(1);
-    let states: Vec<&[f32]> = (0..members).map(|k| &data.obs[k * per * obs_dim..(k + 1) * per * obs_dim]).collect();
-    let actions: Vec<&[f32]> = (0..members).map(|k| &data.actions[k * per * act_dim..(k + 1) * per * act_dim]).collect();
-    let predict = per_call(0.3, 50, || {
-        model.model.predict(&states, &actions).expect("a calibration prediction");
+    let step = per_call(0.3, 50, || {
+        let actions = agent.sac.act(&data.obs, false);
+        env.step(&data.obs, &actions, &mut rng).expect("a calibration rollout step");
     });
-    // A rollout row also costs its share of one batched policy pass, small beside the
-    // ensemble's prediction; it is not counted.
-    let rollout_row = predict / (per * members).max(1) as f64;
+    let rollout_row = step / rows.max(1) as f64;
     Ok(UnitCosts { env_step, sac_update, fit_per_transition, rollout_row, act })
 }
 

@@ -34,34 +34,100 @@ pub struct ModelStep {
 impl<D: MlpKernels> ModelEnv<'_, D> {
     /// Steps `states` (`N × state_dim`) with `actions` (`N × action_dim`). Per sample, in this
     /// order from `rng`: the member, then the next state's noise (one draw per dimension) and
-    /// the reward's, when the model predicts their log-variances.
+    /// the reward's, when the model predicts their log-variances. Each member predicts only the
+    /// samples drawn for it (MBRL-Lib's `random_model` propagation), not the whole batch.
     pub fn step(&self, states: &[f32], actions: &[f32], rng: &mut impl Rng) -> Result<ModelStep, LearnError> {
-        let dim = self.model.state_dim;
+        let (dim, a_dim) = (self.model.state_dim, self.model.action_dim);
         let n = states.len() / dim.max(1);
-        let members = self.model.members();
-        let pred = self.model.predict(&vec![states; members], &vec![actions; members])?;
+        if n == 0 {
+            return Ok(ModelStep { next_states: Vec::new(), rewards: Vec::new(), terminal: Vec::new() });
+        }
+        let (state_noise, reward_noise) = self.model.predicts_logvar();
+        // The draws first (they do not depend on the predictions), in the documented order.
+        let noise_per_sample = if state_noise { dim } else { 0 } + usize::from(reward_noise);
+        let mut chosen = Vec::with_capacity(n);
+        let mut noise: Vec<f32> = Vec::with_capacity(n * noise_per_sample);
+        for _ in 0..n {
+            chosen.push(self.elites[rng.random_range(0..self.elites.len())]);
+            noise.extend((0..noise_per_sample).map(|_| -> f32 { StandardNormal.sample(rng) }));
+        }
+        let grouped = MemberGroups::new(&chosen, self.model.members());
+        let (member_states, member_actions) = (grouped.gather(states, dim), grouped.gather(actions, a_dim));
+        let s_refs: Vec<&[f32]> = member_states.iter().map(Vec::as_slice).collect();
+        let a_refs: Vec<&[f32]> = member_actions.iter().map(Vec::as_slice).collect();
+        let pred = self.model.predict(&s_refs, &a_refs)?;
         let mut out =
             ModelStep { next_states: Vec::with_capacity(n * dim), rewards: Vec::with_capacity(n), terminal: Vec::with_capacity(n) };
         for i in 0..n {
-            let m = self.elites[rng.random_range(0..self.elites.len())];
-            let row = (m * n + i) * dim;
-            let mut next: Vec<f32> = pred.next_states[row..row + dim].to_vec();
+            let (r, eps) = (grouped.row(i), &noise[i * noise_per_sample..(i + 1) * noise_per_sample]);
+            let mut next: Vec<f32> = pred.next_states[r * dim..(r + 1) * dim].to_vec();
             if let Some(lv) = &pred.logvar {
                 for (d, v) in next.iter_mut().enumerate() {
-                    let eps: f32 = StandardNormal.sample(rng);
-                    *v += (0.5 * lv[row + d]).exp() * eps;
+                    *v += (0.5 * lv[r * dim + d]).exp() * eps[d];
                 }
             }
-            let mut reward = pred.rewards[m * n + i];
+            let mut reward = pred.rewards[r];
             if let Some(lv) = &pred.reward_logvar {
-                let eps: f32 = StandardNormal.sample(rng);
-                reward += (0.5 * lv[m * n + i]).exp() * eps;
+                reward += (0.5 * lv[r]).exp() * eps[noise_per_sample - 1];
             }
             out.terminal.push((self.is_terminal)(&next));
             out.next_states.extend_from_slice(&next);
             out.rewards.push(reward);
         }
         Ok(out)
+    }
+}
+
+/// Samples sorted by the member that predicts them: every member gets a batch of the same
+/// length (the ensemble's forward pass takes `[E, B, …]`), its samples first, the rest padding
+/// that is predicted and ignored.
+struct MemberGroups {
+    /// Rows per member batch: the largest member's share (at least 1).
+    per_member: usize,
+    /// Per member, the samples it predicts, in sample order.
+    samples: Vec<Vec<usize>>,
+    /// Per sample, its row in the `[E, B]` prediction.
+    rows: Vec<usize>,
+}
+
+impl MemberGroups {
+    fn new(chosen: &[usize], members: usize) -> Self {
+        let mut samples = vec![Vec::new(); members];
+        let mut rows = Vec::with_capacity(chosen.len());
+        for (i, &m) in chosen.iter().enumerate() {
+            samples[m].push(i);
+        }
+        let per_member = samples.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut slot = vec![0; members];
+        for &m in chosen {
+            rows.push(m * per_member + slot[m]);
+            slot[m] += 1;
+        }
+        Self { per_member, samples, rows }
+    }
+
+    /// Each member's batch of `data` (`N × width`): its samples' rows, padded with the first
+    /// sample's row (any finite row would do).
+    fn gather(&self, data: &[f32], width: usize) -> Vec<Vec<f32>> {
+        let pad = &data[..width.min(data.len())];
+        self.samples
+            .iter()
+            .map(|own| {
+                let mut batch = Vec::with_capacity(self.per_member * width);
+                for &i in own {
+                    batch.extend_from_slice(&data[i * width..(i + 1) * width]);
+                }
+                for _ in own.len()..self.per_member {
+                    batch.extend_from_slice(pad);
+                }
+                batch
+            })
+            .collect()
+    }
+
+    /// Sample `i`'s row in the prediction.
+    fn row(&self, i: usize) -> usize {
+        self.rows[i]
     }
 }
 
@@ -92,6 +158,47 @@ mod tests {
         let expect: Vec<bool> = step.next_states.chunks(2).map(ends).collect();
         assert_eq!(step.terminal, expect);
         assert_ne!(pred.next_states[..6], pred.next_states[2 * 6..3 * 6], "the members differ, so the elite mattered");
+    }
+
+    /// The step as the whole ensemble would take it: every member predicts every sample, and
+    /// each sample keeps its member's row (the same draws in the same order).
+    fn step_with_every_member(m: &DynamicsModel<TestDevice>, elites: &[usize], states: &[f32], actions: &[f32], seed: u64) -> ModelStep {
+        let (dim, n, e) = (m.state_dim, states.len() / m.state_dim, m.members());
+        let pred = m.predict(&vec![states; e], &vec![actions; e]).unwrap();
+        let rng = &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = ModelStep { next_states: vec![], rewards: vec![], terminal: vec![] };
+        for i in 0..n {
+            let k = elites[rng.random_range(0..elites.len())];
+            let row = k * n + i;
+            for d in 0..dim {
+                let lv = pred.logvar.as_ref().map(|lv| lv[row * dim + d]);
+                let eps: f32 = if lv.is_some() { StandardNormal.sample(rng) } else { 0.0 };
+                out.next_states.push(pred.next_states[row * dim + d] + lv.map_or(0.0, |lv| (0.5 * lv).exp() * eps));
+            }
+            let eps: f32 = if pred.reward_logvar.is_some() { StandardNormal.sample(rng) } else { 0.0 };
+            out.rewards.push(pred.rewards[row] + pred.reward_logvar.as_ref().map_or(0.0, |lv| (0.5 * lv[row]).exp() * eps));
+            out.terminal.push(false);
+        }
+        out
+    }
+
+    #[test]
+    fn each_member_predicts_only_its_own_samples_with_the_whole_ensembles_numbers() {
+        let never = |_: &[f32]| false;
+        for probabilistic in [false, true] {
+            let m = model(probabilistic);
+            let n = 37;
+            let states: Vec<f32> = (0..2 * n).map(|k| ((k * 7 % 11) as f32 - 5.0) * 0.1).collect();
+            let actions: Vec<f32> = (0..n).map(|k| ((k * 3 % 5) as f32 - 2.0) * 0.4).collect();
+            let elites = [0, 2];
+            let env = ModelEnv { model: &m, elites: &elites, is_terminal: &never };
+            let step = env.step(&states, &actions, &mut rand_chacha::ChaCha8Rng::seed_from_u64(5)).unwrap();
+            let whole = step_with_every_member(&m, &elites, &states, &actions, 5);
+            for (got, want) in step.next_states.iter().zip(&whole.next_states).chain(step.rewards.iter().zip(&whole.rewards)) {
+                assert!((got - want).abs() <= 1e-6 * want.abs().max(1.0), "probabilistic {probabilistic}: {got} vs {want}");
+            }
+            assert_eq!((step.next_states.len(), step.rewards.len()), (2 * n, n));
+        }
     }
 
     #[test]
