@@ -273,26 +273,46 @@ impl<D: MlpKernels> DynamicsModel<D> {
         loss: &dyn ModelLoss,
         values: Option<&dyn ValueOracle>,
     ) -> Result<Vec<TrainStats>, LearnError> {
+        Ok(self.member_losses_of(batches, &[(loss, values)])?.remove(0))
+    }
+
+    /// [`Self::member_losses`] under several losses from one prediction: per loss, every
+    /// member's state loss and reward MSE.
+    pub fn member_losses_of(
+        &self,
+        batches: &[MemberBatch],
+        losses: &[(&dyn ModelLoss, Option<&dyn ValueOracle>)],
+    ) -> Result<Vec<Vec<TrainStats>>, LearnError> {
         let states: Vec<&[f32]> = batches.iter().map(|b| b.states).collect();
         let actions: Vec<&[f32]> = batches.iter().map(|b| b.actions).collect();
         let pred = self.predict(&states, &actions)?;
         let (s, b) = (self.state_dim, batches[0].rewards.len());
-        batches
+        let reward_losses: Vec<f64> = batches
             .iter()
             .enumerate()
             .map(|(m, batch)| {
-                let inputs = LossInputs {
-                    state: batch.states,
-                    pred: &pred.next_states[m * b * s..(m + 1) * b * s],
-                    target: batch.next_states,
-                    logvar: pred.logvar.as_ref().map(|lv| &lv[m * b * s..(m + 1) * b * s]),
-                    dim: s,
-                    values,
-                };
-                let state_loss = loss.evaluate(&inputs)?.value;
                 let r = &pred.rewards[m * b..(m + 1) * b];
-                let reward_loss = r.iter().zip(batch.rewards).map(|(p, t)| ((p - t) as f64).powi(2)).sum::<f64>() / b as f64;
-                Ok(TrainStats { state_loss, reward_loss })
+                r.iter().zip(batch.rewards).map(|(p, t)| ((p - t) as f64).powi(2)).sum::<f64>() / b as f64
+            })
+            .collect();
+        losses
+            .iter()
+            .map(|&(loss, values)| {
+                batches
+                    .iter()
+                    .enumerate()
+                    .map(|(m, batch)| {
+                        let inputs = LossInputs {
+                            state: batch.states,
+                            pred: &pred.next_states[m * b * s..(m + 1) * b * s],
+                            target: batch.next_states,
+                            logvar: pred.logvar.as_ref().map(|lv| &lv[m * b * s..(m + 1) * b * s]),
+                            dim: s,
+                            values,
+                        };
+                        Ok(TrainStats { state_loss: loss.evaluate(&inputs)?.value, reward_loss: reward_losses[m] })
+                    })
+                    .collect()
             })
             .collect()
     }

@@ -65,8 +65,8 @@ pub fn fit_against_values(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     // After `step` steps with value function `k` (the cache's).
     let measure_with = |net: &DynamicsModel<AutoDevice>, oracle: &ValueCache, k: usize, step: usize| -> anyhow::Result<VamlPoint> {
-        let errors = net.member_losses(&held_batches, &vaml, Some(oracle))?.iter().map(|t| t.state_loss).collect();
-        let mse = net.member_losses(&held_batches, &Mse, None)?.iter().map(|t| t.state_loss).collect();
+        let both = net.member_losses_of(&held_batches, &[(&vaml, Some(oracle)), (&Mse, None)])?;
+        let [errors, mse] = [&both[0], &both[1]].map(|stats| stats.iter().map(|t| t.state_loss).collect());
         Ok(VamlPoint { step, value_function: k, errors, mse })
     };
     // The value functions answer at the data's next states (every loss's targets, and the
