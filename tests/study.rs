@@ -349,6 +349,13 @@ fn costs_are_estimated_from_a_calibration_and_nothing_is_written() {
 #[test]
 fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     let base = temp("fig2");
+    // `show` describes its budget in model steps, not MBPO env steps; `--cost` is refused.
+    let (code, out, err) = vagram(&["study", "show", "fig2"], &base);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("each model 150 SGD steps on 500 uniform transitions (3 × 50") && !out.contains("SAC updates"), "{out}");
+    let (code, _, err) = vagram(&["study", "show", "fig2", "--cost", "cpu"], &base);
+    assert_eq!(code, 2);
+    assert!(err.contains("model-learning study"), "{err}");
     let (code, _, err) = vagram(&["study", "run", "fig2", "--scale", "smoke", "--out", "st", "--only", "nn-mle"], &base);
     assert_eq!(code, 2, "an unknown cell is refused, as for MBPO studies");
     assert!(err.contains("no such cell") && err.contains("nn-mse"), "{err}");

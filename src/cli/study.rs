@@ -115,9 +115,17 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
         }
         StudyCommand::Show { study, cost } => {
             let (def, _) = catalogue::load(&study)?;
+            let model_learning = def.model_learning(cost.unwrap_or(Scale::Cpu)).is_some();
+            if model_learning && cost.is_some() {
+                bail!(
+                    "{} is a model-learning study: --cost estimates MBPO runs, not model fits (fig2 at cpu scale took 35 min on one core, RESULTS.md)",
+                    def.name
+                );
+            }
             show(&def, &envs)?;
             match cost {
                 Some(scale) => show_cost(&def, scale, &registry),
+                None if model_learning => Ok(()),
                 None => {
                     println!("\n(cost on this machine: vagram study show {} --cost cpu|paper|smoke)", def.name);
                     Ok(())
@@ -212,22 +220,44 @@ fn show(def: &StudyDef, envs: &[&str]) -> anyhow::Result<()> {
     for scale in Scale::ALL {
         let sd = def.scale(scale);
         let cells = def.cells(scale, envs)?;
-        let steps: u64 = cells.iter().map(|c| c.config.run.env_steps).sum();
-        let updates: u64 = cells
-            .iter()
-            .map(|c| {
-                (c.config.run.env_steps - c.config.run.initial_random_steps.min(c.config.run.env_steps))
-                    * c.config.agent.updates_per_step as u64
-            })
-            .sum();
-        println!(
-            "\nscale {scale}: {} seeds × {} cells; per seed of a cell {} env steps; in all {} env steps and {} SAC updates",
-            sd.seeds,
-            cells.len(),
-            cells.first().map_or(0, |c| c.config.run.env_steps),
-            steps * sd.seeds,
-            updates * sd.seeds
-        );
+        if let Some(ml) = def.model_learning(scale) {
+            // A model-learning study trains one model-free SAC agent for its value functions,
+            // then fits models; no MBPO env steps.
+            println!(
+                "\nscale {scale}: {} models × {} cells; SAC on {} for {} random + {} × {} env steps (one value function saved per epoch); \
+                 each model {} SGD steps on {} uniform transitions ({} × {}, value function swapped every {}), VAML error on {} held out every {} steps",
+                sd.seeds,
+                cells.len(),
+                def.preset,
+                ml.sac_random_steps,
+                ml.value_functions,
+                ml.epoch_length,
+                ml.value_functions * ml.swap_every,
+                ml.samples,
+                ml.value_functions,
+                ml.swap_every,
+                ml.swap_every,
+                ml.held_out,
+                ml.log_every
+            );
+        } else {
+            let steps: u64 = cells.iter().map(|c| c.config.run.env_steps).sum();
+            let updates: u64 = cells
+                .iter()
+                .map(|c| {
+                    (c.config.run.env_steps - c.config.run.initial_random_steps.min(c.config.run.env_steps))
+                        * c.config.agent.updates_per_step as u64
+                })
+                .sum();
+            println!(
+                "\nscale {scale}: {} seeds × {} cells; per seed of a cell {} env steps; in all {} env steps and {} SAC updates",
+                sd.seeds,
+                cells.len(),
+                cells.first().map_or(0, |c| c.config.run.env_steps),
+                steps * sd.seeds,
+                updates * sd.seeds
+            );
+        }
         println!("  overrides: {}", list(&sd.set));
         if !sd.note.trim().is_empty() {
             println!("  {}", sd.note.trim());
