@@ -81,3 +81,32 @@ fn an_empty_log_before_the_first_checkpoint_gets_its_header() {
     assert!(text.starts_with("epoch,env_steps,"), "{text}");
     assert_eq!(text.lines().count(), 1 + 4);
 }
+
+#[test]
+fn timings_log_each_epochs_cpu_time_and_a_log_from_before_it_resumes_with_the_column_empty() {
+    // A fresh run logs the CPU time of its threads per epoch: a number, at most the epoch's wall
+    // time on every core (the seed's pool has one thread per core here), plus slack.
+    let run = paused_run("cpu");
+    let path = run.join("seed-0").join("timings.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(header.last(), Some(&"cpu_s"), "{text}");
+    let (total, cpu) = (header.iter().position(|h| *h == "total_s").unwrap(), header.len() - 1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    for row in text.lines().skip(1) {
+        let cells: Vec<f64> = row.split(',').map(|c| c.parse().unwrap()).collect();
+        assert!(cells[cpu] >= 0.0 && cells[cpu] <= cells[total] * cores + 0.05, "cpu vs wall on {cores} cores: {row}");
+    }
+    // The same log as a build before `cpu_s` wrote it: the resume adds the column, empty in the
+    // old rows, and logs the new epochs' CPU time.
+    let old: String = text.lines().map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0)).collect();
+    fs::write(&path, &old).unwrap();
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    let resumed = fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = resumed.lines().collect();
+    assert_eq!(lines.len(), 1 + 4, "{resumed}");
+    assert!(lines[0].ends_with(",total_s,cpu_s"), "{resumed}");
+    assert!(lines[1].ends_with(',') && lines[2].ends_with(','), "old rows get an empty cpu_s: {resumed}");
+    assert!(lines[3..].iter().all(|l| l.rsplit_once(',').unwrap().1.parse::<f64>().is_ok()), "{resumed}");
+}

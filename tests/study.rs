@@ -187,10 +187,16 @@ fn the_summary_follows_from_the_logs_by_hand() {
             text += &format!("{i},{},{v}\n", (i + 1) * 100);
         }
         fs::write(seed_dir.join("metrics.csv"), text).unwrap();
-        // VaGraM's seeds log their compute time; an epoch rerun after an interruption counts twice.
+        // VaGraM's seeds log their compute time; an epoch rerun after an interruption counts
+        // twice. Seed 0's log predates `cpu_s` (wall time counts); seed 1's has it but for an
+        // epoch logged before it existed (empty: that epoch's wall time counts).
         if cell == "w8-vagram" {
-            let rows = if seed == 0 { "0,0,0,0,0,0,1.5\n1,0,0,0,0,0,2.5\n1,0,0,0,0,0,2.5\n" } else { "0,0,0,0,0,0,60.0\n" };
-            fs::write(seed_dir.join("timings.csv"), format!("epoch,env_s,model_s,rollout_s,sac_s,eval_s,total_s\n{rows}")).unwrap();
+            let text = if seed == 0 {
+                "epoch,env_s,model_s,rollout_s,sac_s,eval_s,total_s\n0,0,0,0,0,0,1.5\n1,0,0,0,0,0,2.5\n1,0,0,0,0,0,2.5\n"
+            } else {
+                "epoch,env_s,model_s,rollout_s,sac_s,eval_s,total_s,cpu_s\n0,0,0,0,0,0,60.0,\n1,0,0,0,0,0,10.0,4.0\n"
+            };
+            fs::write(seed_dir.join("timings.csv"), text).unwrap();
         }
         let state = if finished { "finished" } else { "running" };
         write_status(&seed_dir, &Status { state: state.into(), epochs: 10, message: None }).unwrap();
@@ -202,12 +208,12 @@ fn the_summary_follows_from_the_logs_by_hand() {
     assert_eq!(v.final_mean, 15.0);
     assert_eq!(v.final_se, 5.0, "sd of (10, 20) = 7.07, / sqrt 2");
     assert!((v.auc_mean - (4.6 + 2.0) / 2.0).abs() < 1e-12, "{}", v.auc_mean);
-    assert_eq!(v.seconds, [6.5, 60.0], "the sum of each seed's epoch totals");
+    assert_eq!(v.seconds, [6.5, 64.0], "per seed, the sum of its epochs' CPU times, wall times where none was logged");
     let m = &rows[1];
     assert_eq!((m.final_mean, m.final_se, m.auc_mean), (2.0, 1.0, 2.0));
     assert!(m.seconds.is_empty(), "no timings, no cost");
     let printed = table(&rows, &diffs);
-    // (6.5 + 60) s = 66.5 s = 0.018 h; median of two seeds: 33.25 s = 0.6 min.
+    // (6.5 + 64) s = 70.5 s = 0.020 h; median of two seeds: 35.25 s = 0.6 min.
     assert!(
         printed.contains("cost: 0.02 hours") && printed.contains("2 finished seed runs") && printed.contains("median 0.6 min"),
         "{printed}"

@@ -89,14 +89,17 @@ pub struct SummaryRow {
     /// The per-seed mean scores, in the same order (not written to the CSV).
     #[serde(skip)]
     pub aucs: Vec<f64>,
-    /// The per-seed compute time in seconds, the sum of `timings.csv`'s epoch totals (epochs
-    /// rerun after an interruption count again: the time was spent); empty where a seed has no
-    /// timings (model-learning studies). Not written to the CSV.
+    /// The per-seed compute time in seconds, [`seed_seconds`] (epochs rerun after an
+    /// interruption count again: the time was spent); empty where a seed has no timings
+    /// (model-learning studies). Not written to the CSV.
     #[serde(skip)]
     pub seconds: Vec<f64>,
 }
 
-/// A seed's compute time in seconds from its `timings.csv`; `None` without one.
+/// A seed's compute time in seconds from its `timings.csv`, `None` without one: per epoch the
+/// CPU time its threads used (`cpu_s`), or, for epochs logged before that column existed (an
+/// empty cell), the epoch's wall time (`total_s`), which overstates the work when other
+/// processes shared the cores.
 pub fn seed_seconds(seed_dir: &Path) -> anyhow::Result<Option<f64>> {
     let path = seed_dir.join(TIMINGS);
     if !path.exists() {
@@ -104,7 +107,8 @@ pub fn seed_seconds(seed_dir: &Path) -> anyhow::Result<Option<f64>> {
     }
     let timings = Metrics::read(&path)?;
     let Some(totals) = timings.column("total_s") else { anyhow::bail!("{}: no column \"total_s\"", path.display()) };
-    Ok(Some(totals.iter().filter(|t| t.is_finite()).sum()))
+    let cpu = timings.column("cpu_s").unwrap_or_else(|| vec![f64::NAN; totals.len()]);
+    Ok(Some(totals.iter().zip(&cpu).map(|(wall, cpu)| if cpu.is_finite() { *cpu } else { *wall }).filter(|t| t.is_finite()).sum()))
 }
 
 /// The median of `values` (the mean of the middle two for an even count); `None` when empty.
@@ -270,7 +274,7 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
     let seconds: Vec<f64> = rows.iter().flat_map(|r| r.seconds.iter().copied()).collect();
     if !seconds.is_empty() {
         out += &format!(
-            "cost: {:.2} hours of training summed over {} finished seed runs (median {:.1} min per seed; \"min per seed\" is each cell's median); core-hours when each seed had one core, as `study run` schedules them\n",
+            "cost: {:.2} hours of training summed over {} finished seed runs (median {:.1} min per seed; \"min per seed\" is each cell's median); core-hours: the CPU time of each seed's threads, or the wall time of epochs logged before timings.csv had cpu_s\n",
             seconds.iter().sum::<f64>() / 3600.0,
             seconds.len(),
             median(&seconds).unwrap_or(f64::NAN) / 60.0

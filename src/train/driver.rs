@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::build::SeedApp;
+use super::cpu_time::pool_cpu_seconds;
 use super::run_dir::{CsvLog, Status, seed_dir, write_status};
 use super::{checkpoint, state};
 use crate::engine::env::EnvRegistry;
@@ -161,6 +162,7 @@ fn train_epochs(
             write_status(dir, &Status { state: "paused".into(), epochs: epoch, message: None })?;
             return Ok(SeedOutcome::Paused { epochs: epoch });
         }
+        let cpu_before = pool_cpu_seconds();
         match run_epoch(run, job.config.run.epoch_length, job.watch) {
             Ok(None) => {}
             Ok(Some(signal)) => return interrupted(epoch, resumes_at, signal, true),
@@ -175,7 +177,8 @@ fn train_epochs(
             let row = log.rows.pop().expect("an epoch row at the epoch's end");
             (row, log.timings.pop().expect("a timing row with every metrics row"))
         };
-        csv.append(&row, &timing)?;
+        let cpu = pool_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+        csv.append(&row, &timing, cpu)?;
         seconds.add(&timing.seconds);
         // At every epoch's end, whether or not a checkpoint follows, so that the numbers do not
         // depend on how often checkpoints are written.

@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: run configurations (TOML, the paper's presets, `--set` overrides, validation);
 //! - [`cost`]: what a run costs, from a short calibration on this machine;
+//! - [`cpu_time`]: the core time a seed's threads used (logged per epoch);
 //! - [`build`]: one seed's ECS app from a [`RunConfig`](config::RunConfig);
 //! - [`state`]: everything that evolves during a run, as named tensors;
 //! - [`checkpoint`]: the checkpoint files (safetensors + manifest, written atomically);
@@ -16,6 +17,7 @@ pub mod build;
 pub mod checkpoint;
 pub mod config;
 pub mod cost;
+pub mod cpu_time;
 pub mod driver;
 pub mod lock;
 pub mod parallel;

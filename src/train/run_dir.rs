@@ -22,7 +22,10 @@ pub const METRICS: &str = "metrics.csv";
 /// Per-epoch wall-clock file of a seed.
 pub const TIMINGS: &str = "timings.csv";
 /// Timing CSV header.
-pub const TIMING_HEADER: [&str; 7] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s"];
+pub const TIMING_HEADER: [&str; 8] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s", "cpu_s"];
+/// `timings.csv`'s header before it logged `cpu_s`: resuming such a run gives its rows an empty
+/// `cpu_s`.
+const TIMING_HEADER_BEFORE_CPU: [&str; 7] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s"];
 
 /// The directory of seed `seed` in run `run`.
 pub fn seed_dir(run: &Path, seed: u64) -> PathBuf {
@@ -143,6 +146,7 @@ impl CsvLog {
             let path = dir.join(name);
             let kept = match fs::read_to_string(&path) {
                 Ok(text) => {
+                    let text = if name == TIMINGS { with_cpu_column(&text) } else { text };
                     let lines: Vec<&str> = text.lines().take(1 + epochs as usize).collect();
                     check_rows(&path, &lines, head.trim_end(), epochs)?;
                     if lines.is_empty() { head } else { lines.iter().map(|l| format!("{l}\n")).collect() }
@@ -163,18 +167,34 @@ impl CsvLog {
         Ok(Self { metrics: append(METRICS)?, timings: append(TIMINGS)? })
     }
 
-    /// Appends one epoch's rows and flushes them to disk.
-    pub fn append(&mut self, row: &EpochRow, timing: &TimingRow) -> anyhow::Result<()> {
+    /// Appends one epoch's rows and flushes them to disk; `cpu`: the CPU seconds the seed's
+    /// threads used in the epoch (an empty cell when unknown).
+    pub fn append(&mut self, row: &EpochRow, timing: &TimingRow, cpu: Option<f64>) -> anyhow::Result<()> {
         self.metrics.write_all(row.csv_line().as_bytes())?;
         let s = &timing.seconds;
-        let t = [timing.epoch as f64, s.env, s.model, s.rollout, s.sac, s.eval, s.total()];
-        let cells: Vec<String> =
-            t.iter().enumerate().map(|(i, v)| if i == 0 { timing.epoch.to_string() } else { format!("{v:.4}") }).collect();
+        let mut cells = vec![timing.epoch.to_string()];
+        cells.extend([s.env, s.model, s.rollout, s.sac, s.eval, s.total()].iter().map(|v| format!("{v:.4}")));
+        cells.push(cpu.map_or(String::new(), |c| format!("{c:.4}")));
         self.timings.write_all(line(&cells).as_bytes())?;
         self.metrics.sync_data()?;
         self.timings.sync_data()?;
         Ok(())
     }
+}
+
+/// A `timings.csv` text under the current header: one written before `cpu_s` existed gets the
+/// column, empty in its rows; any other text is returned as it is (and checked by the caller).
+fn with_cpu_column(text: &str) -> String {
+    let mut lines = text.lines();
+    if lines.next() != Some(TIMING_HEADER_BEFORE_CPU.join(",").as_str()) {
+        return text.to_string();
+    }
+    let mut out = format!("{}\n", TIMING_HEADER.join(","));
+    for row in lines {
+        out.push_str(row);
+        out.push_str(",\n");
+    }
+    out
 }
 
 /// Checks that `lines` (header first) hold `header` and the rows of epochs `0..epochs`, in order.
