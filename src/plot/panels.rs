@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::curves::Curve;
 use super::text::GlyphFixed;
@@ -158,6 +159,36 @@ fn y_decimals(span: f64) -> usize {
     if span.is_nan() || span <= 0.0 || span >= 10.0 { 0 } else { (1.0 - span.log10().floor()).clamp(1.0, 8.0) as usize }
 }
 
+/// The figure's title, centred in its band: at 20 px when it fits the width, else smaller
+/// (down to 14 px), else on two lines split at the space nearest the middle, so that no title
+/// is clipped.
+fn draw_title<DB: DrawingBackend>(band: &DrawingArea<DB, Shift>, text: &str) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (width, height) = band.dim_in_pixel();
+    let room = width.saturating_sub(24);
+    let fits = |line: &str, size: u32| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
+        Ok(band.estimate_text_size(line, &("sans-serif", size).into_font().into_text_style(band))?.0 <= room)
+    };
+    let centred = |size: u32| ("sans-serif", size).into_font().into_text_style(band).pos(Pos::new(HPos::Center, VPos::Center));
+    for size in (14..=20).rev() {
+        if fits(text, size)? {
+            return band.draw_text(text, &centred(size), (width as i32 / 2, height as i32 / 2));
+        }
+    }
+    let middle = text.len() / 2;
+    let split = text.match_indices(' ').map(|(i, _)| i).min_by_key(|i| i.abs_diff(middle));
+    let Some(split) = split else {
+        return band.draw_text(text, &centred(14), (width as i32 / 2, height as i32 / 2));
+    };
+    let lines = [&text[..split], &text[split + 1..]];
+    let mut size = 17;
+    while size > 10 && !(fits(lines[0], size)? && fits(lines[1], size)?) {
+        size -= 1;
+    }
+    let step = height as i32 / 4;
+    band.draw_text(lines[0], &centred(size), (width as i32 / 2, height as i32 / 2 - step))?;
+    band.draw_text(lines[1], &centred(size), (width as i32 / 2, height as i32 / 2 + step))
+}
+
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     figure: &Figure,
@@ -165,7 +196,7 @@ fn draw_on<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let (title, body) = root.split_vertically(TITLE_BAND);
-    title.titled(&figure.title, ("sans-serif", 20))?;
+    draw_title(&title, &figure.title)?;
     let (cols, rows) = figure.grid();
     let areas = body.split_evenly((rows, cols));
     let labels = figure.labels();
@@ -236,5 +267,37 @@ mod tests {
         assert_eq!(y_decimals(6.4), 1);
         assert_eq!(y_decimals(0.05), 3);
         assert_eq!(y_decimals(0.0), 0);
+    }
+
+    /// The title band of a drawn PNG: whether its outermost 6 pixel columns are blank, and
+    /// whether anything dark was drawn in it.
+    fn title_band(png_path: &Path) -> (bool, bool) {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, channels) = (info.width as usize, info.line_size / info.width as usize);
+        let dark = |x: usize, y: usize| buf[y * info.line_size + x * channels..][..3].iter().any(|c| *c < 128);
+        let rows = 0..TITLE_BAND as usize;
+        let edges_blank = rows.clone().all(|y| (0..6).chain(w - 6..w).all(|x| !dark(x, y)));
+        let inked = rows.clone().any(|y| (0..w).any(|x| dark(x, y)));
+        (edges_blank, inked)
+    }
+
+    #[test]
+    fn a_title_too_long_for_the_figure_shrinks_or_wraps_and_is_never_clipped() {
+        let dir = std::env::temp_dir().join(format!("vagram-title-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let curve = Curve { label: "a".into(), x: vec![0.0, 100.0], mean: vec![0.0, 1.0], se: vec![0.0; 2], seeds: 1 };
+        let long = "Fig. 2, NN panel with 5x the model steps per value function (a check) — cpu scale, mean ± SE over seeds";
+        let longer = format!("{long}; {long}");
+        for (name, title) in [("short", "Fig. 3"), ("long", long), ("longer", longer.as_str())] {
+            let panel = Panel { title: "p".into(), curves: vec![curve.clone()], references: Vec::new() };
+            let figure = Figure { title: title.into(), x_label: "x".into(), y_label: "y".into(), panels: vec![panel], shared_y: true };
+            let png = dir.join(format!("{name}.png"));
+            draw_figure(&figure, &png).unwrap();
+            assert_eq!(title_band(&png), (true, true), "{name}: the title is drawn and clear of the edges");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
