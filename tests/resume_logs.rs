@@ -31,7 +31,8 @@ fn paused_run(name: &str) -> PathBuf {
 
 #[test]
 fn a_log_that_lost_checkpointed_epochs_is_refused_and_kept() {
-    let edits: [(&str, &str, fn(&str) -> Option<String>); 4] = [
+    type Edit = fn(&str) -> Option<String>;
+    let edits: [(&str, &str, Edit); 4] = [
         ("shortened", "metrics.csv", |t| Some(t.lines().take(2).map(|l| format!("{l}\n")).collect())),
         ("deleted", "timings.csv", |_| None),
         ("reordered", "metrics.csv", |t| {

@@ -231,7 +231,7 @@ impl EnvModel for Hopper {
     /// included (their check `next_obs[:, 1:] < 100` is one-sided; as gymnasium's, this one
     /// bounds the magnitude).
     fn is_terminal_in_rollout(&self, obs: &[f32]) -> bool {
-        // `!(|v| < 100)` is also true for a NaN (the hopper's own NaNs fail `is_healthy`).
-        !is_healthy(obs) || obs.iter().skip(self.spec().obs_dim).any(|v| !(v.abs() < 100.0))
+        // A NaN distractor ends it too (the hopper's own NaNs fail `is_healthy`).
+        !is_healthy(obs) || obs.iter().skip(self.spec().obs_dim).any(|v| v.is_nan() || v.abs() >= 100.0)
     }
 }

@@ -160,7 +160,7 @@ impl EnvSpec {
             });
         }
         // Beyond ±1e6 no built-in env is physical, and squares in f32 rewards overflow to −inf.
-        if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !(v.abs() <= 1e6)) {
+        if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| v.is_nan() || v.abs() > 1e6) {
             return Err(EngineError::NonFiniteInitState { kind: self.name.to_string(), index, value: *value });
         }
         let qd = if values.len() == 2 * nq { values[nq..].to_vec() } else { vec![0.0; nq] };
