@@ -374,7 +374,11 @@ fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     // value functions 0, 1, 2 in turn; errors finite and non-negative.
     let text = metrics(&base.join("st"), "nn-vaml", 1);
     let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
-    assert_eq!(text.lines().next(), Some("model_steps,value_function,vaml_error,state_mse"));
+    assert_eq!(text.lines().next(), Some("model_steps,value_function,vaml_error,state_mse,dead_units"));
+    // The 16 ReLU units: a whole count of dead ones; a linear model has none to count.
+    assert!(rows.iter().all(|r| r[4].fract() == 0.0 && (0.0..=16.0).contains(&r[4])), "{text}");
+    let linear = metrics(&base.join("st"), "linear-vaml", 1);
+    assert!(linear.lines().skip(1).all(|l| l.ends_with(",NaN")), "{linear}");
     assert_eq!(rows.iter().map(|r| r[0] as usize).collect::<Vec<_>>(), [0, 25, 50, 75, 100, 125, 150]);
     assert_eq!(rows.iter().map(|r| r[1] as usize).collect::<Vec<_>>(), [0, 0, 0, 1, 1, 2, 2]);
     assert!(rows.iter().all(|r| r[2].is_finite() && r[2] >= 0.0 && r[3].is_finite() && r[3] > 0.0), "{text}");

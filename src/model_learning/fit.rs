@@ -26,6 +26,33 @@ pub struct VamlPoint {
     /// Held-out next-state MSE per model (what MSE training minimises), to tell the losses'
     /// trade-offs apart.
     pub mse: Vec<f64>,
+    /// Per model, the units of its first ReLU hidden layer that no held-out input activates
+    /// ("dead": they pass no gradient, so training cannot revive them); NaN for a model without
+    /// a ReLU hidden layer.
+    pub dead_units: Vec<f64>,
+}
+
+/// The dead first-layer ReLU units of every member of `net` on the normalised inputs `x`
+/// (`N × (S + A)` rows): units whose pre-activation is ≤ 0 on every row.
+fn dead_units(net: &DynamicsModel<AutoDevice>, x: &[f32]) -> Vec<f64> {
+    let members = net.members();
+    let layers = net.net.layers();
+    if net.net.activation != crate::learn::Activation::Relu || layers.len() < 2 {
+        return vec![f64::NAN; members];
+    }
+    let (width_in, units) = layers[0].dims();
+    let (w, b) = (layers[0].weight.as_vec(), layers[0].bias.as_vec());
+    (0..members)
+        .map(|m| {
+            let alive = |j: usize| {
+                x.chunks(width_in).any(|row| {
+                    let pre: f32 = row.iter().enumerate().map(|(i, xi)| xi * w[(m * width_in + i) * units + j]).sum();
+                    pre + b[m * units + j] > 0.0
+                })
+            };
+            (0..units).filter(|&j| !alive(j)).count() as f64
+        })
+        .collect()
 }
 
 /// Trains `samples.len()` models (architecture and optimiser from `model`, one member each,
@@ -61,13 +88,17 @@ pub fn fit_against_values(
         rewards: &held_out.rewards,
     };
     let held_batches = vec![held; members];
+    let mut held_inputs: Vec<f32> = (0..held_out.rewards.len())
+        .flat_map(|i| held_out.states[i * s..(i + 1) * s].iter().chain(&held_out.actions[i * a..(i + 1) * a]).copied())
+        .collect();
+    net.normalizer.apply(&mut held_inputs);
     let vaml = IterVaml { mse_weight: 0.0 };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     // After `step` steps with value function `k` (the cache's).
     let measure_with = |net: &DynamicsModel<AutoDevice>, oracle: &ValueCache, k: usize, step: usize| -> anyhow::Result<VamlPoint> {
         let both = net.member_losses_of(&held_batches, &[(&vaml, Some(oracle)), (&Mse, None)])?;
         let [errors, mse] = [&both[0], &both[1]].map(|stats| stats.iter().map(|t| t.state_loss).collect());
-        Ok(VamlPoint { step, value_function: k, errors, mse })
+        Ok(VamlPoint { step, value_function: k, errors, mse, dead_units: dead_units(net, &held_inputs) })
     };
     // The value functions answer at the data's next states (every loss's targets, and the
     // held-out ones) from a cache built once per value function; predictions (IterVAML, the
@@ -113,4 +144,41 @@ pub fn fit_against_values(
         }
     }
     Ok(curve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::Activation;
+    use crate::learn::dfdx::prelude::TensorFromVec;
+
+    #[test]
+    fn a_unit_no_input_activates_is_dead_and_only_relu_nets_have_them() {
+        let dev = AutoDevice::seed_from_u64(0);
+        let config = DynamicsConfig { members: 2, hidden: vec![4], activation: Activation::Relu, ..DynamicsConfig::default() };
+        let mut net = DynamicsModel::new(&dev, 2, 1, &config).unwrap();
+        // Member 1's units 0 and 3: zero weights and a negative bias, so never positive.
+        let layer = &mut net.net.layers_mut()[0];
+        let (mut w, mut b) = (layer.weight.as_vec(), layer.bias.as_vec());
+        for j in [0, 3] {
+            for i in 0..3 {
+                w[(3 + i) * 4 + j] = 0.0;
+            }
+            b[4 + j] = -0.5;
+        }
+        // Every other unit gets a positive bias, so some input activates it.
+        for (k, v) in b.iter_mut().enumerate() {
+            if k != 4 && k != 7 {
+                *v = 10.0;
+            }
+        }
+        layer.weight = dev.tensor_from_vec(w, (2, 3, 4));
+        layer.bias = dev.tensor_from_vec(b, (2, 4));
+        let x: Vec<f32> = (0..30).map(|k| (k as f32 * 0.37).sin()).collect();
+        assert_eq!(dead_units(&net, &x), [0.0, 2.0]);
+        let silu = DynamicsConfig { activation: Activation::Silu, ..config.clone() };
+        assert!(dead_units(&DynamicsModel::new(&dev, 2, 1, &silu).unwrap(), &x).iter().all(|d| d.is_nan()));
+        let linear = DynamicsConfig { hidden: vec![], ..config };
+        assert!(dead_units(&DynamicsModel::new(&dev, 2, 1, &linear).unwrap(), &x).iter().all(|d| d.is_nan()));
+    }
 }

@@ -1,7 +1,7 @@
 //! Runs a model-learning study (Fig. 2): one SAC value-function sequence and one set of data
 //! samples for the whole study, then per cell (architecture × loss) all its models at once,
 //! each model's VAML-error curve written as `CELL/seed-K/metrics.csv` (`model_steps`,
-//! `value_function`, `vaml_error`, `state_mse`) with a `finished` status, so the summary and the figure read
+//! `value_function`, `vaml_error`, `state_mse`, `dead_units`) with a `finished` status, so the summary and the figure read
 //! them like MBPO runs. Finished cells are skipped; a cell takes minutes, so an interrupted one
 //! starts over.
 
@@ -111,9 +111,9 @@ fn train_cell(
 }
 
 fn csv_of(curve: &[VamlPoint], model: usize) -> String {
-    let mut text = String::from("model_steps,value_function,vaml_error,state_mse\n");
+    let mut text = String::from("model_steps,value_function,vaml_error,state_mse,dead_units\n");
     for p in curve {
-        text += &format!("{},{},{},{}\n", p.step, p.value_function, p.errors[model], p.mse[model]);
+        text += &format!("{},{},{},{},{}\n", p.step, p.value_function, p.errors[model], p.mse[model], p.dead_units[model]);
     }
     text
 }
