@@ -20,7 +20,7 @@ use vagram::learn::losses::Mse;
 use vagram::learn::replay::ReplayBuffer;
 use vagram::learn::sac::{Sac, SacConfig};
 use vagram::learn::value_grad::critic_value_gradients;
-use vagram::learn::{Activation, Adam, AdamConfig, Matmul};
+use vagram::learn::{Activation, Adam, AdamConfig, Bf16Path, Matmul};
 
 type Dev = vagram::learn::AutoDevice;
 
@@ -279,8 +279,10 @@ fn workloads() {
     println!("Full learner steps (kernels path):\n");
     println!("| workload | steps/s |");
     println!("| --- | ---: |");
-    // bf16 rows: operands rounded to bf16, f32 sums; on AMX tiles where the CPU has them.
-    let bf16 = if Matmul::bf16_accelerated() { "bf16 matmuls on AMX" } else { "bf16 matmuls, emulated: no AMX here" };
+    // bf16 rows: operands rounded to bf16, f32 sums, on this CPU's fastest path (AMX tiles,
+    // AVX512_BF16) unless VAGRAM_BF16_PATH forces a slower one.
+    let path = Bf16Path::here().unwrap_or_else(|e| panic!("{e}"));
+    let bf16 = format!("bf16 matmuls on {}", path.describe());
     for (name, hidden, matmul) in [
         ("dynamics model train step, 7 × (4×200), MSE".to_string(), vec![200; 4], Matmul::F32),
         ("dynamics model train step, 7 × (2×64), MSE".to_string(), vec![64; 2], Matmul::F32),

@@ -19,7 +19,7 @@ mod support;
 use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
-use vagram::learn::Matmul;
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::learn::replay::ReplayBuffer;
 use vagram::learn::sac::{Sac, SacConfig};
@@ -188,8 +188,10 @@ fn hopper_sized(matmul: Matmul) {
 fn main() {
     vagram::allocator::keep_freed_memory();
     println!("RAYON_NUM_THREADS = {}", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into()));
-    // bf16: operands rounded to bf16, f32 sums, on AMX tiles where the CPU has them.
-    println!("bf16 matmuls {}", if Matmul::bf16_accelerated() { "run on AMX tiles" } else { "are emulated (no AMX here)" });
+    // bf16: operands rounded to bf16, f32 sums, on this CPU's fastest path (AMX tiles,
+    // AVX512_BF16) unless VAGRAM_BF16_PATH forces a slower one.
+    let path = Bf16Path::here().unwrap_or_else(|e| panic!("{e}"));
+    println!("bf16 matmuls run on {} (the fastest here: {})", path.describe(), Bf16Path::fastest().describe());
     // `MBPO_LOOP_ONLY=<text>` runs only the rows whose name contains it: "hopper-sized f32",
     // "hopper-sized bf16", "hopper-env f32", "hopper-env bf16", "pendulum".
     let only = std::env::var("MBPO_LOOP_ONLY").ok();

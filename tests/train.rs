@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vagram::learn::Matmul;
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::snapshot::TensorStore;
 use vagram::train::config::RunConfig;
 use vagram::train::run_dir::seed_dir;
@@ -377,25 +377,46 @@ fn matmul_flag_sets_both_precisions_and_a_resume_must_agree() {
 
 #[test]
 fn a_bf16_run_says_how_its_matmuls_run_here() {
-    let train = |matmul: &str| {
-        let run = temp(&format!("matmul-says-{matmul}"));
+    let train = |matmul: &str, path: Option<&str>| {
+        let run = temp(&format!("matmul-says-{matmul}-{}", path.unwrap_or("fastest")));
         let mut args = train_args("pendulum", "mse", &["run.env_steps=200"]);
         args.extend(["--matmul", matmul, "--out", &run.display().to_string()].map(String::from));
-        let (code, err) = run_cli(&args);
-        assert_eq!(code, 0, "{err}");
-        err
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vagram"));
+        command.args(&args).env_remove(Bf16Path::VAR);
+        if let Some(path) = path {
+            command.env(Bf16Path::VAR, path);
+        }
+        let out = command.output().expect("run vagram");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned(), run)
     };
-    let expected = if cfg!(feature = "cuda") {
-        "model.matmul and agent.matmul = bf16 is ignored by the cuda build"
-    } else if vagram::learn::Matmul::bf16_accelerated() {
-        "model.matmul and agent.matmul: bf16 on this CPU's AMX tiles"
-    } else {
-        "warning: model.matmul and agent.matmul = bf16 is emulated on this CPU (no AMX tiles)"
+    let says = |path: Bf16Path| match path {
+        _ if cfg!(feature = "cuda") => "model.matmul and agent.matmul = bf16 is ignored by the cuda build",
+        Bf16Path::Amx => "model.matmul and agent.matmul: bf16 on this CPU's AMX tiles",
+        Bf16Path::Avx512Bf16 => "model.matmul and agent.matmul: bf16 on this CPU's AVX512_BF16 dot products",
+        Bf16Path::Emulated => "warning: model.matmul and agent.matmul = bf16 is emulated on this CPU",
     };
-    let err = train("bf16");
-    assert!(err.contains(expected), "{err}");
-    let err = train("f32");
+    let (code, err, _) = train("bf16", None);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(says(Bf16Path::fastest())), "{err}");
+    let (code, err, _) = train("f32", None);
+    assert_eq!(code, 0, "{err}");
     assert!(!err.contains(".matmul"), "an f32 run says nothing of its matmuls: {err}");
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    // Forced onto the emulation, the run says so and why.
+    let (code, err, _) = train("bf16", Some("emulated"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(says(Bf16Path::Emulated)) && err.contains("VAGRAM_BF16_PATH is set"), "{err}");
+    // A path that does not exist, or that this machine lacks, is refused before the run
+    // directory is made.
+    let missing = [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().find(|p| !p.runs_here());
+    for (path, names) in [("avx512", "expected one of: amx, avx512-bf16, emulated")].into_iter().chain(missing.map(|p| (p.name(), "which this machine cannot run"))) {
+        let (code, err, run) = train("bf16", Some(path));
+        assert_ne!(code, 0, "{path}: {err}");
+        assert!(err.contains("VAGRAM_BF16_PATH") && err.contains(names), "{path}: {err}");
+        assert!(!run.exists(), "{path}: a refused run left {}", run.display());
+    }
 }
 
 #[test]

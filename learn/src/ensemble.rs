@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 use super::activation::Activation;
-use super::matmul::Matmul;
+use super::matmul::{Bf16Path, Matmul};
 
 /// A runtime-shaped rank-3 tensor `[E, B, N]`.
 pub type Tensor3<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
@@ -50,6 +50,10 @@ pub struct EnsembleMlp<D: Device<f32>> {
     /// How the CPU fast path multiplies (f32 unless asked otherwise; the reference and CUDA
     /// paths always use f32).
     pub matmul: Matmul,
+    /// Where bf16 products run (when [`Self::matmul`] is bf16): `None` (the default) for the
+    /// process's path, [`Bf16Path::here`]; tests and benchmarks force one with
+    /// [`Self::with_bf16_path`].
+    pub bf16_path: Option<Bf16Path>,
     /// What a device path derived from the parameters (the CPU path: a host copy and packed
     /// bf16 weights), kept while the parameters stay the same.
     derived: Derived,
@@ -118,12 +122,20 @@ impl<D: Device<f32>> EnsembleMlp<D> {
                 EnsembleLinear { weight: dev.tensor_from_vec(values, (members, i, o)), bias: dev.zeros_like(&(members, o)) }
             })
             .collect();
-        Self { layers, activation, matmul: Matmul::F32, derived: Derived::default() }
+        Self { layers, activation, matmul: Matmul::F32, bf16_path: None, derived: Derived::default() }
     }
 
     /// The same nets, multiplied with `matmul` from now on.
     pub fn with_matmul(mut self, matmul: Matmul) -> Self {
         self.matmul = matmul;
+        self.derived.clear();
+        self
+    }
+
+    /// The same nets, with bf16 products (if [`Self::matmul`] asks for them) on `path` whatever
+    /// [`Bf16Path::here`] says; a pass panics if this machine cannot run it.
+    pub fn with_bf16_path(mut self, path: Bf16Path) -> Self {
+        self.bf16_path = Some(path);
         self.derived.clear();
         self
     }

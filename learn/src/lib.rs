@@ -8,8 +8,9 @@
 //! environment code (Cargo enforces it: none is among its dependencies), so the learning math
 //! can be used and tested on its own.
 //!
-//! Features: `cuda` (dfdx's CUDA device), `amx` (default: the Intel AMX tile kernels of the bf16
-//! matmul path on x86-64; without it bf16 is emulated).
+//! Features: `cuda` (dfdx's CUDA device), `bf16-kernels` (default: the x86-64 kernels of the bf16
+//! matmul path, AMX tiles or AVX512_BF16 dot products as the CPU has them; without it bf16 is
+//! emulated).
 #![warn(missing_docs)]
 
 pub mod activation;
@@ -42,7 +43,7 @@ pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use error::{LearnError, LossError, SnapshotError};
 pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
-pub use matmul::Matmul;
+pub use matmul::{Bf16Path, Bf16PathError, Matmul, UnknownBf16Path};
 
 /// Re-export of the tensor library the learning code is written in.
 pub use dfdx;

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use vagram::engine::env::EnvRegistry;
-use vagram::learn::Matmul;
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::losses::LossKind;
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
@@ -48,7 +48,8 @@ pub struct TrainArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Matmul arithmetic of the model and the agent both (model.matmul and agent.matmul): f32,
-    /// or bf16 (operands rounded to bfloat16, f32 sums; fast on CPUs with AMX tiles).
+    /// or bf16 (operands rounded to bfloat16, f32 sums; fast on CPUs with AMX tiles or
+    /// AVX512_BF16, emulated elsewhere; VAGRAM_BF16_PATH forces a slower path).
     #[arg(long, value_parser = Matmul::NAMES)]
     matmul: Option<String>,
     /// Continue the run in this directory from its checkpoints.
@@ -111,26 +112,41 @@ fn config_from_args(args: &TrainArgs, base: Option<RunConfig>) -> anyhow::Result
     Ok(config)
 }
 
-/// What a bf16 matmul setting means on this build and machine (nothing for f32): it runs on the
-/// CPU's AMX tiles, or is emulated at less than f32's speed where there are none, or is ignored
-/// by the CUDA build, which multiplies in f32.
-fn matmul_note(config: &RunConfig) -> Option<String> {
+/// What a bf16 matmul setting means on this build and machine (nothing for f32): the path its
+/// products take here (AMX tiles, AVX512_BF16 dot products, or an emulation at less than f32's
+/// speed), or that the CUDA build ignores it and multiplies in f32.
+///
+/// # Errors
+/// If `VAGRAM_BF16_PATH` names no path or one this machine cannot run.
+fn matmul_note(config: &RunConfig) -> anyhow::Result<Option<String>> {
     let keys: Vec<&str> = config.matmuls().into_iter().filter_map(|(key, value)| (value == Matmul::Bf16).then_some(key)).collect();
     if keys.is_empty() {
-        return None;
+        return Ok(None);
     }
     let keys = keys.join(" and ");
-    Some(if cfg!(feature = "cuda") {
-        format!("note: {keys} = bf16 is ignored by the cuda build, which multiplies in f32")
-    } else if Matmul::bf16_accelerated() {
-        format!("{keys}: bf16 on this CPU's AMX tiles")
+    if cfg!(feature = "cuda") {
+        return Ok(Some(format!("note: {keys} = bf16 is ignored by the cuda build, which multiplies in f32")));
+    }
+    let path = Bf16Path::here()?;
+    let forced = if std::env::var_os(Bf16Path::VAR).is_some_and(|v| !v.is_empty()) {
+        format!(" ({} is set; the fastest here is {})", Bf16Path::VAR, Bf16Path::fastest())
     } else {
-        format!("warning: {keys} = bf16 is emulated on this CPU (no AMX tiles): bf16's rounding at less than f32's speed")
-    })
+        String::new()
+    };
+    Ok(Some(match path {
+        Bf16Path::Amx => format!("{keys}: bf16 on this CPU's AMX tiles{forced}"),
+        Bf16Path::Avx512Bf16 => format!("{keys}: bf16 on this CPU's AVX512_BF16 dot products{forced}"),
+        Bf16Path::Emulated => format!(
+            "warning: {keys} = bf16 is emulated on this CPU (f32 gemm on bf16-rounded operands): bf16's rounding at less than f32's speed{forced}"
+        ),
+    }))
 }
 
 fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
     config.validate(&registry.names())?;
+    // A bf16 path forced by the environment that this machine cannot run is refused before the
+    // run directory is made.
+    matmul_note(config)?;
     Ok(())
 }
 
@@ -310,7 +326,7 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
         config.run.env_steps,
         dir.display()
     );
-    if let Some(note) = matmul_note(config) {
+    if let Some(note) = matmul_note(config)? {
         eprintln!("{note}");
     }
     let multi =

@@ -1,8 +1,8 @@
 //! bfloat16 rounding for [`Matmul::Bf16`](crate::Matmul::Bf16), on every target: 8
 //! significant bits, f32's exponent range, round to nearest even (the `half` crate's
-//! conversion). The AMX tiles
-//! ([`super::amx`], x86-64) round with these rules in hardware; elsewhere the CPU path rounds
-//! the operands with [`round_operand`] and multiplies them with the f32 gemm.
+//! conversion). The packed kernels (`super::packed`, x86-64: AMX tiles or AVX512_BF16) round
+//! with these rules in hardware; the emulation rounds the operands with [`round_operand`] and
+//! multiplies them with the f32 gemm.
 
 /// `x` rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
 pub fn to_bf16(x: f32) -> u16 {

@@ -98,7 +98,7 @@ impl Unit {
             if wants.params {
                 // dW = srcᵀ · d: srcᵀ is src read with swapped strides.
                 let src_t: Operand = if l == 0 { (xs, 1, i) } else { (&self.hidden[l - 1], n, 1) };
-                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Order::RowMajor, net.matmul);
+                self.weight_grads[l] = product(i, o, n, src_t, (&d, 1, n), Order::RowMajor, net.bf16);
                 let mut db = vec![0.0f32; o];
                 add_feature_sums(&mut db, &d, n);
                 self.bias_grads[l] = db;

@@ -1,23 +1,24 @@
 //! The CPU path's host copy of a net's parameters, kept between passes while the parameters
 //! stay the same (dfdx keeps them behind its tensor type, so a pass would otherwise copy them
-//! every time), with the weights packed for AMX tiles on first use.
+//! every time), with the weights packed for the bf16 kernels on first use.
 
 use std::sync::Arc;
-#[cfg(all(target_arch = "x86_64", feature = "amx"))]
+#[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
 use std::sync::OnceLock;
 
 use dfdx::prelude::*;
 
 use super::scratch;
 use crate::ensemble::EnsembleMlp;
-use crate::{Activation, Matmul};
+use crate::{Activation, Bf16Path, Matmul};
 
 /// One pass's view of a net: its host parameters (shared between passes while the parameters
 /// stay the same) and how it computes.
 pub(super) struct HostNet {
     params: Arc<HostParams>,
     pub(super) activation: Activation,
-    pub(super) matmul: Matmul,
+    /// Where bf16 products run, or `None` for f32 products.
+    pub(super) bf16: Option<Bf16Path>,
 }
 
 /// A host copy of the parameters (dfdx keeps them behind its tensor type), made once per
@@ -36,10 +37,10 @@ pub(super) struct HostLayer {
     pub(super) bias: Vec<f32>,
     pub(super) inputs: usize,
     pub(super) outputs: usize,
-    /// Per member, the weights packed for AMX tiles as the left operand of the forward product
+    /// Per member, the weights packed for the bf16 kernels as the left operand of the forward product
     /// (`Wᵀ`, `out × in`) and of the backward one (`W`, `in × out`); packed on first use.
-    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
-    pub(super) packed: Vec<[OnceLock<super::amx::PackedLhs>; 2]>,
+    #[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
+    pub(super) packed: Vec<[OnceLock<super::packed::PackedLhs>; 2]>,
 }
 
 impl std::ops::Deref for HostNet {
@@ -54,7 +55,11 @@ impl HostNet {
     /// `net` for one pass: its kept host copy (made now if there is none) and its settings.
     pub(super) fn of(net: &EnsembleMlp<Cpu>) -> Self {
         let params = net.derived().get_or_make(|| HostParams::copy(net));
-        Self { params, activation: net.activation, matmul: net.matmul }
+        let bf16 = match net.matmul {
+            Matmul::F32 => None,
+            Matmul::Bf16 => Some(net.bf16_path.unwrap_or_else(|| Bf16Path::here().unwrap_or_else(|e| panic!("{e}")))),
+        };
+        Self { params, activation: net.activation, bf16 }
     }
 }
 
@@ -101,7 +106,7 @@ impl HostParams {
                     bias,
                     inputs,
                     outputs,
-                    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
+                    #[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
                     packed: (0..members).map(|_| Default::default()).collect(),
                 }
             })
@@ -113,7 +118,7 @@ impl HostParams {
 impl HostLayer {
     /// Drops the packed weights (the weights changed).
     fn forget_packed(&mut self) {
-        #[cfg(all(target_arch = "x86_64", feature = "amx"))]
+        #[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
         self.packed.iter_mut().for_each(|p| *p = Default::default());
     }
 }

@@ -13,8 +13,6 @@
 //! Learners (dynamics models, SAC, value gradients) call these through [`EnsembleMlp::infer`]
 //! and [`EnsembleMlp::forward_backward`]; they never see which path ran.
 
-#[cfg(all(target_arch = "x86_64", feature = "amx"))]
-mod amx;
 mod bf16;
 pub mod cpu;
 mod cpu_unit;
@@ -23,13 +21,15 @@ pub mod denormals;
 mod elementwise;
 pub(crate) use elementwise::soft_bounds;
 mod host_params;
+#[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
+mod packed;
 mod passes;
 mod products;
 pub mod reference;
 mod scratch;
 
 /// How a product's `m × n` result is laid out in its buffer (the CPU path's gemm calls and the
-/// AMX kernel both take it).
+/// packed bf16 kernels both take it).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Order {
     /// Row after row, `dst[i·n + j]` (a weight gradient, in dfdx's `[in, out]` layout).
@@ -40,13 +40,15 @@ enum Order {
     ColumnMajor,
 }
 
-/// Whether bf16 products can run on AMX tiles here ([`crate::Matmul::Bf16`]): never on
-/// other targets than x86-64, or in a build without the `amx` feature.
-pub(crate) fn amx_available() -> bool {
-    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
-    return amx::available();
-    #[cfg(not(all(target_arch = "x86_64", feature = "amx")))]
-    false
+/// Whether bf16 products can run on `path` here: the emulation always can; the hardware paths
+/// only on x86-64 CPUs that have them, in a build with the `bf16-kernels` feature.
+pub(crate) fn bf16_supports(path: crate::Bf16Path) -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
+    return packed::supports(path);
+    #[cfg(not(all(target_arch = "x86_64", feature = "bf16-kernels")))]
+    {
+        path == crate::Bf16Path::Emulated
+    }
 }
 
 use dfdx::prelude::*;

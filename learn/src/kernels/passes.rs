@@ -9,7 +9,7 @@ use super::denormals::FlushDenormals;
 use super::{MlpKernels, Passes, Wants};
 use crate::adam::Adam;
 use crate::ensemble::EnsembleMlp;
-use crate::matmul::Matmul;
+use crate::matmul::{Bf16Path, Bf16PathError};
 
 /// The passes learners use, on host data: each device runs them its own way ([`MlpKernels`]).
 impl<D: MlpKernels> EnsembleMlp<D> {
@@ -60,10 +60,40 @@ impl<D: MlpKernels> Adam<D> {
     }
 }
 
-impl Matmul {
-    /// Whether bf16 products run on AMX tiles on this machine (else they are emulated with the
-    /// f32 kernel on rounded operands).
-    pub fn bf16_accelerated() -> bool {
-        super::amx_available()
+impl Bf16Path {
+    /// Whether this machine (and this build) can run bf16 products on `self`.
+    pub fn runs_here(self) -> bool {
+        super::bf16_supports(self)
+    }
+
+    /// The fastest path this machine runs: AMX tiles, else AVX512_BF16, else the emulation.
+    pub fn fastest() -> Self {
+        [Self::Amx, Self::Avx512Bf16].into_iter().find(|p| p.runs_here()).unwrap_or(Self::Emulated)
+    }
+
+    /// The path bf16 products take in this process: the one [`Self::VAR`] names if it is set,
+    /// else [`Self::fastest`]. Decided once per process.
+    ///
+    /// # Errors
+    /// If the variable names no path, or one this machine cannot run.
+    pub fn here() -> Result<Self, Bf16PathError> {
+        static HERE: std::sync::OnceLock<Result<Bf16Path, Bf16PathError>> = std::sync::OnceLock::new();
+        HERE.get_or_init(|| Self::from_setting(std::env::var(Self::VAR).ok().as_deref())).clone()
+    }
+
+    /// The path a value of [`Self::VAR`] asks for (`None`, or empty: the fastest).
+    ///
+    /// # Errors
+    /// If `setting` names no path, or one this machine cannot run.
+    pub fn from_setting(setting: Option<&str>) -> Result<Self, Bf16PathError> {
+        let Some(name) = setting.filter(|s| !s.is_empty()) else {
+            return Ok(Self::fastest());
+        };
+        let path: Self = name.parse()?;
+        if !path.runs_here() {
+            let can: Vec<&str> = Self::NAMES.into_iter().filter(|n| n.parse::<Self>().is_ok_and(Self::runs_here)).collect();
+            return Err(Bf16PathError::Unsupported { path, can: can.join(", ") });
+        }
+        Ok(path)
     }
 }

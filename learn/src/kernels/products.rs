@@ -1,11 +1,12 @@
 //! The matrix products of the CPU fast path: single-threaded f32 gemm calls (the gemm crate) in
-//! either result layout, one-column products, and the bf16 dispatch: AMX tiles where the CPU
-//! has them ([`super::amx`]), else the f32 kernel on bf16-rounded operands.
+//! either result layout, one-column products, and the bf16 dispatch by [`Bf16Path`]: the packed
+//! kernels ([`super::packed`]: AMX tiles or AVX512_BF16), or the f32 kernel on bf16-rounded
+//! operands.
 
 use super::bf16::{self, Operand};
 use super::host_params::HostNet;
 use super::{Order, scratch};
-use crate::Matmul;
+use crate::Bf16Path;
 
 /// Which of a layer's products a packed weight serves: `src · W` ...
 pub(super) const FORWARD: usize = 0;
@@ -14,9 +15,9 @@ pub(super) const BACKWARD: usize = 1;
 
 /// A product with a layer's weight on the right (`src · W` forward, `d · Wᵀ` backward; `rhs`
 /// is the weight, `(layer, member, FORWARD or BACKWARD)` says which), as a fresh feature-major
-/// buffer. On AMX tiles the feature-major `m × n` result is computed as the row-major
-/// `rhsᵀ · lhsᵀ`, with the weight's packed tiles made once per parameter version and shared by
-/// every pass and row block until the parameters change.
+/// buffer. On the packed bf16 kernels the feature-major `m × n` result is computed as the
+/// row-major `rhsᵀ · lhsᵀ`, with the weight's packed tiles made once per parameter version and
+/// shared by every pass and row block until the parameters change.
 pub(super) fn weight_product(
     m: usize,
     n: usize,
@@ -26,18 +27,22 @@ pub(super) fn weight_product(
     net: &HostNet,
     which: (usize, usize, usize),
 ) -> Vec<f32> {
-    #[cfg(all(target_arch = "x86_64", feature = "amx"))]
-    if net.matmul == Matmul::Bf16 && m > 0 && n > 1 && k > 0 && super::amx::use_tiles() {
-        use super::amx;
+    #[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
+    if let Some(path @ (Bf16Path::Amx | Bf16Path::Avx512Bf16)) = net.bf16
+        && m > 0
+        && n > 1
+        && k > 0
+    {
+        use super::packed;
         assert_in_bounds(m, n, k, lhs, rhs);
         let (layer, member, pass) = which;
-        let weight = net.layers[layer].packed[member][pass].get_or_init(|| amx::pack_lhs(n, k, (rhs.0, rhs.2, rhs.1)));
+        let weight = net.layers[layer].packed[member][pass].get_or_init(|| packed::pack_lhs(n, k, (rhs.0, rhs.2, rhs.1)));
         let mut dst = scratch::take(m * n);
-        amx::product_with_packed_lhs(m, weight, (lhs.0, lhs.2, lhs.1), &mut dst);
+        packed::product_with_packed_lhs(path, m, weight, (lhs.0, lhs.2, lhs.1), &mut dst);
         return dst;
     }
     let _ = which;
-    product(m, n, k, lhs, rhs, Order::ColumnMajor, net.matmul)
+    product(m, n, k, lhs, rhs, Order::ColumnMajor, net.bf16)
 }
 
 /// Panics unless every index an `m × k` by `k × n` product reads lies in its operand.
@@ -47,10 +52,10 @@ pub(super) fn assert_in_bounds(m: usize, n: usize, k: usize, lhs: Operand, rhs: 
     }
 }
 
-/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `order`, with
-/// the arithmetic `matmul` asks for. One-column products (scalar outputs, memory-bound) are
-/// always f32.
-pub(super) fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, matmul: Matmul) -> Vec<f32> {
+/// `lhs · rhs` for an `m × k` by `k × n` product, as a fresh `m × n` buffer in `order`: in f32
+/// (`bf16` is `None`) or in bf16 on the given path. One-column products (scalar outputs,
+/// memory-bound) are always f32.
+pub(super) fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, bf16: Option<Bf16Path>) -> Vec<f32> {
     if m == 0 || n == 0 || k == 0 {
         return vec![0.0; m * n];
     }
@@ -59,9 +64,9 @@ pub(super) fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, 
         // One column is the same in either layout.
         return column_product(m, k, lhs, rhs);
     }
-    match matmul {
-        Matmul::F32 => f32_product(m, n, k, lhs, rhs, order),
-        Matmul::Bf16 => tile_product(m, n, k, lhs, rhs, order).unwrap_or_else(|| {
+    match bf16 {
+        None => f32_product(m, n, k, lhs, rhs, order),
+        Some(path) => packed_product(path, m, n, k, lhs, rhs, order).unwrap_or_else(|| {
             let (l, r) = (bf16::round_operand(lhs, m, k), bf16::round_operand(rhs, k, n));
             let out = f32_product(m, n, k, (&l, k, 1), (&r, n, 1), order);
             scratch::give_all([l, r]);
@@ -70,22 +75,22 @@ pub(super) fn product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, 
     }
 }
 
-/// [`product`] in bf16 on AMX tiles, or `None` where there are none (this CPU, or a test asking
-/// for the emulation).
-#[cfg(all(target_arch = "x86_64", feature = "amx"))]
-pub(super) fn tile_product(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order) -> Option<Vec<f32>> {
-    use super::amx;
-    if !amx::use_tiles() {
+/// [`product`] in bf16 on the packed kernels of `path`, or `None` for the emulation.
+#[cfg(all(target_arch = "x86_64", feature = "bf16-kernels"))]
+fn packed_product(path: Bf16Path, m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order) -> Option<Vec<f32>> {
+    if path == Bf16Path::Emulated {
         return None;
     }
     let mut dst = scratch::take(m * n);
-    amx::product(m, n, k, lhs, rhs, order, &mut dst);
+    super::packed::product(path, m, n, k, lhs, rhs, order, &mut dst);
     Some(dst)
 }
 
-/// No AMX tiles in this build (another target, or a build without the `amx` feature): bf16 is emulated.
-#[cfg(not(all(target_arch = "x86_64", feature = "amx")))]
-pub(super) fn tile_product(_: usize, _: usize, _: usize, _: Operand, _: Operand, _: Order) -> Option<Vec<f32>> {
+/// No packed kernels in this build (another target, or a build without the `bf16-kernels`
+/// feature): bf16 is emulated (a path forced on a net that this build lacks panics).
+#[cfg(not(all(target_arch = "x86_64", feature = "bf16-kernels")))]
+fn packed_product(path: Bf16Path, _: usize, _: usize, _: usize, _: Operand, _: Operand, _: Order) -> Option<Vec<f32>> {
+    assert_eq!(path, Bf16Path::Emulated, "bf16 products on {path}, which this build cannot run");
     None
 }
 

@@ -4,7 +4,7 @@ use super::elementwise::exp;
 use dfdx::prelude::TensorFromVec;
 
 use super::{Wants, cpu, reference};
-use crate::{Activation, EnsembleMlp, Matmul, TestDevice};
+use crate::{Activation, Bf16Path, EnsembleMlp, Matmul, TestDevice};
 
 fn inputs(len: usize, seed: u32) -> Vec<f32> {
     (0..len).map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / 16_777_216.0) * 4.0 - 2.0).collect()
@@ -156,33 +156,41 @@ fn polyak_averaging_is_the_same_on_both_paths() {
     }
 }
 
-/// bf16 matmuls (AMX tiles here if the CPU has them, else the emulation) against f32: the same
-/// nets and data, agreeing to bf16's precision, and bit-identical from one run to the next.
+/// bf16 matmuls on this machine's fastest path (AMX tiles, AVX512_BF16 or the emulation)
+/// against f32: the same nets and data, agreeing to bf16's precision, and bit-identical from
+/// one run to the next. Every hardware path the machine has is also checked against the
+/// emulation (the same rounded operands, sums in another order).
 #[test]
 fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
     let dev = TestDevice::seed_from_u64(0);
-    eprintln!("bf16 products {}", if Matmul::bf16_accelerated() { "on AMX" } else { "emulated (no AMX)" });
+    let hardware: Vec<Bf16Path> = [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().filter(|p| p.runs_here()).collect();
+    eprintln!("bf16 products on {} here; hardware paths checked against the emulation: {hardware:?}", Bf16Path::fastest());
     for (e, hidden, act, rows) in
         [(7, vec![200, 200], Activation::Silu, 256), (2, vec![512, 512], Activation::Relu, 256), (1, vec![40, 40], Activation::Relu, 130)]
     {
         let f32_net = EnsembleMlp::new(&dev, e, 14, &hidden, 12, act, 5);
-        let bf16_net = f32_net.clone().with_matmul(Matmul::Bf16);
+        let bf16_net = f32_net.clone().with_matmul(Matmul::Bf16).with_bf16_path(Bf16Path::fastest());
         let x = inputs(e * rows * 14, 4);
         let d_out = inputs(e * rows * 12, 5);
         let both = Wants { params: true, input: true };
         let run = |net: &EnsembleMlp<TestDevice>| cpu::forward_backward::<()>(net, &x, both, |_| Ok(d_out.clone())).unwrap();
         let (exact, rounded, again) = (run(&f32_net), run(&bf16_net), run(&bf16_net));
-        #[cfg(all(target_arch = "x86_64", feature = "amx"))]
-        if Matmul::bf16_accelerated() {
-            // The tiles against the emulation: the same rounded operands, sums in another order.
-            super::amx::EMULATE.store(true, std::sync::atomic::Ordering::Relaxed);
-            let emulated = run(&bf16_net);
-            super::amx::EMULATE.store(false, std::sync::atomic::Ordering::Relaxed);
-            let pairs = [(&rounded.outputs, &emulated.outputs), (rounded.input.as_ref().unwrap(), emulated.input.as_ref().unwrap())];
-            for (what, (tiles, emulation)) in ["outputs", "input gradients"].iter().zip(pairs) {
+        let emulated = run(&bf16_net.clone().with_bf16_path(Bf16Path::Emulated));
+        for &path in &hardware {
+            let on_path = run(&bf16_net.clone().with_bf16_path(path));
+            let pairs = [(&on_path.outputs, &emulated.outputs), (on_path.input.as_ref().unwrap(), emulated.input.as_ref().unwrap())];
+            for (what, (fast, emulation)) in ["outputs", "input gradients"].iter().zip(pairs) {
                 let scale = emulation.iter().fold(0f32, |m, v| m.max(v.abs()));
-                let worst = tiles.iter().zip(emulation.iter()).fold(0f32, |m, (t, e)| m.max((t - e).abs()));
-                assert!(worst <= 2e-3 * scale, "{e}×{hidden:?} {what}: tiles vs emulation {worst} of {scale}");
+                let worst = fast.iter().zip(emulation.iter()).fold(0f32, |m, (t, e)| m.max((t - e).abs()));
+                eprintln!("{e}×{hidden:?} {what}: {path} vs emulation, worst difference {worst:.2e} of {scale:.2e}");
+                assert!(worst <= 2e-3 * scale, "{e}×{hidden:?} {what}: {path} vs emulation {worst} of {scale}");
+            }
+            let (fast, emulation) = (on_path.params.as_ref().unwrap(), emulated.params.as_ref().unwrap());
+            for (layer, l) in bf16_net.layers().iter().enumerate() {
+                let (g, w) = (fast.get(&l.weight).as_vec(), emulation.get(&l.weight).as_vec());
+                let scale = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let worst = g.iter().zip(&w).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(worst <= 2e-3 * scale, "{e}×{hidden:?} layer {layer} weight gradient: {path} vs emulation {worst} of {scale}");
             }
         }
         let case = format!("{e}×{hidden:?} {act:?} rows {rows}");
@@ -217,6 +225,36 @@ fn bf16_passes_agree_with_f32_to_bf16_precision_and_repeat_exactly() {
             rounded.input.unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             again.input.unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+    }
+}
+
+/// Every bf16 path this machine runs (and f32) gives the same bits on 1, 2 and 3 threads: a
+/// pass is cut by the shapes alone, and each product is one thread's work.
+#[test]
+fn passes_are_bit_identical_on_any_thread_count() {
+    let dev = TestDevice::seed_from_u64(0);
+    let paths = [Bf16Path::Amx, Bf16Path::Avx512Bf16, Bf16Path::Emulated].into_iter().filter(|p| p.runs_here());
+    let settings = std::iter::once((Matmul::F32, Bf16Path::Emulated)).chain(paths.map(|p| (Matmul::Bf16, p)));
+    for (matmul, path) in settings {
+        // A single net cut into row blocks, and an ensemble of 200-wide members.
+        for (e, hidden, rows) in [(1, vec![512, 512], 256), (7, vec![200, 200], 128)] {
+            let net = EnsembleMlp::new(&dev, e, 14, &hidden, 12, Activation::Silu, 9).with_matmul(matmul).with_bf16_path(path);
+            let x = inputs(e * rows * 14, 2);
+            let d_out = inputs(e * rows * 12, 3);
+            let bits = |threads: usize| {
+                crate::compute_pool::run_on_pool(threads, || {
+                    let p = cpu::forward_backward::<()>(&net.clone(), &x, Wants { params: true, input: true }, |_| Ok(d_out.clone())).unwrap();
+                    let grads = p.params.unwrap();
+                    let weights: Vec<f32> = net.layers().iter().flat_map(|l| grads.get(&l.weight).as_vec()).collect();
+                    [p.outputs, p.input.unwrap(), weights].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
+                })
+                .unwrap()
+            };
+            let one = bits(1);
+            for threads in [2, 3] {
+                assert!(bits(threads) == one, "{matmul} on {path}, {e}×{hidden:?}: {threads} threads differ from one");
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The AMX tile product against a double-precision reference.
+//! The packed bf16 products, on every hardware path this machine has, against a
+//! double-precision reference.
 
 use super::*;
 use crate::kernels::bf16::round_to_bf16;
@@ -16,16 +17,20 @@ fn reference(m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand) -> Vec<f6
 }
 
 #[test]
-fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
-    if !available() {
-        eprintln!("skipped: this machine has no AMX (the f32 fallback is tested in kernels::tests)");
-        return;
+fn packed_products_match_a_double_precision_sum_of_the_rounded_operands() {
+    let paths: Vec<Bf16Path> = [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().filter(|&p| supports(p)).collect();
+    eprintln!("packed bf16 paths on this machine: {paths:?} (the emulation is tested in kernels::tests)");
+    for path in paths {
+        products_match_the_reference(path);
     }
+}
+
+fn products_match_the_reference(path: Bf16Path) {
     let value = |s: usize| ((s.wrapping_mul(2_654_435_761) % 1000) as f32 / 500.0) - 1.0;
     // NaN left in this thread's packing buffers and in the spare tile buffers: a padded value
     // that the packing fails to zero then turns results into NaN (0 · NaN is NaN).
     let poison = vec![f32::NAN; 512 * 512];
-    product(512, 512, 512, (&poison, 512, 1), (&poison, 512, 1), Order::RowMajor, &mut vec![0.0; 512 * 512]);
+    product(path, 512, 512, 512, (&poison, 512, 1), (&poison, 512, 1), Order::RowMajor, &mut vec![0.0; 512 * 512]);
     drop(pack_lhs(512, 512, (&poison, 512, 1)));
     // Shapes with every kind of edge: below one tile, exact blocks, odd depths; then again from
     // the largest down, so that padded operands are packed into buffers that held a larger
@@ -46,8 +51,8 @@ fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
             for (order, packed) in [(Order::RowMajor, None), (Order::ColumnMajor, None), (Order::RowMajor, Some(pack_lhs(m, k, lhs)))] {
                 let mut dst = vec![f32::NAN; m * n];
                 match &packed {
-                    None => product(m, n, k, lhs, rhs, order, &mut dst),
-                    Some(packed) => product_with_packed_lhs(n, packed, rhs, &mut dst),
+                    None => product(path, m, n, k, lhs, rhs, order, &mut dst),
+                    Some(packed) => product_with_packed_lhs(path, n, packed, rhs, &mut dst),
                 }
                 for i in 0..m {
                     for j in 0..n {
@@ -58,7 +63,7 @@ fn amx_products_match_a_double_precision_sum_of_the_rounded_operands() {
                         let want = expected[i * n + j];
                         assert!(
                             (f64::from(got) - want).abs() <= 1e-5 * (k as f64).sqrt() * (1.0 + want.abs()),
-                            "{m}×{n}×{k} {order:?} (lhs packed first: {}) [{i},{j}]: {got} vs {want}",
+                            "{path}: {m}×{n}×{k} {order:?} (lhs packed first: {}) [{i},{j}]: {got} vs {want}",
                             packed.is_some()
                         );
                     }
