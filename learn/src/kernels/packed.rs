@@ -166,7 +166,10 @@ fn multiply(path: Bf16Path, m: usize, n: usize, k: usize, a: &[u16], b: &[u16], 
                 unsafe {
                     match path {
                         Bf16Path::Amx => tiles::block_kernel(a, b, steps, c, stride),
-                        _ => dot::block_kernel(a, b, steps, c, stride),
+                        _ => {
+                            let valid = dot::Valid { rows: (m - i0).min(BLOCK), columns: (n - j0).min(BLOCK), depth: k };
+                            dot::block_kernel(a, b, steps, c, stride, valid)
+                        }
                     }
                 }
             }
