@@ -143,8 +143,10 @@ fn multiply(path: Bf16Path, m: usize, n: usize, k: usize, a: &[u16], b: &[u16], 
     assert!(a.len() >= mp * kp && b.len() >= np * kp, "packed operands too short for {m} × {n} × {k}");
     let steps = kp / DEPTH;
     let edge_blocks = (mp / BLOCK) * (np / BLOCK) - (m / BLOCK) * (n / BLOCK);
-    edges.clear();
-    edges.resize(edge_blocks * BLOCK * BLOCK, 0.0);
+    // Its old values need no zeroing: the kernels write every row and column that is read back.
+    if edges.len() < edge_blocks * BLOCK * BLOCK {
+        edges.resize(edge_blocks * BLOCK * BLOCK, 0.0);
+    }
     let mut edge = 0;
     {
         let _tiles = (path == Bf16Path::Amx).then(tiles::Tiles::configure);

@@ -139,7 +139,7 @@ pub struct ModelSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_epochs: Option<usize>,
     /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
-    /// tiles where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
+    /// tiles or AVX512_BF16 where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
     #[serde(default, skip_serializing_if = "is_default_matmul")]
     pub matmul: Matmul,
 }
@@ -194,7 +194,7 @@ pub struct AgentSection {
     /// Updates between target-critic updates.
     pub target_update_interval: u64,
     /// Matrix products on the CPU: `f32` (default) or `bf16` (bf16 operands, f32 sums; on AMX
-    /// tiles where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
+    /// tiles or AVX512_BF16 where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
     #[serde(default, skip_serializing_if = "is_default_matmul")]
     pub matmul: Matmul,
 }
