@@ -227,6 +227,22 @@ fn rollout_step(dev: &Dev, rows: usize) -> (f64, f64) {
     (own * rows as f64, every * rows as f64)
 }
 
+/// GFLOP/s of one 512 → 512 linear layer's forward pass on 512 rows on one thread, the weights
+/// packed once and the inputs packed every call, as `matmul` on `path` computes it: the
+/// products' own speed on this CPU, each bf16 path against f32.
+fn layer_gflops(dev: &Dev, matmul: Matmul, path: Bf16Path) -> f64 {
+    let n = 512;
+    let net = EnsembleMlp::new(dev, 1, n, &[], n, Activation::Relu, 0).with_matmul(matmul).with_bf16_path(path);
+    let x: Vec<f32> = (0..n * n).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+    let calls = vagram::learn::compute_pool::run_on_pool(1, || {
+        rate(3.0, || {
+            std::hint::black_box(net.infer(&x));
+        })
+    })
+    .expect("a one-thread pool");
+    calls * 2.0 * (n * n * n) as f64 / 1e9
+}
+
 fn main() {
     vagram::allocator::keep_freed_memory();
     support::run_like_a_seed("LEARNING_BENCH_CALLER_THREAD", workloads);
@@ -305,6 +321,18 @@ fn workloads() {
         let name = format!("SAC update ({width}×{width} actor + twin critics, obs 11, act 3){suffix}");
         if wanted(&name) {
             println!("| {name} | {:.0} |", sac_update(&dev, width, matmul));
+        }
+    }
+    let name = "one 512 → 512 layer on 512 rows, one thread";
+    if wanted(name) {
+        println!("\n{name} (every bf16 path this CPU runs):\n");
+        println!("| arithmetic | GFLOP/s | vs f32 |");
+        println!("| --- | ---: | ---: |");
+        let f32_rate = layer_gflops(&dev, Matmul::F32, Bf16Path::Emulated);
+        println!("| f32 (gemm crate) | {f32_rate:.0} | 1.00 |");
+        for path in [Bf16Path::Amx, Bf16Path::Avx512Bf16, Bf16Path::Emulated].into_iter().filter(|p| p.runs_here()) {
+            let bf16_rate = layer_gflops(&dev, Matmul::Bf16, path);
+            println!("| bf16: {} | {bf16_rate:.0} | {:.2} |", path.describe(), bf16_rate / f32_rate);
         }
     }
 }

@@ -19,10 +19,10 @@ mod support;
 use std::time::Instant;
 
 use rand::{RngExt, SeedableRng};
-use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::dynamics::{DynamicsConfig, DynamicsModel, MemberBatch};
 use vagram::learn::replay::ReplayBuffer;
 use vagram::learn::sac::{Sac, SacConfig};
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::systems::learning::{EpochLog, ModelResource};
 use vagram::train::SeedApp;
 use vagram::train::config::RunConfig;

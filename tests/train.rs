@@ -7,8 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::snapshot::TensorStore;
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::train::config::RunConfig;
 use vagram::train::run_dir::seed_dir;
 use vagram::train::{SeedJob, SeedOutcome, checkpoint, run_seeds};
@@ -411,7 +411,10 @@ fn a_bf16_run_says_how_its_matmuls_run_here() {
     // A path that does not exist, or that this machine lacks, is refused before the run
     // directory is made.
     let missing = [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().find(|p| !p.runs_here());
-    for (path, names) in [("avx512", "expected one of: amx, avx512-bf16, emulated")].into_iter().chain(missing.map(|p| (p.name(), "which this machine cannot run"))) {
+    for (path, names) in [("avx512", "expected one of: amx, avx512-bf16, emulated")]
+        .into_iter()
+        .chain(missing.map(|p| (p.name(), "which this machine cannot run")))
+    {
         let (code, err, run) = train("bf16", Some(path));
         assert_ne!(code, 0, "{path}: {err}");
         assert!(err.contains("VAGRAM_BF16_PATH") && err.contains(names), "{path}: {err}");

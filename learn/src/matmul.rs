@@ -4,8 +4,8 @@
 //!
 //! bf16 keeps f32's exponent range but only 8 significant bits, so each product's operands are
 //! rounded to about 2.4 decimal digits before an exact-enough f32 sum; biases, activations,
-//! losses and optimiser state stay f32. On an AMX CPU a 512-wide SAC update runs several times
-//! faster, with AVX512_BF16 about twice as fast (BENCHMARKS.md). Without either the same
+//! losses and optimiser state stay f32. On an AMX CPU a 512-wide SAC update runs about 1.9×
+//! faster, with AVX512_BF16 about 1.66× (BENCHMARKS.md). Without either the same
 //! rounding is applied and the f32 kernel multiplies, so a config gives the same kind of numbers
 //! everywhere, only slower. The CUDA build always multiplies in f32.
 
@@ -131,7 +131,7 @@ impl std::error::Error for UnknownBf16Path {}
 pub enum Bf16PathError {
     /// It names no path.
     #[error("{var}: {0}", var = Bf16Path::VAR)]
-    Unknown(#[from] UnknownBf16Path),
+    Unknown(UnknownBf16Path),
     /// It names a path this CPU (or this build) cannot run.
     #[error("{var}={path} asks for {what}, which this machine cannot run (it can run: {can})", var = Bf16Path::VAR, what = .path.describe())]
     Unsupported {

@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use vagram::engine::env::EnvRegistry;
-use vagram::learn::{Bf16Path, Matmul};
 use vagram::learn::losses::LossKind;
+use vagram::learn::{Bf16Path, Matmul};
 use vagram::plot::curves::{draw_curves, read_curve};
 use vagram::systems::learning::StageSeconds;
 use vagram::train::config::memory::check_memory;

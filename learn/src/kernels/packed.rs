@@ -43,7 +43,7 @@ fn assert_runs(path: Bf16Path) {
     assert!(path != Bf16Path::Emulated && supports(path), "packed bf16 products on {path}, which this machine cannot run");
 }
 
-/// `lhs · rhs` (`m × k` by `k × n`) on `path` into `dst` (`m · n` values in `order`).
+/// `lhs · rhs` (`m × k` by `k × n`, the shape `(m, n, k)`) on `path` into `dst` (`m · n` values in `order`).
 ///
 /// The kernels store into a row-major `dst`; a column-major result is computed as the row-major
 /// `(rhsᵀ · lhsᵀ)` (a transposed operand is the same data with swapped strides).
@@ -51,7 +51,7 @@ fn assert_runs(path: Bf16Path) {
 /// # Panics
 /// If this machine cannot run `path` (or it is the emulation), or an operand or `dst` is too
 /// short for its shape.
-pub fn product(path: Bf16Path, m: usize, n: usize, k: usize, lhs: Operand, rhs: Operand, order: Order, dst: &mut [f32]) {
+pub fn product(path: Bf16Path, (m, n, k): (usize, usize, usize), lhs: Operand, rhs: Operand, order: Order, dst: &mut [f32]) {
     assert_runs(path);
     assert_eq!(dst.len(), m * n, "bf16 product destination is not m × n");
     match order {
@@ -115,7 +115,7 @@ pub fn product_with_packed_lhs(path: Bf16Path, n: usize, lhs: &PackedLhs, rhs: O
     let (a, mut b, edges) = PACKED.with_borrow_mut(std::mem::take);
     // SAFETY: both paths' CPUs have AVX-512 with BF16 (checked by `assert_runs`).
     unsafe { pack_pairs(rhs, k, n, kp, np, &mut b) };
-    let edges = multiply(path, m, n, k, &lhs.tiles, &b, edges, dst);
+    let edges = multiply(path, (m, n, k), &lhs.tiles, &b, edges, dst);
     PACKED.set((a, b, edges));
 }
 
@@ -131,14 +131,14 @@ fn row_major_product(path: Bf16Path, m: usize, n: usize, k: usize, lhs: Operand,
         pack_rows(lhs, m, k, mp, kp, &mut a);
         pack_pairs(rhs, k, n, kp, np, &mut b);
     }
-    let edges = multiply(path, m, n, k, &a, &b, edges, dst);
+    let edges = multiply(path, (m, n, k), &a, &b, edges, dst);
     PACKED.set((a, b, edges));
 }
 
 /// The products of packed `a` (`m × k`) and `b` (`k × n`) into a row-major `dst` on `path`
 /// (checked by the caller); `edges` is the side buffer for the partial blocks, handed back for
 /// reuse.
-fn multiply(path: Bf16Path, m: usize, n: usize, k: usize, a: &[u16], b: &[u16], mut edges: Vec<f32>, dst: &mut [f32]) -> Vec<f32> {
+fn multiply(path: Bf16Path, (m, n, k): (usize, usize, usize), a: &[u16], b: &[u16], mut edges: Vec<f32>, dst: &mut [f32]) -> Vec<f32> {
     let (mp, np, kp) = (m.next_multiple_of(BLOCK), n.next_multiple_of(BLOCK), k.max(1).next_multiple_of(DEPTH));
     assert!(a.len() >= mp * kp && b.len() >= np * kp, "packed operands too short for {m} × {n} × {k}");
     let steps = kp / DEPTH;

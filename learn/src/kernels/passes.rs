@@ -89,7 +89,7 @@ impl Bf16Path {
         let Some(name) = setting.filter(|s| !s.is_empty()) else {
             return Ok(Self::fastest());
         };
-        let path: Self = name.parse()?;
+        let path: Self = name.parse().map_err(Bf16PathError::Unknown)?;
         if !path.runs_here() {
             let can: Vec<&str> = Self::NAMES.into_iter().filter(|n| n.parse::<Self>().is_ok_and(Self::runs_here)).collect();
             return Err(Bf16PathError::Unsupported { path, can: can.join(", ") });

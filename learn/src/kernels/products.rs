@@ -82,7 +82,7 @@ fn packed_product(path: Bf16Path, m: usize, n: usize, k: usize, lhs: Operand, rh
         return None;
     }
     let mut dst = scratch::take(m * n);
-    super::packed::product(path, m, n, k, lhs, rhs, order, &mut dst);
+    super::packed::product(path, (m, n, k), lhs, rhs, order, &mut dst);
     Some(dst)
 }
 

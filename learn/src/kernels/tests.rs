@@ -243,7 +243,8 @@ fn passes_are_bit_identical_on_any_thread_count() {
             let d_out = inputs(e * rows * 12, 3);
             let bits = |threads: usize| {
                 crate::compute_pool::run_on_pool(threads, || {
-                    let p = cpu::forward_backward::<()>(&net.clone(), &x, Wants { params: true, input: true }, |_| Ok(d_out.clone())).unwrap();
+                    let p =
+                        cpu::forward_backward::<()>(&net.clone(), &x, Wants { params: true, input: true }, |_| Ok(d_out.clone())).unwrap();
                     let grads = p.params.unwrap();
                     let weights: Vec<f32> = net.layers().iter().flat_map(|l| grads.get(&l.weight).as_vec()).collect();
                     [p.outputs, p.input.unwrap(), weights].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
@@ -295,5 +296,28 @@ fn passes_see_every_parameter_change() {
         let bias = dev.tensor_from_vec(vec![1.0f32; 3 * 200], (3, 200));
         net.layers_mut()[1].bias = bias;
         check(&net, &mut last, "a change through layers_mut");
+    }
+}
+
+/// `VAGRAM_BF16_PATH`'s values: unset or empty is the fastest path, a path this machine runs is
+/// taken, an unknown name or a missing path is refused naming what this machine can run.
+#[test]
+fn a_forced_bf16_path_is_taken_or_refused_with_the_paths_this_machine_runs() {
+    use crate::matmul::Bf16PathError;
+    assert_eq!(Bf16Path::from_setting(None).unwrap(), Bf16Path::fastest());
+    assert_eq!(Bf16Path::from_setting(Some("")).unwrap(), Bf16Path::fastest());
+    assert_eq!(Bf16Path::from_setting(Some("emulated")).unwrap(), Bf16Path::Emulated);
+    assert!(Bf16Path::Emulated.runs_here(), "the emulation runs everywhere");
+    let fastest = Bf16Path::fastest();
+    assert!(fastest.runs_here());
+    assert_eq!(Bf16Path::from_setting(Some(fastest.name())).unwrap(), fastest);
+    let err = Bf16Path::from_setting(Some("avx2")).unwrap_err();
+    assert!(matches!(err, Bf16PathError::Unknown(_)) && err.to_string().contains("'avx2'"), "{err}");
+    for path in [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().filter(|p| !p.runs_here()) {
+        let err = Bf16Path::from_setting(Some(path.name())).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("VAGRAM_BF16_PATH") && text.contains("cannot run") && text.contains("emulated"), "{text}");
+        let can = text.split("it can run: ").nth(1).expect("the paths this machine runs");
+        assert!(!can.split([',', ' ', ')']).any(|name| name == path.name()), "{text}");
     }
 }

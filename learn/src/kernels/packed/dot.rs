@@ -72,7 +72,14 @@ pub(super) unsafe fn block_kernel(a: *const u16, b: *const u16, steps: usize, c:
 /// # Safety
 /// As [`block_kernel`], for 8 tile rows starting at `a` in each of `steps` tiles.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
-unsafe fn strip<const VECTORS: usize>(a: *const u16, b: (*const u16, *const u16), steps: usize, last_pairs: usize, c: *mut f32, stride: usize) {
+unsafe fn strip<const VECTORS: usize>(
+    a: *const u16,
+    b: (*const u16, *const u16),
+    steps: usize,
+    last_pairs: usize,
+    c: *mut f32,
+    stride: usize,
+) {
     // SAFETY: the caller's contract; every load below lies in a tile of `a` or `b`.
     unsafe {
         let mut acc = [[_mm512_setzero_ps(); VECTORS]; STRIP];

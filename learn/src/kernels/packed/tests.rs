@@ -30,7 +30,7 @@ fn products_match_the_reference(path: Bf16Path) {
     // NaN left in this thread's packing buffers and in the spare tile buffers: a padded value
     // that the packing fails to zero then turns results into NaN (0 · NaN is NaN).
     let poison = vec![f32::NAN; 512 * 512];
-    product(path, 512, 512, 512, (&poison, 512, 1), (&poison, 512, 1), Order::RowMajor, &mut vec![0.0; 512 * 512]);
+    product(path, (512, 512, 512), (&poison, 512, 1), (&poison, 512, 1), Order::RowMajor, &mut vec![0.0; 512 * 512]);
     drop(pack_lhs(512, 512, (&poison, 512, 1)));
     // Shapes with every kind of edge: below one tile, exact blocks, odd depths; then again from
     // the largest down, so that padded operands are packed into buffers that held a larger
@@ -51,7 +51,7 @@ fn products_match_the_reference(path: Bf16Path) {
             for (order, packed) in [(Order::RowMajor, None), (Order::ColumnMajor, None), (Order::RowMajor, Some(pack_lhs(m, k, lhs)))] {
                 let mut dst = vec![f32::NAN; m * n];
                 match &packed {
-                    None => product(path, m, n, k, lhs, rhs, order, &mut dst),
+                    None => product(path, (m, n, k), lhs, rhs, order, &mut dst),
                     Some(packed) => product_with_packed_lhs(path, n, packed, rhs, &mut dst),
                 }
                 for i in 0..m {
