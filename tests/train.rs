@@ -411,7 +411,7 @@ fn a_bf16_run_says_how_its_matmuls_run_here() {
     // A path that does not exist, or that this machine lacks, is refused before the run
     // directory is made.
     let missing = [Bf16Path::Amx, Bf16Path::Avx512Bf16].into_iter().find(|p| !p.runs_here());
-    for (path, names) in [("avx512", "expected one of: amx, avx512-bf16, emulated")]
+    for (path, names) in [("avx512", "is not one of amx, avx512-bf16, emulated")]
         .into_iter()
         .chain(missing.map(|p| (p.name(), "which this machine cannot run")))
     {

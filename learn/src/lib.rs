@@ -43,7 +43,7 @@ pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use error::{LearnError, LossError, SnapshotError};
 pub use host::HostIo;
 pub use kernels::{MlpKernels, Passes, Wants};
-pub use matmul::{Bf16Path, Bf16PathError, Matmul, UnknownBf16Path};
+pub use matmul::{Bf16Path, Bf16PathError, Matmul};
 
 /// Re-export of the tensor library the learning code is written in.
 pub use dfdx;

@@ -69,7 +69,8 @@ impl FromStr for Matmul {
 /// How bf16 products are computed on this CPU. Every path rounds the operands to bf16 (nearest
 /// even) and sums in f32; they differ in speed and in the order of the sums, so results agree to
 /// f32 rounding, not bit for bit, across paths (each path on its own is deterministic).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Bf16Path {
     /// Intel AMX tiles (`TDPBF16PS`, Sapphire Rapids onwards): 16 × 16 × 32 multiply-adds per
     /// instruction.
@@ -81,10 +82,9 @@ pub enum Bf16Path {
     Emulated,
 }
 
-impl Bf16Path {
-    /// Every path, fastest first, as named in [`Self::VAR`].
-    pub const NAMES: [&'static str; 3] = ["amx", "avx512-bf16", "emulated"];
+crate::choice_names!(Bf16Path, ["amx", "avx512-bf16", "emulated"]);
 
+impl Bf16Path {
     /// The environment variable that forces a path (one of [`Self::NAMES`]) instead of the
     /// fastest this CPU has: for benchmarks and tests of a slower path on a faster machine.
     pub const VAR: &'static str = "VAGRAM_BF16_PATH";
@@ -114,24 +114,12 @@ impl fmt::Display for Bf16Path {
     }
 }
 
-/// A bf16 path name that is not one of [`Bf16Path::NAMES`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownBf16Path(pub String);
-
-impl fmt::Display for UnknownBf16Path {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown bf16 path '{}' (expected one of: {})", self.0, Bf16Path::NAMES.join(", "))
-    }
-}
-
-impl std::error::Error for UnknownBf16Path {}
-
 /// Why [`Bf16Path::VAR`] cannot be followed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Bf16PathError {
-    /// It names no path.
+    /// It names no path (the message lists [`Bf16Path::NAMES`]).
     #[error("{var}: {0}", var = Bf16Path::VAR)]
-    Unknown(UnknownBf16Path),
+    Unknown(String),
     /// It names a path this CPU (or this build) cannot run.
     #[error("{var}={path} asks for {what}, which this machine cannot run (it can run: {can})", var = Bf16Path::VAR, what = .path.describe())]
     Unsupported {
@@ -140,19 +128,6 @@ pub enum Bf16PathError {
         /// The names of the paths this machine can run, fastest first.
         can: String,
     },
-}
-
-impl FromStr for Bf16Path {
-    type Err = UnknownBf16Path;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "amx" => Ok(Self::Amx),
-            "avx512-bf16" => Ok(Self::Avx512Bf16),
-            "emulated" => Ok(Self::Emulated),
-            other => Err(UnknownBf16Path(other.to_string())),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -166,10 +141,10 @@ mod tests {
         }
         let err = "fp8".parse::<Matmul>().unwrap_err();
         assert!(err.to_string().contains("'fp8'") && err.to_string().contains("bf16"), "{err}");
-        for name in Bf16Path::NAMES {
+        for &name in Bf16Path::NAMES {
             assert_eq!(name.parse::<Bf16Path>().unwrap().name(), name);
         }
         let err = "avx512".parse::<Bf16Path>().unwrap_err();
-        assert!(err.to_string().contains("'avx512'") && err.to_string().contains("avx512-bf16"), "{err}");
+        assert!(err.contains("'avx512'") && err.contains("avx512-bf16"), "{err}");
     }
 }

@@ -91,7 +91,7 @@ impl Bf16Path {
         };
         let path: Self = name.parse().map_err(Bf16PathError::Unknown)?;
         if !path.runs_here() {
-            let can: Vec<&str> = Self::NAMES.into_iter().filter(|n| n.parse::<Self>().is_ok_and(Self::runs_here)).collect();
+            let can: Vec<&str> = Self::NAMES.iter().copied().filter(|n| n.parse::<Self>().is_ok_and(Self::runs_here)).collect();
             return Err(Bf16PathError::Unsupported { path, can: can.join(", ") });
         }
         Ok(path)
