@@ -445,3 +445,28 @@ fn a_first_seed_near_the_end_of_u64_is_refused_before_anything_is_written() {
     assert!(err.contains("--first-seed 18446744073709551615") && !err.contains("panicked"), "{err}");
     assert!(!run.exists(), "no run directory is left behind");
 }
+
+#[test]
+fn a_fresh_run_prints_its_estimate_before_training_and_a_resume_does_not() {
+    let run = temp("estimate-first");
+    let mut args = train_args("pendulum", "mse", &[]);
+    args.retain(|a| a != "--quiet");
+    args.extend(["--out", &run.display().to_string(), "--stop-after-epochs", "1"].map(String::from));
+    let (code, err) = run_cli(&args);
+    assert_eq!(code, 0, "{err}");
+    let estimate = err.find("estimate: ").unwrap_or_else(|| panic!("no estimate printed: {err}"));
+    let epoch = err.find("epoch 1/").unwrap_or_else(|| panic!("no epoch line: {err}"));
+    assert!(estimate < epoch, "the estimate comes before the training: {err}");
+    assert!(err.contains("of wall time on this machine") && err.contains("per seed on one core (SAC "), "{err}");
+    let (code, err) = vagram(&["train", "--resume", &run.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("estimate: "), "a resume does not estimate the whole run again: {err}");
+    let (code, err) = run_cli(
+        &train_args("pendulum", "mse", &[])
+            .into_iter()
+            .chain(["--out".into(), temp("estimate-quiet").display().to_string()])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("estimate: "), "--quiet prints no estimate: {err}");
+}

@@ -182,8 +182,28 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         return estimate(&args);
     }
     match prepare(&args)? {
-        Some(prepared) => execute(&prepared, &args, None),
+        Some(prepared) => {
+            if !prepared.resume && !args.run.quiet {
+                print_estimate(&prepared.config, prepared.seeds.len(), prepared.threads);
+            }
+            execute(&prepared, &args, None)
+        }
         None => Ok(()),
+    }
+}
+
+/// The estimated wall time of a fresh run, printed before it trains (a calibration of well under
+/// a second on one core; `--quiet` and resumes skip it). A calibration that fails only says so:
+/// the run goes on.
+fn print_estimate(config: &RunConfig, seeds: usize, at_once: usize) {
+    let registry = vagram::envs::builtin_registry();
+    match vagram::train::cost::estimate(config, &registry) {
+        Ok(per_seed) => {
+            let rounds = seeds.div_ceil(at_once.max(1)) as f64;
+            let wall = vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds));
+            eprintln!("estimate: {wall} of wall time on this machine: {per_seed}");
+        }
+        Err(e) => eprintln!("note: no time estimate for this run ({e:#})"),
     }
 }
 
