@@ -227,6 +227,103 @@ fn rollout_step(dev: &Dev, rows: usize) -> (f64, f64) {
     (own * rows as f64, every * rows as f64)
 }
 
+/// Two workloads timed in alternating bursts: each side's calls per second over all its bursts,
+/// and the ratio `b / a` of every round (one burst of each), summarised by its median and range.
+/// A shared machine's drift over seconds hits both sides of a round alike, where two rows timed
+/// one after the other (the tables above) differ by up to 20% on their own.
+struct Paired {
+    a: f64,
+    b: f64,
+    ratios: Vec<f64>,
+}
+
+impl Paired {
+    fn measure(rounds: usize, burst: f64, mut a: impl FnMut(), mut b: impl FnMut()) -> Self {
+        for _ in 0..3 {
+            a();
+            b();
+        }
+        let timed = |f: &mut dyn FnMut()| {
+            let start = Instant::now();
+            let mut calls = 0u64;
+            while start.elapsed().as_secs_f64() < burst {
+                f();
+                calls += 1;
+            }
+            (calls as f64, start.elapsed().as_secs_f64())
+        };
+        let (mut totals, mut ratios) = ([(0.0, 0.0); 2], Vec::with_capacity(rounds));
+        for _ in 0..rounds {
+            let (ca, ta) = timed(&mut a);
+            let (cb, tb) = timed(&mut b);
+            totals[0] = (totals[0].0 + ca, totals[0].1 + ta);
+            totals[1] = (totals[1].0 + cb, totals[1].1 + tb);
+            ratios.push((cb / tb) / (ca / ta));
+        }
+        ratios.sort_by(f64::total_cmp);
+        Self { a: totals[0].0 / totals[0].1, b: totals[1].0 / totals[1].1, ratios }
+    }
+
+    fn median(&self) -> f64 {
+        let n = self.ratios.len();
+        (self.ratios[(n - 1) / 2] + self.ratios[n / 2]) / 2.0
+    }
+}
+
+/// bf16 against f32 on the two workloads of issue #22's targets, as [`Paired`] bursts.
+fn bf16_against_f32(dev: &Dev, bf16: &str) {
+    let (rounds, burst) = (12, 0.6);
+    println!("\nbf16 against f32, {rounds} rounds of alternating {burst} s bursts ({bf16}):\n");
+    println!("| workload | f32 steps/s | bf16 steps/s | bf16 / f32: median of rounds | range |");
+    println!("| --- | ---: | ---: | ---: | --- |");
+    let report = |name: &str, p: Paired| {
+        let (lo, hi) = (p.ratios[0], p.ratios[p.ratios.len() - 1]);
+        println!("| {name} | {:.0} | {:.0} | {:.2}× | {lo:.2}–{hi:.2}× |", p.a, p.b, p.median());
+    };
+    let model = |matmul| {
+        let config = DynamicsConfig { members: 7, hidden: vec![200; 4], matmul, ..DynamicsConfig::default() };
+        DynamicsModel::new(dev, OBS, ACT, &config).expect("model")
+    };
+    let (mut f32_model, mut bf16_model) = (model(Matmul::F32), model(Matmul::Bf16));
+    let (s, a, r) = (vec![0.1f32; B * OBS], vec![0.2f32; B * ACT], vec![0.3f32; B]);
+    let batches = vec![MemberBatch { states: &s, actions: &a, next_states: &s, rewards: &r }; 7];
+    report(
+        "dynamics model train step, 7 × (4×200), MSE",
+        Paired::measure(
+            rounds,
+            burst,
+            || {
+                f32_model.train_step(&batches, &Mse, None).expect("step");
+            },
+            || {
+                bf16_model.train_step(&batches, &Mse, None).expect("step");
+            },
+        ),
+    );
+    let sac = |matmul| Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![512; 2], matmul, ..SacConfig::default() });
+    let (mut f32_sac, mut bf16_sac) = (sac(Matmul::F32), sac(Matmul::Bf16));
+    let mut buf = ReplayBuffer::new(4096, OBS, ACT);
+    for i in 0..4096 {
+        let o = vec![(i % 17) as f32 * 0.1; OBS];
+        buf.push(&o, &[0.1; ACT], 0.5, &o, false);
+    }
+    let seeded = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64;
+    let (mut rng_a, mut rng_b) = (seeded(0), seeded(0));
+    report(
+        "SAC update (512×512 actor + twin critics, obs 11, act 3)",
+        Paired::measure(
+            rounds,
+            burst,
+            || {
+                f32_sac.update(&buf.sample(B, &mut rng_a));
+            },
+            || {
+                bf16_sac.update(&buf.sample(B, &mut rng_b));
+            },
+        ),
+    );
+}
+
 /// GFLOP/s of one 512 → 512 linear layer's forward pass on 512 rows on one thread, the weights
 /// packed once and the inputs packed every call, as `matmul` on `path` computes it: the
 /// products' own speed on this CPU, each bf16 path against f32.
@@ -322,6 +419,9 @@ fn workloads() {
         if wanted(&name) {
             println!("| {name} | {:.0} |", sac_update(&dev, width, matmul));
         }
+    }
+    if wanted("paired") {
+        bf16_against_f32(&dev, &bf16);
     }
     let name = "one 512 → 512 layer on 512 rows, one thread";
     if wanted(name) {
