@@ -222,6 +222,13 @@ fn draw_on<DB: DrawingBackend>(
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 16))
             .draw()?;
+        if panel.curves.is_empty() && panel.references.is_empty() {
+            // A cell of a partial study that no seed has reached: a note, not an empty legend.
+            let grey = BLACK.mix(0.55);
+            let note = TextStyle::from(("sans-serif", 16).into_font()).color(&grey).pos(Pos::new(HPos::Center, VPos::Center));
+            chart.draw_series(std::iter::once(Text::new("no seed has run yet", (x_max / 2.0, (y_lo + y_hi) / 2.0), note)))?;
+            continue;
+        }
         for c in &panel.curves {
             let color = colour(&c.label);
             let upper = c.x.iter().zip(c.mean.iter().zip(&c.se)).map(|(x, (m, e))| (*x, m + e));
@@ -298,6 +305,37 @@ mod tests {
             draw_figure(&figure, &png).unwrap();
             assert_eq!(title_band(&png), (true, true), "{name}: the title is drawn and clear of the edges");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Whether a PNG has a near-black pixel in the box `x0..x1 × y0..y1` counted from its
+    /// right and bottom edges.
+    fn black_near_lower_right(png_path: &Path, (x0, x1): (usize, usize), (y0, y1): (usize, usize)) -> bool {
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, h, channels) = (info.width as usize, info.height as usize, info.line_size / info.width as usize);
+        (h - y1..h - y0).any(|y| (w - x1..w - x0).any(|x| buf[y * info.line_size + x * channels..][..3].iter().all(|c| *c < 40)))
+    }
+
+    #[test]
+    fn a_panel_without_curves_says_so_and_draws_no_empty_legend() {
+        let dir = std::env::temp_dir().join(format!("vagram-empty-panel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let curve = Curve { label: "a".into(), x: vec![0.0, 100.0], mean: vec![0.0, 1.0], se: vec![0.0; 2], seeds: 1 };
+        // The right panel's legend box sits in the figure's lower right, above the x labels.
+        let legend_corner = |curves: Vec<Curve>, name: &str| {
+            let left = Panel { title: "left".into(), curves: vec![curve.clone()], references: Vec::new() };
+            let right = Panel { title: "right".into(), curves, references: Vec::new() };
+            let panels = vec![left, right];
+            let figure = Figure { title: "t".into(), x_label: "x".into(), y_label: "y".into(), panels, shared_y: true };
+            let png = dir.join(format!("{name}.png"));
+            draw_figure(&figure, &png).unwrap();
+            black_near_lower_right(&png, (40, 120), (72, 100))
+        };
+        assert!(legend_corner(vec![curve.clone()], "with"), "a panel with a curve has its legend's border there");
+        assert!(!legend_corner(Vec::new(), "without"), "an empty panel draws no legend box");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
