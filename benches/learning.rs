@@ -192,13 +192,19 @@ fn value_gradient(dev: &Dev, path: Path) -> f64 {
     })
 }
 
-fn sac_update(dev: &Dev, width: usize, matmul: Matmul) -> f64 {
-    let mut sac = Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![width; 2], matmul, ..SacConfig::default() });
+/// The replay buffer the SAC update workloads sample from: 4,096 synthetic transitions.
+fn sac_replay() -> ReplayBuffer {
     let mut buf = ReplayBuffer::new(4096, OBS, ACT);
     for i in 0..4096 {
         let o = vec![(i % 17) as f32 * 0.1; OBS];
         buf.push(&o, &[0.1; ACT], 0.5, &o, false);
     }
+    buf
+}
+
+fn sac_update(dev: &Dev, width: usize, matmul: Matmul) -> f64 {
+    let mut sac = Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![width; 2], matmul, ..SacConfig::default() });
+    let buf = sac_replay();
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
     rate(5.0, || {
         sac.update(&buf.sample(B, &mut rng));
@@ -302,11 +308,7 @@ fn bf16_against_f32(dev: &Dev, bf16: &str) {
     );
     let sac = |matmul| Sac::new(dev, OBS, ACT, SacConfig { hidden: vec![512; 2], matmul, ..SacConfig::default() });
     let (mut f32_sac, mut bf16_sac) = (sac(Matmul::F32), sac(Matmul::Bf16));
-    let mut buf = ReplayBuffer::new(4096, OBS, ACT);
-    for i in 0..4096 {
-        let o = vec![(i % 17) as f32 * 0.1; OBS];
-        buf.push(&o, &[0.1; ACT], 0.5, &o, false);
-    }
+    let buf = sac_replay();
     let seeded = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64;
     let (mut rng_a, mut rng_b) = (seeded(0), seeded(0));
     report(

@@ -146,7 +146,9 @@ fn validate(config: &RunConfig, registry: &EnvRegistry) -> anyhow::Result<()> {
     config.validate(&registry.names())?;
     // A bf16 path forced by the environment that this machine cannot run is refused before the
     // run directory is made.
-    matmul_note(config)?;
+    if !cfg!(feature = "cuda") && config.matmuls().into_iter().any(|(_, value)| value == Matmul::Bf16) {
+        Bf16Path::here()?;
+    }
     Ok(())
 }
 
@@ -198,11 +200,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 fn print_estimate(config: &RunConfig, seeds: usize, at_once: usize) {
     let registry = vagram::envs::builtin_registry();
     match vagram::train::cost::estimate(config, &registry) {
-        Ok(per_seed) => {
-            let rounds = seeds.div_ceil(at_once.max(1)) as f64;
-            let wall = vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds));
-            eprintln!("estimate: {wall} of wall time on this machine: {per_seed}");
-        }
+        Ok(per_seed) => eprintln!("estimate: {} of wall time on this machine: {per_seed}", wall_time(&per_seed, seeds, at_once)),
         Err(e) => eprintln!("note: no time estimate for this run ({e:#})"),
     }
 }
@@ -217,12 +215,14 @@ fn estimate(args: &TrainArgs) -> anyhow::Result<()> {
     let seeds = args.seeds.unwrap_or(1) as usize;
     let at_once = seeds_at_once(args, seeds);
     println!("estimate: {per_seed}");
-    let rounds = seeds.div_ceil(at_once) as f64;
-    println!(
-        "{seeds} seed(s), {at_once} at once: {} of wall time on this machine",
-        vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds))
-    );
+    println!("{seeds} seed(s), {at_once} at once: {} of wall time on this machine", wall_time(&per_seed, seeds, at_once));
     Ok(())
+}
+
+/// The wall time of `seeds` seeds costing `per_seed` each, `at_once` of them side by side.
+fn wall_time(per_seed: &vagram::train::cost::CostEstimate, seeds: usize, at_once: usize) -> String {
+    let rounds = seeds.div_ceil(at_once.max(1)) as f64;
+    vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds))
 }
 
 /// Resolves the config, creates (or checks, on resume) the run directory and picks the seeds;
