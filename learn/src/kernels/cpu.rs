@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use super::cpu_unit::Unit;
 use super::denormals::FlushDenormals;
+use super::elementwise::dispatched;
 use super::host_params::{HostNet, HostParams};
 use super::{Passes, Wants, rows_of};
 use crate::ensemble::EnsembleMlp;
@@ -197,7 +198,13 @@ fn sum_tasks<'a>(
     }
 }
 
-fn add(dst: &mut [f32], src: &[f32]) {
+dispatched! {
+    /// Adds `src` to `dst` element by element (one unit's gradient into its member's sum).
+    fn add => add_body(dst: &mut [f32], src: &[f32])
+}
+
+#[inline(always)]
+fn add_body(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += s;
     }

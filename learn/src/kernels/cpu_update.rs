@@ -12,6 +12,7 @@ use dfdx::tensor_ops::WeightDecay;
 use rayon::prelude::*;
 
 use super::denormals::FlushDenormals;
+use super::elementwise::dispatched;
 use super::host_params::HostParams;
 use crate::adam::{KernelConfig, Moments};
 use crate::ensemble::{EnsembleLinear, EnsembleMlp};
@@ -76,10 +77,16 @@ pub fn adam_step(config: &KernelConfig, t: i32, moments: &mut [Moments<Cpu>], ne
     host.keep_in(net);
 }
 
-/// dfdx 0.13's CPU Adam kernel (`AdamKernel for Cpu`, f32) on one chunk, operation for
-/// operation: coupled L2 weight decay added to the gradient, bias-corrected moments, decoupled
-/// decay after the step.
-fn adam_chunk(config: &KernelConfig, t: i32, params: &mut [f32], grads: &[f32], m1: &mut [f32], m2: &mut [f32]) {
+dispatched! {
+    /// dfdx 0.13's CPU Adam kernel (`AdamKernel for Cpu`, f32) on one chunk, operation for
+    /// operation: coupled L2 weight decay added to the gradient, bias-corrected moments,
+    /// decoupled decay after the step. Compiled per vector width like the elementwise passes
+    /// (no fused multiply-add, so every copy gives the same bits).
+    fn adam_chunk => adam_chunk_body(config: &KernelConfig, t: i32, params: &mut [f32], grads: &[f32], m1: &mut [f32], m2: &mut [f32])
+}
+
+#[inline(always)]
+fn adam_chunk_body(config: &KernelConfig, t: i32, params: &mut [f32], grads: &[f32], m1: &mut [f32], m2: &mut [f32]) {
     let [b1, b2] = config.betas.map(|b| b as f32);
     let (eps, lr) = (config.eps as f32, config.lr as f32);
     let (c1, c2) = ((1.0 - b1.powi(t)).recip(), (1.0 - b2.powi(t)).recip());

@@ -39,6 +39,7 @@ macro_rules! dispatched {
         }
     };
 }
+pub(crate) use dispatched;
 
 /// `exp(x)` to within a few ulp for every finite `x` (Cephes' `expf`: range reduction by
 /// ln 2 and a degree-6 polynomial), clamped to f32's normal range; written without branches
