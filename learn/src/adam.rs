@@ -8,7 +8,7 @@
 
 use dfdx::prelude::*;
 pub(crate) use dfdx::tensor_ops::AdamConfig as KernelConfig;
-use dfdx::tensor_ops::WeightDecay;
+use dfdx::tensor_ops::{SgdConfig, WeightDecay};
 
 use super::ensemble::EnsembleMlp;
 
@@ -71,7 +71,43 @@ impl<D: Device<f32>> Adam<D> {
             .collect();
         Self { config, t: 0, moments, device: dev }
     }
+
+    /// One plain stochastic-gradient step `θ ← θ − lr·(g + weight_decay·θ)` (no momentum) with
+    /// this optimiser's learning rate and weight decay, through dfdx's SGD kernel, for a model
+    /// whose [`Optimizer`] is [`Optimizer::Sgd`]. Adam's step count and moments are left as they
+    /// are (the kernel's velocity argument, unused without momentum, is a first-moment buffer),
+    /// so a checkpoint has the same layout whichever optimiser ran.
+    pub fn sgd_step(&mut self, net: &mut EnsembleMlp<D>, grads: &mut Gradients<f32, D>) {
+        let config = SgdConfig {
+            lr: self.config.lr as f64,
+            momentum: None,
+            weight_decay: (self.config.weight_decay > 0.0).then_some(WeightDecay::L2(self.config.weight_decay as f64)),
+        };
+        assert_eq!(self.moments.len(), 2 * net.layers().len(), "one moment pair per tensor");
+        for (layer, pair) in net.layers_mut().iter_mut().zip(self.moments.chunks_exact_mut(2)) {
+            let [(vw, _), (vb, _)] = pair else { unreachable!("chunks of two") };
+            let g = grads.get_or_alloc_mut(&layer.weight).expect("allocating a gradient");
+            config.try_update(&mut layer.weight, vw, g).expect("SGD update");
+            let g = grads.get_or_alloc_mut(&layer.bias).expect("allocating a gradient");
+            config.try_update(&mut layer.bias, vb, g).expect("SGD update");
+        }
+    }
 }
+
+/// The update rule of a dynamics model's fits (`model.optimizer`); both take the model's
+/// learning rate and L2 weight decay from [`AdamConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Optimizer {
+    /// Adam: MBPO's and the authors' model optimiser.
+    #[default]
+    Adam,
+    /// Plain stochastic gradient descent without momentum ([`Adam::sgd_step`]): what the
+    /// paper's §4 names for Fig. 2 ("optimized the models using stochastic gradient descent").
+    Sgd,
+}
+
+crate::choice_names!(Optimizer, ["adam", "sgd"]);
 
 #[cfg(test)]
 mod tests {
@@ -94,6 +130,33 @@ mod tests {
             let expect = [before[0] - 0.1 * step as f32, before[1] + 0.1 * step as f32];
             assert!((w[0] - expect[0]).abs() < 1e-5 && (w[1] - expect[1]).abs() < 1e-5, "step {step}: {w:?} vs {expect:?}");
         }
+    }
+
+    #[test]
+    fn an_sgd_step_moves_each_weight_by_lr_times_its_gradient_plus_decay() {
+        let dev = TestDevice::seed_from_u64(0);
+        let mut net = EnsembleMlp::new(&dev, 1, 2, &[], 1, Activation::Silu, 0);
+        let before = net.layers()[0].weight.as_vec();
+        let bias = net.layers()[0].bias.as_vec();
+        let mut adam = Adam::new(&net, AdamConfig { lr: 0.1, weight_decay: 0.5, ..AdamConfig::default() });
+        // d(output)/dW = x and d(output)/db = 1 for an output gradient of 1.
+        let x = [1.0f32, -2.0];
+        for _ in 0..2 {
+            let before = net.layers()[0].weight.as_vec();
+            let bias = net.layers()[0].bias.as_vec();
+            let mut grads = net.backprop_output_gradient(&x, &[1.0]);
+            adam.sgd_step(&mut net, &mut grads);
+            let (w, b) = (net.layers()[0].weight.as_vec(), net.layers()[0].bias.as_vec());
+            for i in 0..2 {
+                let expect = before[i] - 0.1 * (x[i] + 0.5 * before[i]);
+                assert!((w[i] - expect).abs() < 1e-6, "weight {i}: {} vs {expect}", w[i]);
+            }
+            let expect = bias[0] - 0.1 * (1.0 + 0.5 * bias[0]);
+            assert!((b[0] - expect).abs() < 1e-6, "bias: {} vs {expect}", b[0]);
+        }
+        assert_ne!(net.layers()[0].weight.as_vec(), before);
+        assert_ne!(net.layers()[0].bias.as_vec(), bias);
+        assert_eq!(adam.t, 0, "SGD leaves Adam's step count alone");
     }
 
     #[test]

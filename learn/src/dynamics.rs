@@ -11,7 +11,7 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use super::adam::{Adam, AdamConfig};
+use super::adam::{Adam, AdamConfig, Optimizer};
 use super::ensemble::EnsembleMlp;
 use super::error::LearnError;
 use super::kernels::{MlpKernels, Wants};
@@ -31,8 +31,11 @@ pub struct DynamicsConfig {
     pub activation: Activation,
     /// Gaussian (mean + log-variance) ensemble instead of a deterministic one.
     pub probabilistic: bool,
-    /// Adam settings (lr 1e-3, weight decay 5e-5 in the authors' presets).
+    /// Learning rate and weight decay (lr 1e-3, weight decay 5e-5 in the authors' presets), and
+    /// Adam's moment settings.
     pub adam: AdamConfig,
+    /// Adam (the default) or plain SGD.
+    pub optimizer: Optimizer,
     /// Weight of the log-variance bound regulariser (0.01 in MBPO).
     pub logvar_reg: f32,
     /// Learn the log-variance bounds (MBPO's `learn_logvar_bounds`; `false` keeps them at
@@ -56,6 +59,7 @@ impl Default for DynamicsConfig {
             activation: Activation::Silu,
             probabilistic: false,
             adam: AdamConfig { lr: 1e-3, weight_decay: 5e-5, ..AdamConfig::default() },
+            optimizer: Optimizer::Adam,
             logvar_reg: 0.01,
             learn_logvar_bounds: true,
             member_reduction: MemberReduction::Mean,
@@ -152,6 +156,8 @@ pub struct DynamicsModel<D: Device<f32>> {
     pub bounds: Option<LogvarBounds>,
     /// Optimiser state.
     pub adam: Adam<D>,
+    /// Which step the fits take with it.
+    pub optimizer: Optimizer,
     /// Training steps taken.
     pub steps: u64,
     /// Whether training steps move the log-variance bounds.
@@ -186,6 +192,7 @@ impl<D: MlpKernels> DynamicsModel<D> {
             action_dim,
             bounds,
             adam,
+            optimizer: config.optimizer,
             steps: 0,
             learn_logvar_bounds: config.learn_logvar_bounds,
             member_reduction: config.member_reduction,
@@ -453,7 +460,10 @@ impl<D: MlpKernels> DynamicsModel<D> {
         })?;
         let mut grads = passes.params.expect("parameter gradients were asked for");
         let (stats, d_max, d_min) = extra.expect("set by the loss closure");
-        self.adam.step(&mut self.net, &mut grads);
+        match self.optimizer {
+            Optimizer::Adam => self.adam.step(&mut self.net, &mut grads),
+            Optimizer::Sgd => self.adam.sgd_step(&mut self.net, &mut grads),
+        }
         if let Some(bounds) = self.bounds.as_mut().filter(|_| self.learn_logvar_bounds) {
             bounds.step(&d_max, &d_min, self.adam.config.lr);
         }

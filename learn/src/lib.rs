@@ -38,7 +38,7 @@ pub mod value_grad;
 mod cuda_tests;
 
 pub use activation::Activation;
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, Optimizer};
 pub use ensemble::{EnsembleLinear, EnsembleMlp, Tensor3};
 pub use error::{LearnError, LossError, SnapshotError};
 pub use host::HostIo;

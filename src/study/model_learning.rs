@@ -94,6 +94,7 @@ fn train_cell(
         activation: m.activation,
         probabilistic: false,
         adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
+        optimizer: m.optimizer,
         matmul: m.matmul,
         ..DynamicsConfig::default()
     };

@@ -109,6 +109,7 @@ pub fn mbpo_config(config: &RunConfig, env: MbpoEnv, seed: u64) -> MbpoConfig {
             // losses; their VaGraM ensemble averages them.
             member_reduction: if matches!(m.loss, LossKind::Mle | LossKind::Mse) { MemberReduction::Sum } else { MemberReduction::Mean },
             adam: AdamConfig { lr: m.lr, weight_decay: m.weight_decay, ..AdamConfig::default() },
+            optimizer: m.optimizer,
             seed: derive_seed(seed, Part::Model),
             matmul: m.matmul,
             ..DynamicsConfig::default()

@@ -71,6 +71,26 @@ fn fit(
 use crate::losses::Mse;
 
 #[test]
+fn a_model_on_plain_sgd_learns_and_leaves_adam_untouched() {
+    // A linear model: plain SGD converges on it at a learning rate Adam would also take.
+    let config = DynamicsConfig {
+        members: 2,
+        hidden: vec![],
+        optimizer: Optimizer::Sgd,
+        adam: AdamConfig { lr: 0.05, ..AdamConfig::default() },
+        ..DynamicsConfig::default()
+    };
+    let mut m = DynamicsModel::new(&TestDevice::seed_from_u64(0), S, A, &config).unwrap();
+    let before = fit(&mut m, &Mse, None, 0, 0.0);
+    let after = fit(&mut m, &Mse, None, 1500, 0.0);
+    for (b, a) in before.iter().zip(&after) {
+        assert!(a.state_loss < b.state_loss / 20.0, "state mse {} → {}", b.state_loss, a.state_loss);
+    }
+    assert_eq!(m.adam.t, 0, "no Adam step was taken");
+    assert_eq!(m.steps, 1500);
+}
+
+#[test]
 fn deterministic_model_learns_a_linear_system_with_mse() {
     let mut m = model(3, false);
     let before = fit(&mut m, &Mse, None, 0, 0.0);

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::env::{DistractorConfig, DistractorVariant};
 use vagram_learn::losses::LossKind;
-use vagram_learn::{Activation, Matmul};
+use vagram_learn::{Activation, Matmul, Optimizer};
 use vagram_systems::learning::Mixing;
 
 /// Why a config was rejected.
@@ -107,7 +107,7 @@ pub struct ModelSection {
     pub hidden: Vec<usize>,
     /// `silu` or `relu`.
     pub activation: Activation,
-    /// Adam learning rate.
+    /// Learning rate (of Adam, or of plain SGD with `optimizer = "sgd"`).
     pub lr: f32,
     /// L2 weight decay.
     pub weight_decay: f32,
@@ -142,6 +142,15 @@ pub struct ModelSection {
     /// tiles or AVX512_BF16 where the CPU has them, else emulated). See [`vagram_learn::Matmul`].
     #[serde(default, skip_serializing_if = "is_default_matmul")]
     pub matmul: Matmul,
+    /// The fits' update rule: `adam` (default; MBPO's and the authors') or `sgd` (plain SGD, no
+    /// momentum: the optimiser the paper's §4 names for Fig. 2). Left out of a written config
+    /// when `adam`, so configs and studies from before the key read and compare as they did.
+    #[serde(default, skip_serializing_if = "is_default_optimizer")]
+    pub optimizer: Optimizer,
+}
+
+fn is_default_optimizer(o: &Optimizer) -> bool {
+    *o == Optimizer::Adam
 }
 
 /// Model rollouts.
@@ -342,6 +351,7 @@ impl RunConfig {
                 "reward_fit",
                 "max_epochs",
                 "matmul",
+                "optimizer",
             ],
             "rollout" => vec!["per_step", "length", "retain_epochs", "cadence"],
             "agent" => vec![

@@ -41,6 +41,7 @@ fn model(loss: LossKind, train_every: u64, batch_size: usize, patience: usize, m
         reward_fit: Default::default(),
         max_epochs,
         matmul: Matmul::F32,
+        optimizer: Default::default(),
     }
 }
 

@@ -161,3 +161,17 @@ fn the_new_choices_are_set_by_name_and_bad_ones_list_the_valid_names() {
     let e = c.validate(&ENVS).unwrap_err().to_string();
     assert!(e.contains("run.initial_random_steps") && e.contains("no learning steps"), "{e}");
 }
+
+#[test]
+fn the_optimizer_is_set_by_name_and_written_only_when_not_adam() {
+    let mut c = RunConfig::preset("pendulum", "vagram").unwrap();
+    assert_eq!(c.model.optimizer, Optimizer::Adam);
+    assert!(!c.to_toml().contains("optimizer"), "a default config reads as it did before the key existed");
+    c.set("model.optimizer=sgd").unwrap();
+    assert_eq!(c.model.optimizer, Optimizer::Sgd);
+    let text = c.to_toml();
+    assert!(text.contains("optimizer = \"sgd\""), "{text}");
+    assert_eq!(RunConfig::from_toml(&text, "sgd").unwrap(), c);
+    let e = c.set("model.optimizer=rmsprop").unwrap_err().to_string();
+    assert!(e.contains("adam") && e.contains("sgd"), "{e}");
+}
