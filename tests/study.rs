@@ -369,6 +369,10 @@ fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     assert_eq!(code, 0, "{err}");
     let summary = fs::read_to_string(base.join("st/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 7, "2 architectures × 3 losses: {summary}");
+    // A line per value function of every cell while it trains.
+    for k in 1..=3 {
+        assert!(err.contains(&format!("nn-vaml: value function {k}/3 done · {} model steps", 50 * k)), "{err}");
+    }
     assert!(out.contains("linear: vagram - mse") && out.contains("nn: vagram - mse"), "{out}");
     // Each model's curve: a measurement before training and every 25 of 3 × 50 steps, with
     // value functions 0, 1, 2 in turn; errors finite and non-negative.

@@ -57,7 +57,8 @@ fn dead_units(net: &DynamicsModel<AutoDevice>, x: &[f32]) -> Vec<f64> {
 
 /// Trains `samples.len()` models (architecture and optimiser from `model`, one member each,
 /// member k on `samples[k]`) on `loss` for `values.len() × swap_every` steps and returns the
-/// VAML-error curve on `held_out` (measured before the first step too).
+/// VAML-error curve on `held_out` (measured before the first step too). `progress` gets the
+/// latest measurement each time a value function's steps are done (a cell takes minutes).
 #[allow(clippy::too_many_arguments)]
 pub fn fit_against_values(
     model: &DynamicsConfig,
@@ -68,6 +69,7 @@ pub fn fit_against_values(
     held_out: &Transitions,
     config: &ModelLearningConfig,
     seed: u64,
+    progress: &dyn Fn(&VamlPoint),
 ) -> anyhow::Result<Vec<VamlPoint>> {
     let members = samples.len();
     let (s, a) = (held_out.states.len() / held_out.rewards.len(), held_out.actions.len() / held_out.rewards.len());
@@ -141,6 +143,9 @@ pub fn fit_against_values(
             // After the last step of a value function, the error is measured with it; the next
             // measurement uses the one that follows.
             curve.push(measure_with(&net, &cache, k, done)?);
+        }
+        if done % config.swap_every.max(1) == 0 {
+            progress(curve.last().expect("measured before the first step"));
         }
     }
     Ok(curve)

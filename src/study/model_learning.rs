@@ -100,7 +100,19 @@ fn train_cell(
     };
     let loss = crate::train::build::model_loss_config(m).training();
     // The same initialisations for every loss: the seed depends on the study's seeds only.
-    let curve = fit_against_values(&model, m.batch_size, loss.as_ref(), values, samples, held_out, budget, 7 + study.manifest.seeds[0])?;
+    let progress = |p: &VamlPoint| {
+        let mean = p.errors.iter().sum::<f64>() / p.errors.len().max(1) as f64;
+        eprintln!(
+            "{}: value function {}/{} done · {} model steps · held-out VAML error {mean:.4} (mean of {} models)",
+            cell.name,
+            p.value_function + 1,
+            values.len(),
+            p.step,
+            p.errors.len()
+        );
+    };
+    let seed = 7 + study.manifest.seeds[0];
+    let curve = fit_against_values(&model, m.batch_size, loss.as_ref(), values, samples, held_out, budget, seed, &progress)?;
     let dir = study.cell_dir(&cell.name);
     for (k, seed) in study.manifest.seeds.iter().enumerate() {
         let seed_dir = seed_dir(&dir, *seed);
