@@ -58,7 +58,8 @@ fn dead_units(net: &DynamicsModel<AutoDevice>, x: &[f32]) -> Vec<f64> {
 /// Trains `samples.len()` models (architecture and optimiser from `model`, one member each,
 /// member k on `samples[k]`) on `loss` for `values.len() × swap_every` steps and returns the
 /// VAML-error curve on `held_out` (measured before the first step too). `progress` gets the
-/// latest measurement each time a value function's steps are done (a cell takes minutes).
+/// latest measurement each time a value function's steps are done (a cell takes minutes). A
+/// stop signal ([`crate::train::stop`]) ends it with an error before the next step.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_against_values(
     model: &DynamicsConfig,
@@ -114,6 +115,9 @@ pub fn fit_against_values(
     let total = values.len() * config.swap_every;
     let mut gathered: Vec<Transitions> = vec![Transitions::default(); members];
     for step in 0..total {
+        if let Some(signal) = crate::train::stop::requested() {
+            anyhow::bail!("interrupted by {signal} at model step {step}");
+        }
         let k = step / config.swap_every;
         for (g, t) in gathered.iter_mut().zip(samples) {
             let n = t.rewards.len();

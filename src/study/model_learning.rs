@@ -3,7 +3,7 @@
 //! each model's VAML-error curve written as `CELL/seed-K/metrics.csv` (`model_steps`,
 //! `value_function`, `vaml_error`, `state_mse`, `dead_units`) with a `finished` status, so the summary and the figure read
 //! them like MBPO runs. Finished cells are skipped; a cell takes minutes, so an interrupted one
-//! starts over.
+//! (SIGINT, SIGTERM: checked before every model step) starts over.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,6 +48,7 @@ pub fn run_model_learning(
     }
     eprintln!("training the value-function sequence: SAC for {} epochs of {} steps…", budget.value_functions, budget.epoch_length);
     let values = run_on_pool(threads.max(1), || value_sequence(registry, env, budget, study.manifest.seeds[0]))??;
+    interrupted()?;
     let n = budget.held_out + budget.samples * study.manifest.seeds.len();
     eprintln!("sampling {n} transitions uniformly over the pendulum's state space…");
     let held_out = uniform_pendulum(registry, budget.held_out, HELD_OUT_SEED)?;
@@ -61,6 +62,9 @@ pub fn run_model_learning(
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(cell) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if crate::train::stop::requested().is_some() {
+                        break;
+                    }
                     let result = run_on_pool(1, || train_cell(study, cell, &values, &samples, &held_out, budget))
                         .map_err(anyhow::Error::from)
                         .and_then(|r| r);
@@ -73,11 +77,24 @@ pub fn run_model_learning(
         }
     });
     drop(locks);
+    interrupted()?;
     let failures = failures.into_inner().expect("not poisoned");
     if !failures.is_empty() {
         anyhow::bail!("{} cell(s) failed:\n  {}", failures.len(), failures.join("\n  "));
     }
     Ok(())
+}
+
+/// An error if a stop signal came: the finished cells are kept, an interrupted one starts over.
+fn interrupted() -> anyhow::Result<()> {
+    match crate::train::stop::requested() {
+        Some(signal) => {
+            anyhow::bail!(
+                "interrupted by {signal}: the study is paused; rerun the same command to continue it (a cell stopped part-way starts over)"
+            )
+        }
+        None => Ok(()),
+    }
 }
 
 fn train_cell(
