@@ -405,3 +405,23 @@ fn fig2_runs_at_smoke_scale_with_its_value_function_sequence() {
     assert!(err.contains("model-learning study"), "{err}");
     let _ = fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_diverging_model_learning_cell_keeps_its_curve_as_stopped_seeds() {
+    let base = temp("diverge");
+    // Fig. 2 with plain SGD at a step (0.99) its MSE fits do not survive.
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/fig2.toml")).unwrap();
+    let text = text.replace("\"model.lr=0.001\"", "\"model.lr=0.99\", 'model.optimizer=\"sgd\"'");
+    assert!(text.contains("model.lr=0.99"), "the fig2 study still sets model.lr");
+    fs::write(base.join("diverge.toml"), text).unwrap();
+    let (code, out, err) = vagram(&["study", "run", "diverge.toml", "--scale", "smoke", "--out", "st", "--only", "nn-mse"], &base);
+    assert_eq!(code, 1, "a runtime failure: {out}{err}");
+    assert!(err.contains("nn-mse") && err.contains("non-finite"), "{err}");
+    for seed in [0, 1] {
+        let status = fs::read_to_string(base.join(format!("st/nn-mse/seed-{seed}/status.toml"))).unwrap();
+        assert!(status.contains("state = \"stopped\"") && status.contains("non-finite"), "{status}");
+        let curve = metrics(&base.join("st"), "nn-mse", seed);
+        assert!(curve.lines().count() >= 2, "the header and the measurement before training at least: {curve}");
+    }
+    let _ = fs::remove_dir_all(&base);
+}

@@ -57,9 +57,10 @@ fn dead_units(net: &DynamicsModel<AutoDevice>, x: &[f32]) -> Vec<f64> {
 
 /// Trains `samples.len()` models (architecture and optimiser from `model`, one member each,
 /// member k on `samples[k]`) on `loss` for `values.len() × swap_every` steps and returns the
-/// VAML-error curve on `held_out` (measured before the first step too). `progress` gets the
-/// latest measurement each time a value function's steps are done (a cell takes minutes). A
-/// stop signal ([`crate::train::stop`]) ends it with an error before the next step.
+/// VAML-error curve on `held_out` (measured before the first step too) into `curve`, which keeps
+/// what was measured when the fit stops early (a non-finite prediction, a stop signal). `progress`
+/// gets the latest measurement each time a value function's steps are done (a cell takes
+/// minutes). A stop signal ([`crate::train::stop`]) ends it with an error before the next step.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_against_values(
     model: &DynamicsConfig,
@@ -71,7 +72,8 @@ pub fn fit_against_values(
     config: &ModelLearningConfig,
     seed: u64,
     progress: &dyn Fn(&VamlPoint),
-) -> anyhow::Result<Vec<VamlPoint>> {
+    curve: &mut Vec<VamlPoint>,
+) -> anyhow::Result<()> {
     let members = samples.len();
     let (s, a) = (held_out.states.len() / held_out.rewards.len(), held_out.actions.len() / held_out.rewards.len());
     let dev = AutoDevice::seed_from_u64(seed);
@@ -111,7 +113,8 @@ pub fn fit_against_values(
     let oracles: Vec<_> = values.iter().map(|v| v.value_oracle()).collect();
     let mut cache = ValueCache::precompute(&oracles[0], &targets, s);
     let mut cached = 0;
-    let mut curve = vec![measure_with(&net, &cache, 0, 0)?];
+    curve.clear();
+    curve.push(measure_with(&net, &cache, 0, 0)?);
     let total = values.len() * config.swap_every;
     let mut gathered: Vec<Transitions> = vec![Transitions::default(); members];
     for step in 0..total {
@@ -152,7 +155,7 @@ pub fn fit_against_values(
             progress(curve.last().expect("measured before the first step"));
         }
     }
-    Ok(curve)
+    Ok(())
 }
 
 #[cfg(test)]
