@@ -133,12 +133,12 @@ fn train_cell(
     let fit = fit_against_values(&model, m.batch_size, loss.as_ref(), values, samples, held_out, budget, seed, &progress, &mut curve);
     // A fit that failed (a non-finite prediction: a divergence is a result) keeps its curve so
     // far, as `stopped` seeds with the reason; an interrupted one leaves nothing, to start over.
-    let state = match &fit {
-        Ok(()) => "finished",
-        Err(_) if crate::train::stop::requested().is_some() || curve.is_empty() => return fit.map(|()| Vec::new()),
-        Err(_) => "stopped",
+    let (state, failure) = match fit {
+        Ok(()) => ("finished", None),
+        Err(e) if crate::train::stop::requested().is_some() || curve.is_empty() => return Err(e),
+        Err(e) => ("stopped", Some(e)),
     };
-    let message = fit.as_ref().err().map(|e| format!("{e:#}"));
+    let message = failure.as_ref().map(|e| format!("{e:#}"));
     let dir = study.cell_dir(&cell.name);
     for (k, seed) in study.manifest.seeds.iter().enumerate() {
         let seed_dir = seed_dir(&dir, *seed);
@@ -146,8 +146,10 @@ fn train_cell(
         write_atomic(&seed_dir.join(METRICS), csv_of(&curve, k).as_bytes())?;
         write_status(&seed_dir, &Status { state: state.into(), epochs: curve.len() as u64, message: message.clone() })?;
     }
-    fit?;
-    Ok(curve.last().map(|p| p.errors.clone()).unwrap_or_default())
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(curve.last().map(|p| p.errors.clone()).unwrap_or_default()),
+    }
 }
 
 fn csv_of(curve: &[VamlPoint], model: usize) -> String {
