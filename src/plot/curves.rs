@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use super::panels::{Figure, Panel, draw_figure};
 
@@ -44,8 +44,17 @@ pub fn read_curve(run: &Path, metric: &str, label: &str) -> anyhow::Result<Curve
     read_curve_against(run, "env_steps", metric, label)
 }
 
-/// Reads the curve of `metric` against the column `x` over the seeds of run directory `run`.
+/// Reads the curve of `metric` against the column `x` over the seeds of run directory `run`;
+/// an error when no seed has logged an evaluation yet.
 pub fn read_curve_against(run: &Path, x_column: &str, metric: &str, label: &str) -> anyhow::Result<Curve> {
+    read_logged_curve(run, x_column, metric, label)?
+        .with_context(|| format!("{}: no seed has logged an evaluation in its {METRICS} yet", run.display()))
+}
+
+/// The curve of `metric` against the column `x` over the seeds of `run` that have logged at
+/// least one evaluation (a seed that has only just started, its file a bare header, is not
+/// counted); `None` when there is none yet.
+pub fn read_logged_curve(run: &Path, x_column: &str, metric: &str, label: &str) -> anyhow::Result<Option<Curve>> {
     let seeds = seeds_in(run)?;
     let mut per_seed = Vec::new();
     for s in &seeds {
@@ -56,10 +65,12 @@ pub fn read_curve_against(run: &Path, x_column: &str, metric: &str, label: &str)
         let m = Metrics::read(&path)?;
         let x = m.column(x_column).with_context(|| format!("{}: no {x_column} column", path.display()))?;
         let y = m.column(metric).with_context(|| format!("{}: no column '{metric}' (columns: {})", path.display(), m.header.join(", ")))?;
-        per_seed.push((x, y));
+        if !x.is_empty() {
+            per_seed.push((x, y));
+        }
     }
     if per_seed.is_empty() {
-        bail!("{}: no seed has a {METRICS} yet", run.display());
+        return Ok(None);
     }
     let longest = per_seed.iter().max_by_key(|(x, _)| x.len()).expect("non-empty").0.clone();
     let (mut x, mut mean, mut se) = (Vec::new(), Vec::new(), Vec::new());
@@ -71,7 +82,7 @@ pub fn read_curve_against(run: &Path, x_column: &str, metric: &str, label: &str)
             se.push(e);
         }
     }
-    Ok(Curve { label: label.into(), x, mean, se, seeds: per_seed.len() })
+    Ok(Some(Curve { label: label.into(), x, mean, se, seeds: per_seed.len() }))
 }
 
 /// Draws `curves` into one panel, as the PNG `path` and an SVG beside it.
@@ -84,7 +95,37 @@ pub fn draw_curves(curves: &[Curve], path: &Path, title: &str, y_label: &str) ->
 
 #[cfg(test)]
 mod tests {
-    use super::mean_se;
+    use super::{mean_se, read_curve_against, read_logged_curve};
+    use crate::train::run_dir::{METRICS, seed_dir};
+
+    /// Writes seed `seed`'s metrics file in `run` with `rows` of (env_steps, eval_return).
+    fn write_seed(run: &std::path::Path, seed: u64, rows: &[(f64, f64)]) {
+        let dir = seed_dir(run, seed);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = String::from("epoch,env_steps,eval_return\n");
+        for (i, (x, y)) in rows.iter().enumerate() {
+            text += &format!("{},{x},{y}\n", i + 1);
+        }
+        std::fs::write(dir.join(METRICS), text).unwrap();
+    }
+
+    #[test]
+    fn a_seed_with_only_a_header_is_not_counted() {
+        let run = tempfile::tempdir().unwrap();
+        write_seed(run.path(), 0, &[]);
+        write_seed(run.path(), 1, &[]);
+        assert!(read_logged_curve(run.path(), "env_steps", "eval_return", "a").unwrap().is_none());
+        let err = read_curve_against(run.path(), "env_steps", "eval_return", "a").unwrap_err().to_string();
+        assert!(err.contains("no seed has logged an evaluation"), "{err}");
+
+        write_seed(run.path(), 2, &[(100.0, 4.0), (200.0, 6.0)]);
+        write_seed(run.path(), 3, &[(100.0, 2.0)]);
+        let curve = read_logged_curve(run.path(), "env_steps", "eval_return", "a").unwrap().unwrap();
+        assert_eq!(curve.seeds, 2, "two seeds have logged; the two bare headers are left out");
+        assert_eq!(curve.x, vec![100.0, 200.0]);
+        assert_eq!(curve.mean, vec![3.0, 6.0]);
+        assert_eq!(curve.se[1], 0.0, "one seed reached 200 steps");
+    }
 
     #[test]
     fn mean_and_standard_error() {

@@ -189,6 +189,34 @@ fn draw_title<DB: DrawingBackend>(band: &DrawingArea<DB, Shift>, text: &str) -> 
     band.draw_text(lines[1], &centred(size), (width as i32 / 2, height as i32 / 2 + step))
 }
 
+/// The corner of a panel whose legend would cover the fewest curve points (means and the
+/// shaded band's edges) and reference lines: the legend box is taken as the outer 45% of the
+/// width and 30% of the height in that corner. Ties go to the lower right, then lower left,
+/// upper right, upper left.
+fn legend_corner(panel: &Panel, x_max: f64, y_lo: f64, y_hi: f64) -> SeriesLabelPosition {
+    let (w, h) = (x_max * 0.45, (y_hi - y_lo) * 0.30);
+    let covered = |right: bool, upper: bool| -> usize {
+        let in_x = |x: f64| if right { x >= x_max - w } else { x <= w };
+        let in_y = |y: f64| if upper { y >= y_hi - h } else { y <= y_lo + h };
+        let points = panel
+            .curves
+            .iter()
+            .flat_map(|c| c.x.iter().zip(c.mean.iter().zip(&c.se)).flat_map(|(x, (m, e))| [(*x, *m), (*x, m + e), (*x, m - e)]));
+        let references = panel.references.iter().filter(|r| in_y(r.value)).count() * 20;
+        points.filter(|(x, y)| in_x(*x) && in_y(*y)).count() + references
+    };
+    [
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::UpperLeft, false, true),
+    ]
+    .into_iter()
+    .min_by_key(|(_, right, upper)| covered(*right, *upper))
+    .map(|(corner, _, _)| corner)
+    .expect("four corners")
+}
+
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     figure: &Figure,
@@ -252,7 +280,7 @@ fn draw_on<DB: DrawingBackend>(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend_corner(panel, x_max, y_lo, y_hi))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
@@ -264,6 +292,30 @@ fn draw_on<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_to_the_corner_the_curves_leave_free() {
+        let line = |label: &str, ys: [f64; 5]| Curve {
+            label: label.into(),
+            x: vec![0.0, 250.0, 500.0, 750.0, 1000.0],
+            mean: ys.to_vec(),
+            se: vec![1.0; 5],
+            seeds: 3,
+        };
+        let panel = |curves: Vec<Curve>| Panel { title: String::new(), curves, references: Vec::new() };
+        let rising = line("rising", [0.0, 25.0, 50.0, 75.0, 100.0]);
+        let falling = line("falling", [100.0, 75.0, 50.0, 25.0, 0.0]);
+        let flat_low = line("flat", [2.0; 5]);
+        let corner = |p: &Panel| legend_corner(p, 1000.0, 0.0, 100.0);
+        assert!(matches!(corner(&panel(vec![rising.clone()])), SeriesLabelPosition::LowerRight));
+        assert!(matches!(corner(&panel(vec![falling])), SeriesLabelPosition::LowerLeft));
+        // A curve along the floor and one rising to the top right leave only the upper left.
+        assert!(matches!(corner(&panel(vec![rising.clone(), flat_low])), SeriesLabelPosition::UpperLeft));
+        // A reference line near the top pushes the legend off the upper half.
+        let mut with_reference = panel(vec![line("high", [90.0; 5])]);
+        with_reference.references.push(ReferenceLine { label: "SAC".into(), value: 95.0 });
+        assert!(matches!(corner(&with_reference), SeriesLabelPosition::LowerRight));
+    }
 
     #[test]
     fn ticks_are_integers_on_env_steps_and_as_precise_as_the_y_span_needs() {

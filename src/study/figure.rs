@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 
 use super::study_dir::StudyDir;
-use crate::plot::curves::read_curve_against;
+use crate::plot::curves::read_logged_curve;
 use crate::plot::panels::{Figure, Panel, ReferenceLine, draw_figure};
-use crate::train::run_dir::{METRICS, seed_dir};
 
 /// The figure's PNG name in the study directory (the SVG has the same stem).
 pub const FIGURE: &str = "figure.png";
 
-/// The study's figure as data: cells with no logged epoch yet are left out.
+/// The study's figure as data: cells and seeds with no logged evaluation yet are left out.
 pub fn figure(study: &StudyDir) -> anyhow::Result<Figure> {
     let def = &study.def;
     let scale = study.manifest.scale;
@@ -27,12 +26,14 @@ pub fn figure(study: &StudyDir) -> anyhow::Result<Figure> {
         let mut curves = Vec::new();
         for cell in study.cells.iter().filter(|c| c.setting == setting.name) {
             let run = study.cell_dir(&cell.name);
-            let started = study.manifest.seeds.iter().any(|s| seed_dir(&run, *s).join(METRICS).is_file());
-            if !started {
+            if !run.is_dir() {
                 continue;
             }
             let line = def.line(&cell.line).expect("a cell's line is the study's");
-            curves.push(read_curve_against(&run, def.x_column(), &def.metric, line.label.as_deref().unwrap_or(&line.name))?);
+            let label = line.label.as_deref().unwrap_or(&line.name);
+            if let Some(curve) = read_logged_curve(&run, def.x_column(), &def.metric, label)? {
+                curves.push(curve);
+            }
         }
         panels.push(Panel { title: setting.label.clone().unwrap_or_else(|| setting.name.clone()), curves, references: references.clone() });
     }
