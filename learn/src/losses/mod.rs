@@ -116,7 +116,8 @@ pub enum LossKind {
     /// MSE weighted by the value's magnitude: `1/|V̄(s)|` at the start state (the paper's
     /// description, App. D.1).
     ValueWeighted,
-    /// MSE weighted by `|V̄(s')|` at the next state (the authors' code's weighting).
+    /// MSE weighted by `mean_k |V_k(s')|` at the next state, normalised as the authors' code
+    /// does (by the sum over value functions, members and samples).
     ValueWeightedNext,
     /// The first-order Taylor VAML loss (eq. 5; figures and ablations).
     Taylor,
@@ -148,7 +149,7 @@ impl LossKind {
             Self::Itervaml => Box::new(IterVaml { mse_weight: 0.0 }),
             Self::ItervamlMse => Box::new(IterVaml { mse_weight: 0.01 }),
             Self::ValueWeighted => Box::new(ValueWeighted::default()),
-            Self::ValueWeightedNext => Box::new(ValueWeighted { weighting: ValueWeighting::NextStateValue }),
+            Self::ValueWeightedNext => Box::new(ValueWeighted::authors(GradAt::NextState, 1)),
             Self::Taylor => Box::new(TaylorVaml),
         }
     }

@@ -224,20 +224,50 @@ fn a_clip_percentile_of_100_leaves_every_gradient_norm_alone() {
 }
 
 #[test]
-fn value_weights_follow_the_start_or_the_next_state_value_normalised_to_mean_one() {
+fn value_weights_follow_the_paper_at_the_start_state_or_the_authors_code_at_the_next_state() {
     // V(s) = s₀ + s₁ + s₂. Two samples with unit squared error on one coordinate each.
     let value = Linear(vec![1.0, 1.0, 1.0]);
     let state = [1.0f32, 0.0, 0.0, 3.0, 0.0, 0.0]; // V = 1, 3
-    let target = [2.0f32, 0.0, 0.0, 2.0, 2.0, 0.0]; // V = 2, 4
+    let target = [2.0f32, 0.0, 0.0, 2.0, 2.0, 0.0]; // V = 2, 4; Δs = (1, 0, 0), (−1, 2, 0): V = 1, 1
     let pred = [3.0f32, 0.0, 0.0, 2.0, 2.0, 1.0]; // errors 1 (sample 0), 1 (sample 1)
-    let at = |weighting| eval(&ValueWeighted { weighting }, &state, &pred, &target, &[0.0; 6], &value);
-    // Start state: weights 1/1, 1/3 → mean 2/3 → 1.5, 0.5; loss = (1.5 + 0.5) / 6 coordinates.
-    let start = at(ValueWeighting::InverseStartValue);
+    let at = |loss: ValueWeighted| eval(&loss, &state, &pred, &target, &[0.0; 6], &value);
+    // The paper's: weights 1/1, 1/3 → mean 2/3 → 1.5, 0.5; loss = (1.5 + 0.5) / 6 coordinates.
+    let start = at(ValueWeighted::default());
     assert!((start.value - 2.0 / 6.0).abs() < 1e-12, "{}", start.value);
     assert!((start.d_pred[0] - 2.0 * 1.5 / 6.0).abs() < 1e-6 && (start.d_pred[5] - 2.0 * 0.5 / 6.0).abs() < 1e-6);
-    // Next state: weights 2, 4 → mean 3 → 2/3, 4/3: the second sample now counts twice as much.
-    let next = at(ValueWeighting::NextStateValue);
-    assert!((next.d_pred[0] - 2.0 * (2.0 / 3.0) / 6.0).abs() < 1e-6, "{:?}", next.d_pred);
-    assert!((next.d_pred[5] - 2.0 * (4.0 / 3.0) / 6.0).abs() < 1e-6, "{:?}", next.d_pred);
+    // The authors': |V(s')| = 2, 4 over the sum over K = 1 value function, E members and the
+    // batch: 2/(6E), 4/(6E); the second sample counts twice as much, and all of it E times less
+    // with E members.
+    for members in [1usize, 7] {
+        let e = members as f64;
+        let next = at(ValueWeighted::authors(GradAt::NextState, members));
+        assert!((next.value - (2.0 + 4.0) / (6.0 * e) / 6.0).abs() < 1e-12, "{}", next.value);
+        assert!((next.d_pred[0] as f64 - 2.0 * (2.0 / (6.0 * e)) / 6.0).abs() < 1e-7, "{:?}", next.d_pred);
+        assert!((next.d_pred[5] as f64 - 2.0 * (4.0 / (6.0 * e)) / 6.0).abs() < 1e-7, "{:?}", next.d_pred);
+    }
+    // At Δs (the code behind the paper's figures) both values are 1: equal weights 1/2.
+    let delta = at(ValueWeighted::authors(GradAt::Delta, 1));
+    assert!(
+        (delta.d_pred[0] - delta.d_pred[5]).abs() < 1e-7 && (delta.d_pred[0] as f64 - 2.0 * 0.5 / 6.0).abs() < 1e-7,
+        "{:?}",
+        delta.d_pred
+    );
+    assert_eq!(ValueWeighted::authors(GradAt::Delta, 1).grad_at(), GradAt::Delta, "the trainer caches the values at Δs");
+    // The authors' first-epoch warm-up adds plain MSE at weight 1, exactly.
+    let (state, pred, target, logvar) = batch(16, 8);
+    let plain = eval(&ValueWeighted::authors(GradAt::NextState, 7), &state, &pred, &target, &logvar, &Analytic);
+    let warm = eval(
+        &ValueWeighted { mse_weight: 1.0, ..ValueWeighted::authors(GradAt::NextState, 7) },
+        &state,
+        &pred,
+        &target,
+        &logvar,
+        &Analytic,
+    );
+    let mse = eval(&Mse, &state, &pred, &target, &logvar, &Analytic);
+    assert!((warm.value - plain.value - mse.value).abs() < 1e-12);
+    for j in 0..pred.len() {
+        assert!((warm.d_pred[j] - plain.d_pred[j] - mse.d_pred[j]).abs() < 1e-6, "d/dpred[{j}]");
+    }
     assert_eq!(loss_by_name("value-weighted-next").unwrap().name(), "value-weighted-next");
 }

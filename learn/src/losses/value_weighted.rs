@@ -1,27 +1,79 @@
-//! Value-weighted MSE: `mean_{i,d} w_i (ŝ'_{i,d} − s'_{i,d})²`, weights normalised to mean 1.
+//! Value-weighted MSE: `mean_{i,d} w_i (ŝ'_{i,d} − s'_{i,d})²`, in two versions.
 //!
-//! The paper (App. D.1) weights by `1/V(s_i)` (Nair et al. 2020 style); with negative returns
-//! (pendulum) that would flip signs, so we use `1/|V̄(s_i)|`, V̄ the mean over value functions.
-//! The authors' code weights by `|V̄(s'_i)| / Σ_j |V̄(s'_j)|`; normalising to mean 1 instead of
-//! sum 1 only rescales the loss by the batch size.
+//! - `value-weighted`, the paper's description (App. D.1): weights `1/V(s_i)` (Nair et al. 2020
+//!   style); with negative returns (pendulum) that would flip signs, so we use `1/|V̄(s_i)|`,
+//!   V̄ the mean over value functions, normalised to mean 1 over the batch.
+//! - `value-weighted-next`, the authors' code (`ValueWeightedModel._vaml_loss` in
+//!   pairlab/vagram's `mbrl/models/vaml_mlp.py`): weights `mean_k |V_k(x_i)| / Σ_{k,e,j} |V_k(x_j)|`,
+//!   the sum running over the K value functions and every member's batch, so that the weights
+//!   have mean `1/(E·K·B)` rather than 1. The state part of their loss is that many times weaker
+//!   than the (unweighted) reward's squared error and the weight decay beside it; this is kept,
+//!   the member sum taken as E times this member's (every member sees a batch of the same
+//!   distribution). The point x is `s'` or, as in the code that produced the paper's figures,
+//!   `Δs` (`model.grad_at`, shared with VaGraM). In the first learning epoch their loss has plain
+//!   MSE added at weight 1, as VaGraM's (`mse_weight`, set by the warm-up).
 
-use super::{LossError, LossEval, LossInputs, ModelLoss};
+use super::vagram::GradAt;
+use super::{LossError, LossEval, LossInputs, ModelLoss, mse::mse_terms};
 
 /// Which weights: the paper's or the authors' code's (`value-weighted`, `value-weighted-next`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ValueWeighting {
-    /// `1/|V̄(s)|` at the start state (the paper's description; default).
+    /// `1/|V̄(s)|` at the start state, normalised to mean 1 (the paper's description; default).
     #[default]
     InverseStartValue,
-    /// `|V̄(s')|` at the next state (the authors' code).
+    /// `mean_k |V_k|` at the next state (or Δs), normalised by the sum over value functions,
+    /// members and samples (the authors' code).
     NextStateValue,
 }
 
 /// Value-weighted MSE.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ValueWeighted {
     /// Which weights.
     pub weighting: ValueWeighting,
+    /// Where the authors' weighting evaluates the values (`s'` or `Δs`); unused by the paper's.
+    pub at: GradAt,
+    /// Ensemble members E in the authors' normalisation; unused by the paper's.
+    pub members: usize,
+    /// Weight of plain MSE added (the authors' first-epoch `add_mse`: 1; otherwise 0).
+    pub mse_weight: f64,
+}
+
+impl Default for ValueWeighted {
+    fn default() -> Self {
+        Self { weighting: ValueWeighting::InverseStartValue, at: GradAt::NextState, members: 1, mse_weight: 0.0 }
+    }
+}
+
+impl ValueWeighted {
+    /// The authors' version for an ensemble of `members`, its values taken at `at`.
+    pub fn authors(at: GradAt, members: usize) -> Self {
+        Self { weighting: ValueWeighting::NextStateValue, at, members: members.max(1), mse_weight: 0.0 }
+    }
+
+    /// Per-sample weights for `x`.
+    fn weights(&self, x: &LossInputs, oracle: &dyn super::ValueOracle) -> Vec<f64> {
+        match self.weighting {
+            ValueWeighting::InverseStartValue => {
+                let vg = oracle.evaluate(x.state);
+                let k = vg.values.len() as f64;
+                let mut w: Vec<f64> =
+                    (0..x.len()).map(|i| 1.0 / (vg.values.iter().map(|vk| vk[i] as f64).sum::<f64>() / k).abs().max(1e-6)).collect();
+                let mean = w.iter().sum::<f64>() / w.len() as f64;
+                w.iter_mut().for_each(|v| *v /= mean.max(1e-12));
+                w
+            }
+            ValueWeighting::NextStateValue => {
+                let vg = oracle.evaluate(&self.at.points(x.state, x.target));
+                let k = vg.values.len() as f64;
+                let mean_abs: Vec<f64> = (0..x.len()).map(|i| vg.values.iter().map(|vk| (vk[i] as f64).abs()).sum::<f64>() / k).collect();
+                // Σ over value functions, members and samples of |V_k|: E · K · Σ_i mean_k |V_k|.
+                let total = self.members as f64 * k * mean_abs.iter().sum::<f64>();
+                mean_abs.iter().map(|v| v / total.max(1e-12)).collect()
+            }
+        }
+    }
 }
 
 impl ModelLoss for ValueWeighted {
@@ -33,24 +85,8 @@ impl ModelLoss for ValueWeighted {
     }
 
     fn evaluate(&self, x: &LossInputs) -> Result<LossEval, LossError> {
-        let oracle = x.oracle("value-weighted")?;
-        let at = match self.weighting {
-            ValueWeighting::InverseStartValue => x.state,
-            ValueWeighting::NextStateValue => x.target,
-        };
-        let vg = oracle.evaluate(at);
-        let k = vg.values.len() as f64;
-        let mut w: Vec<f64> = (0..x.len())
-            .map(|i| {
-                let v = (vg.values.iter().map(|vk| vk[i] as f64).sum::<f64>() / k).abs();
-                match self.weighting {
-                    ValueWeighting::InverseStartValue => 1.0 / v.max(1e-6),
-                    ValueWeighting::NextStateValue => v,
-                }
-            })
-            .collect();
-        let mean = w.iter().sum::<f64>() / w.len() as f64;
-        w.iter_mut().for_each(|v| *v /= mean.max(1e-12));
+        let oracle = x.oracle(self.name())?;
+        let w = self.weights(x, oracle);
         let n = x.pred.len() as f64;
         let mut value = 0.0;
         let mut d_pred = vec![0.0f32; x.pred.len()];
@@ -60,6 +96,17 @@ impl ModelLoss for ValueWeighted {
             value += wi * e * e;
             *g = (2.0 * wi * e / n) as f32;
         }
-        Ok(LossEval { value: value / n, d_pred, d_logvar: None })
+        let mut value = value / n;
+        if self.mse_weight > 0.0 {
+            value += mse_terms(x.pred, x.target, self.mse_weight, &mut d_pred);
+        }
+        Ok(LossEval { value, d_pred, d_logvar: None })
+    }
+
+    fn grad_at(&self) -> GradAt {
+        match self.weighting {
+            ValueWeighting::InverseStartValue => GradAt::NextState,
+            ValueWeighting::NextStateValue => self.at,
+        }
     }
 }

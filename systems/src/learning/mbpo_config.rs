@@ -13,7 +13,7 @@ use vagram_engine::prelude::*;
 use vagram_learn::AutoDevice;
 use vagram_learn::LearnError;
 use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
-use vagram_learn::losses::{GradAt, LossKind, ModelLoss, Vagram};
+use vagram_learn::losses::{GradAt, LossKind, ModelLoss, Vagram, ValueWeighted};
 use vagram_learn::replay::ReplayBuffer;
 use vagram_learn::sac::{Sac, SacConfig};
 use vagram_learn::trainer::TrainerConfig;
@@ -55,8 +55,10 @@ pub struct ModelLossConfig {
     pub kind: LossKind,
     /// VaGraM's percentile clip of the value-gradient norms (100 = off).
     pub clip_percentile: f64,
-    /// Where VaGraM evaluates ∇V.
+    /// Where VaGraM evaluates ∇V (and the authors' value-weighted MSE its values).
     pub grad_at: GradAt,
+    /// Ensemble members (the authors' value-weighted MSE normalises its weights over them).
+    pub members: usize,
 }
 
 impl ModelLossConfig {
@@ -64,6 +66,7 @@ impl ModelLossConfig {
     pub fn build(&self, kind: LossKind) -> Box<dyn ModelLoss> {
         match kind {
             LossKind::Vagram => Box::new(self.vagram(0.0)),
+            LossKind::ValueWeightedNext => Box::new(ValueWeighted::authors(self.grad_at, self.members)),
             other => other.build(),
         }
     }
@@ -84,10 +87,17 @@ impl ModelLossConfig {
         self.build(if self.kind == LossKind::Mle { LossKind::Mse } else { self.kind })
     }
 
-    /// VaGraM's loss with plain MSE added, for the fits of the first learning epoch while the
-    /// value function is untrained (the authors' `add_mse`); none for the other losses.
+    /// The loss with plain MSE added, for the fits of the first learning epoch while the value
+    /// function is untrained (the authors' `add_mse`, which every loss of their `VAMLMLP` class
+    /// has): VaGraM's and the authors' value-weighted MSE's; none for the other losses.
     pub fn warmup(&self) -> Option<Box<dyn ModelLoss>> {
-        (self.kind == LossKind::Vagram).then(|| Box::new(self.vagram(1.0)) as Box<dyn ModelLoss>)
+        match self.kind {
+            LossKind::Vagram => Some(Box::new(self.vagram(1.0))),
+            LossKind::ValueWeightedNext => {
+                Some(Box::new(ValueWeighted { mse_weight: 1.0, ..ValueWeighted::authors(self.grad_at, self.members) }))
+            }
+            _ => None,
+        }
     }
 }
 
