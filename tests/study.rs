@@ -218,6 +218,16 @@ fn the_summary_follows_from_the_logs_by_hand() {
         printed.contains("cost: 0.02 hours") && printed.contains("2 finished seed runs") && printed.contains("median 0.6 min"),
         "{printed}"
     );
+    // A line name longer than the loss column widens it: every row's seeds column still lines up.
+    let mut long = rows.clone();
+    long[1].loss = "value_weighted_authors_code".into();
+    let printed = table(&long, &[]);
+    let lines: Vec<&str> = printed.lines().take(3).collect();
+    let seeds_end = |line: &str| line.find("seeds").map(|i| i + 5).unwrap_or_else(|| line.len());
+    let end = seeds_end(lines[0]);
+    for line in &lines[1..] {
+        assert!(line.is_char_boundary(end) && line[..end].ends_with('2'), "the seeds column ends at byte {end}:\n{printed}");
+    }
     assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
     assert_eq!(median(&[]), None);
     assert_eq!(seed_scores(&[0., 1., 2., 3., 4., 5., 6., 7., 8., 10.]), Some((10.0, 4.6)));

@@ -239,8 +239,11 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyh
 /// The summary as a table for the terminal, with the differences below it and what the
 /// finished seeds cost.
 pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
+    // Columns as wide as their longest entry, so that long line names keep the table aligned.
+    let ws = rows.iter().map(|r| r.setting.chars().count()).fold(14, usize::max);
+    let wl = rows.iter().map(|r| r.loss.chars().count()).fold(16, usize::max);
     let mut out = format!(
-        "{:<14} {:<16} {:>5} {:>12} {:>9} {:>12} {:>12}\n",
+        "{:<ws$} {:<wl$} {:>5} {:>12} {:>9} {:>12} {:>12}\n",
         "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)", "min per seed"
     );
     // Returns read well with one decimal; small errors (the VAML error) need more.
@@ -249,7 +252,7 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
     for r in rows {
         let minutes = median(&r.seconds).map_or("-".to_string(), |s| format!("{:.1}", s / 60.0));
         out += &format!(
-            "{:<14} {:<16} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}\n",
+            "{:<ws$} {:<wl$} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}\n",
             r.setting,
             r.loss,
             r.seeds,
