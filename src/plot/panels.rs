@@ -189,21 +189,49 @@ fn draw_title<DB: DrawingBackend>(band: &DrawingArea<DB, Shift>, text: &str) -> 
     band.draw_text(lines[1], &centred(size), (width as i32 / 2, height as i32 / 2 + step))
 }
 
-/// The corner of a panel whose legend would cover the fewest curve points (means and the
-/// shaded band's edges) and reference lines: the legend box is taken as the outer 45% of the
-/// width and 30% of the height in that corner. Ties go to the lower right, then lower left,
-/// upper right, upper left.
+/// A curve's legend entry: its label and how many seeds it averages.
+fn legend_label(c: &Curve) -> String {
+    format!("{} ({} seed{})", c.label, c.seeds, if c.seeds == 1 { "" } else { "s" })
+}
+
+/// The legend box's size as fractions of a panel's plotting area (about 444 × 330 px of the
+/// 560 × 420 panel): a 14 px font at about 7 px per character after the 18 px sample line and
+/// margins, 20 px per entry.
+fn legend_box(panel: &Panel) -> (f64, f64) {
+    let chars =
+        panel.curves.iter().map(|c| legend_label(c).chars().count()).chain(panel.references.iter().map(|r| r.label.chars().count()));
+    let widest = chars.max().unwrap_or(0) as f64;
+    let entries = (panel.curves.len() + panel.references.len()) as f64;
+    (((40.0 + 7.0 * widest) / 444.0).min(0.95), ((12.0 + 20.0 * entries) / 330.0).min(0.95))
+}
+
+/// The corner of a panel whose legend (of size `legend_box`) would cover the least of the
+/// curves (their means and the shaded band's edges, followed along every segment) and
+/// reference lines. Ties go to the lower right, then lower left, upper right, upper left.
 fn legend_corner(panel: &Panel, x_max: f64, y_lo: f64, y_hi: f64) -> SeriesLabelPosition {
-    let (w, h) = (x_max * 0.45, (y_hi - y_lo) * 0.30);
+    let (fw, fh) = legend_box(panel);
+    let (w, h) = (x_max * fw, (y_hi - y_lo) * fh);
+    // Points along each polyline: 32 per segment, so that a segment crossing a corner counts.
+    let polylines = panel.curves.iter().flat_map(|c| {
+        let at = |sign: f64| c.x.iter().zip(c.mean.iter().zip(&c.se)).map(move |(x, (m, e))| (*x, m + sign * e)).collect::<Vec<_>>();
+        [at(0.0), at(1.0), at(-1.0)]
+    });
+    let points: Vec<(f64, f64)> = polylines
+        .flat_map(|line| {
+            let segments: Vec<(f64, f64)> = line
+                .windows(2)
+                .flat_map(|p| {
+                    (0..32).map(move |k| k as f64 / 32.0).map(move |t| (p[0].0 + t * (p[1].0 - p[0].0), p[0].1 + t * (p[1].1 - p[0].1)))
+                })
+                .collect();
+            segments.into_iter().chain(line.last().copied())
+        })
+        .collect();
     let covered = |right: bool, upper: bool| -> usize {
         let in_x = |x: f64| if right { x >= x_max - w } else { x <= w };
         let in_y = |y: f64| if upper { y >= y_hi - h } else { y <= y_lo + h };
-        let points = panel
-            .curves
-            .iter()
-            .flat_map(|c| c.x.iter().zip(c.mean.iter().zip(&c.se)).flat_map(|(x, (m, e))| [(*x, *m), (*x, m + e), (*x, m - e)]));
-        let references = panel.references.iter().filter(|r| in_y(r.value)).count() * 20;
-        points.filter(|(x, y)| in_x(*x) && in_y(*y)).count() + references
+        let references = panel.references.iter().filter(|r| in_y(r.value)).count() * 200;
+        points.iter().filter(|(x, y)| in_x(*x) && in_y(*y)).count() + references
     };
     [
         (SeriesLabelPosition::LowerRight, true, false),
@@ -262,7 +290,7 @@ fn draw_on<DB: DrawingBackend>(
             let upper = c.x.iter().zip(c.mean.iter().zip(&c.se)).map(|(x, (m, e))| (*x, m + e));
             let lower = c.x.iter().zip(c.mean.iter().zip(&c.se)).rev().map(|(x, (m, e))| (*x, m - e));
             chart.draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), color.mix(0.2).filled())))?;
-            let label = format!("{} ({} seed{})", c.label, c.seeds, if c.seeds == 1 { "" } else { "s" });
+            let label = legend_label(c);
             chart
                 .draw_series(LineSeries::new(c.x.iter().copied().zip(c.mean.iter().copied()), color.stroke_width(2)))?
                 .label(label)
@@ -311,6 +339,19 @@ mod tests {
         assert!(matches!(corner(&panel(vec![falling])), SeriesLabelPosition::LowerLeft));
         // A curve along the floor and one rising to the top right leave only the upper left.
         assert!(matches!(corner(&panel(vec![rising.clone(), flat_low])), SeriesLabelPosition::UpperLeft));
+        // A dip to the floor in the middle of the panel: a short legend fits in the lower right
+        // beside it, a legend as wide as 70% of the panel would cover it and goes up.
+        let dip = |label: &str| Curve {
+            label: label.into(),
+            x: vec![0.0, 500.0, 1000.0],
+            mean: vec![50.0, 0.0, 50.0],
+            se: vec![0.0; 3],
+            seeds: 3,
+        };
+        assert!(matches!(corner(&panel(vec![dip("short")])), SeriesLabelPosition::LowerRight));
+        let long = "a label long enough to widen the legend";
+        assert!(legend_box(&panel(vec![dip(long)])).0 > 0.7);
+        assert!(matches!(corner(&panel(vec![dip(long)])), SeriesLabelPosition::UpperRight));
         // A reference line near the top pushes the legend off the upper half.
         let mut with_reference = panel(vec![line("high", [90.0; 5])]);
         with_reference.references.push(ReferenceLine { label: "SAC".into(), value: 95.0 });
