@@ -24,7 +24,7 @@ pub use nll::GaussianNll;
 pub use percentile::{clip_norms_at_percentile, percentile};
 pub use taylor::TaylorVaml;
 pub use vagram::{GradAt, Vagram};
-pub use value_weighted::{ValueWeighted, ValueWeighting};
+pub use value_weighted::{ValueWeightNorm, ValueWeighted, ValueWeighting};
 
 use super::value_grad::ValueGradients;
 pub use crate::error::LossError;

@@ -245,6 +245,10 @@ fn value_weights_follow_the_paper_at_the_start_state_or_the_authors_code_at_the_
         assert!((next.d_pred[0] as f64 - 2.0 * (2.0 / (6.0 * e)) / 6.0).abs() < 1e-7, "{:?}", next.d_pred);
         assert!((next.d_pred[5] as f64 - 2.0 * (4.0 / (6.0 * e)) / 6.0).abs() < 1e-7, "{:?}", next.d_pred);
     }
+    // The control normalises the same |V(s')| to mean 1 whatever E: 2/3, 4/3.
+    let mean_one = at(ValueWeighted { norm: ValueWeightNorm::MeanOne, ..ValueWeighted::authors(GradAt::NextState, 7) });
+    assert!((mean_one.d_pred[0] as f64 - 2.0 * (2.0 / 3.0) / 6.0).abs() < 1e-7, "{:?}", mean_one.d_pred);
+    assert!((mean_one.d_pred[5] as f64 - 2.0 * (4.0 / 3.0) / 6.0).abs() < 1e-7, "{:?}", mean_one.d_pred);
     // At Δs (the code behind the paper's figures) both values are 1: equal weights 1/2.
     let delta = at(ValueWeighted::authors(GradAt::Delta, 1));
     assert!(

@@ -27,6 +27,21 @@ pub enum ValueWeighting {
     NextStateValue,
 }
 
+/// How the authors' weights are normalised (`model.value_weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueWeightNorm {
+    /// By the sum over value functions, members and samples: mean `1/(E·K·B)` (the authors'
+    /// code; default).
+    #[default]
+    Sum,
+    /// To mean 1 over the batch, as the paper's weighting: the control that tells the weights'
+    /// shape from their scale.
+    MeanOne,
+}
+
+crate::choice_names!(ValueWeightNorm, ["sum", "mean-one"]);
+
 /// Value-weighted MSE.
 #[derive(Debug, Clone, Copy)]
 pub struct ValueWeighted {
@@ -36,20 +51,28 @@ pub struct ValueWeighted {
     pub at: GradAt,
     /// Ensemble members E in the authors' normalisation; unused by the paper's.
     pub members: usize,
+    /// The authors' weights' normalisation; the paper's are always normalised to mean 1.
+    pub norm: ValueWeightNorm,
     /// Weight of plain MSE added (the authors' first-epoch `add_mse`: 1; otherwise 0).
     pub mse_weight: f64,
 }
 
 impl Default for ValueWeighted {
     fn default() -> Self {
-        Self { weighting: ValueWeighting::InverseStartValue, at: GradAt::NextState, members: 1, mse_weight: 0.0 }
+        Self {
+            weighting: ValueWeighting::InverseStartValue,
+            at: GradAt::NextState,
+            members: 1,
+            norm: ValueWeightNorm::Sum,
+            mse_weight: 0.0,
+        }
     }
 }
 
 impl ValueWeighted {
     /// The authors' version for an ensemble of `members`, its values taken at `at`.
     pub fn authors(at: GradAt, members: usize) -> Self {
-        Self { weighting: ValueWeighting::NextStateValue, at, members: members.max(1), mse_weight: 0.0 }
+        Self { weighting: ValueWeighting::NextStateValue, at, members: members.max(1), norm: ValueWeightNorm::Sum, mse_weight: 0.0 }
     }
 
     /// Per-sample weights for `x`.
@@ -68,8 +91,12 @@ impl ValueWeighted {
                 let vg = oracle.evaluate(&self.at.points(x.state, x.target));
                 let k = vg.values.len() as f64;
                 let mean_abs: Vec<f64> = (0..x.len()).map(|i| vg.values.iter().map(|vk| (vk[i] as f64).abs()).sum::<f64>() / k).collect();
-                // Σ over value functions, members and samples of |V_k|: E · K · Σ_i mean_k |V_k|.
-                let total = self.members as f64 * k * mean_abs.iter().sum::<f64>();
+                // Σ over value functions, members and samples of |V_k|: E · K · Σ_i mean_k |V_k|;
+                // or B · mean_i for weights of mean 1.
+                let total = match self.norm {
+                    ValueWeightNorm::Sum => self.members as f64 * k * mean_abs.iter().sum::<f64>(),
+                    ValueWeightNorm::MeanOne => mean_abs.iter().sum::<f64>() / mean_abs.len() as f64,
+                };
                 mean_abs.iter().map(|v| v / total.max(1e-12)).collect()
             }
         }

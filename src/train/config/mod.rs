@@ -15,7 +15,7 @@ pub use vagram_systems::learning::Schedule;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::env::{DistractorConfig, DistractorVariant};
-use vagram_learn::losses::LossKind;
+use vagram_learn::losses::{LossKind, ValueWeightNorm};
 use vagram_learn::{Activation, Matmul, Optimizer};
 use vagram_systems::learning::Mixing;
 
@@ -147,10 +147,20 @@ pub struct ModelSection {
     /// when `adam`, so configs and studies from before the key read and compare as they did.
     #[serde(default, skip_serializing_if = "is_default_optimizer")]
     pub optimizer: Optimizer,
+    /// How `value-weighted-next` (the authors' value-weighted MSE) normalises its weights:
+    /// `sum` (default; theirs: by the sum over value functions, members and batch, mean
+    /// 1/(E·K·B)) or `mean-one` (mean 1, the control). Other losses ignore it. Left out of a
+    /// written config when `sum`.
+    #[serde(default, skip_serializing_if = "is_default_value_weights")]
+    pub value_weights: ValueWeightNorm,
 }
 
 fn is_default_optimizer(o: &Optimizer) -> bool {
     *o == Optimizer::Adam
+}
+
+fn is_default_value_weights(n: &ValueWeightNorm) -> bool {
+    *n == ValueWeightNorm::Sum
 }
 
 /// Model rollouts.
@@ -352,6 +362,7 @@ impl RunConfig {
                 "max_epochs",
                 "matmul",
                 "optimizer",
+                "value_weights",
             ],
             "rollout" => vec!["per_step", "length", "retain_epochs", "cadence"],
             "agent" => vec![

@@ -42,6 +42,7 @@ fn model(loss: LossKind, train_every: u64, batch_size: usize, patience: usize, m
         max_epochs,
         matmul: Matmul::F32,
         optimizer: Default::default(),
+        value_weights: Default::default(),
     }
 }
 

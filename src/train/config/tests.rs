@@ -175,3 +175,18 @@ fn the_optimizer_is_set_by_name_and_written_only_when_not_adam() {
     let e = c.set("model.optimizer=rmsprop").unwrap_err().to_string();
     assert!(e.contains("adam") && e.contains("sgd"), "{e}");
 }
+
+#[test]
+fn the_value_weights_normalisation_is_set_by_name_and_written_only_when_not_the_authors() {
+    use vagram_learn::losses::ValueWeightNorm;
+    let mut c = RunConfig::preset("pendulum", "value-weighted-next").unwrap();
+    assert_eq!(c.model.value_weights, ValueWeightNorm::Sum, "the authors' normalisation by default");
+    assert!(!c.to_toml().contains("value_weights"), "a default config reads as it did before the key existed");
+    c.set("model.value_weights=mean-one").unwrap();
+    assert_eq!(c.model.value_weights, ValueWeightNorm::MeanOne);
+    let text = c.to_toml();
+    assert!(text.contains("value_weights = \"mean-one\""), "{text}");
+    assert_eq!(RunConfig::from_toml(&text, "mean-one").unwrap(), c);
+    let e = c.set("model.value_weights=max").unwrap_err().to_string();
+    assert!(e.contains("sum") && e.contains("mean-one"), "{e}");
+}

@@ -13,7 +13,7 @@ use vagram_engine::prelude::*;
 use vagram_learn::AutoDevice;
 use vagram_learn::LearnError;
 use vagram_learn::dynamics::{DynamicsConfig, DynamicsModel};
-use vagram_learn::losses::{GradAt, LossKind, ModelLoss, Vagram, ValueWeighted};
+use vagram_learn::losses::{GradAt, LossKind, ModelLoss, Vagram, ValueWeightNorm, ValueWeighted};
 use vagram_learn::replay::ReplayBuffer;
 use vagram_learn::sac::{Sac, SacConfig};
 use vagram_learn::trainer::TrainerConfig;
@@ -59,6 +59,8 @@ pub struct ModelLossConfig {
     pub grad_at: GradAt,
     /// Ensemble members (the authors' value-weighted MSE normalises its weights over them).
     pub members: usize,
+    /// The authors' value-weighted MSE's normalisation (theirs, or mean 1 as a control).
+    pub value_norm: ValueWeightNorm,
 }
 
 impl ModelLossConfig {
@@ -66,7 +68,7 @@ impl ModelLossConfig {
     pub fn build(&self, kind: LossKind) -> Box<dyn ModelLoss> {
         match kind {
             LossKind::Vagram => Box::new(self.vagram(0.0)),
-            LossKind::ValueWeightedNext => Box::new(ValueWeighted::authors(self.grad_at, self.members)),
+            LossKind::ValueWeightedNext => Box::new(self.value_weighted_next()),
             other => other.build(),
         }
     }
@@ -74,6 +76,11 @@ impl ModelLossConfig {
     /// VaGraM with these settings and plain MSE added at `mse_weight`.
     fn vagram(&self, mse_weight: f64) -> Vagram {
         Vagram { clip_percentile: self.clip_percentile, mse_weight, grad_at: self.grad_at }
+    }
+
+    /// The authors' value-weighted MSE with these settings.
+    fn value_weighted_next(&self) -> ValueWeighted {
+        ValueWeighted { norm: self.value_norm, ..ValueWeighted::authors(self.grad_at, self.members) }
     }
 
     /// The training loss.
@@ -93,9 +100,7 @@ impl ModelLossConfig {
     pub fn warmup(&self) -> Option<Box<dyn ModelLoss>> {
         match self.kind {
             LossKind::Vagram => Some(Box::new(self.vagram(1.0))),
-            LossKind::ValueWeightedNext => {
-                Some(Box::new(ValueWeighted { mse_weight: 1.0, ..ValueWeighted::authors(self.grad_at, self.members) }))
-            }
+            LossKind::ValueWeightedNext => Some(Box::new(ValueWeighted { mse_weight: 1.0, ..self.value_weighted_next() })),
             _ => None,
         }
     }

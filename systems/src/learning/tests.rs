@@ -383,7 +383,13 @@ fn slider_mbpo(members: usize) -> (SimApp, bevy_ecs::entity::Entity) {
         sac: SacConfig { hidden: vec![16], seed: 2, ..SacConfig::default() },
         act_with_mean: true,
         dynamics: DynamicsConfig { members, hidden: vec![16], seed: 3, ..DynamicsConfig::default() },
-        loss: ModelLossConfig { kind: LossKind::Vagram, clip_percentile: 95.0, grad_at: GradAt::NextState, members },
+        loss: ModelLossConfig {
+            kind: LossKind::Vagram,
+            clip_percentile: 95.0,
+            grad_at: GradAt::NextState,
+            members,
+            value_norm: Default::default(),
+        },
         trainer: TrainerConfig { batch_size: 32, patience: 2, max_epochs: Some(10), elites: 2, ..TrainerConfig::default() },
         train_every: 50,
         fit_seed: 4,
@@ -429,7 +435,7 @@ fn an_mbpo_config_the_model_rejects_is_the_apps_first_error() {
 #[test]
 fn the_first_epochs_mse_warm_up_goes_to_vagram_and_the_authors_value_weighted_mse_only() {
     use vagram_learn::losses::{GradAt, LossKind};
-    let config = |kind| ModelLossConfig { kind, clip_percentile: 95.0, grad_at: GradAt::Delta, members: 7 };
+    let config = |kind| ModelLossConfig { kind, clip_percentile: 95.0, grad_at: GradAt::Delta, members: 7, value_norm: Default::default() };
     for kind in [LossKind::Vagram, LossKind::ValueWeightedNext] {
         let warmup = config(kind).warmup().unwrap_or_else(|| panic!("{kind} has the authors' add_mse"));
         assert_eq!(warmup.name(), kind.name());
