@@ -435,3 +435,21 @@ fn a_diverging_model_learning_cell_keeps_its_curve_as_stopped_seeds() {
     }
     let _ = fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_study_trains_its_seeds_seed_major_so_that_a_stopped_study_is_even() {
+    let base = temp("order");
+    let file = base.join("tiny.toml");
+    fs::write(&file, tiny_study(16)).unwrap();
+    let study = file.display().to_string();
+    let args = ["study", "run", &study, "--out", "st", "--scale", "smoke", "--threads", "1", "--stop-after-epochs", "1", "--quiet"];
+    let (code, out, err) = vagram(&args, &base);
+    assert_eq!(code, 0, "{err}");
+    // One seed at a time: the order of the first epochs is the order of the queue.
+    let started: Vec<String> =
+        format!("{out}{err}").lines().filter(|l| l.contains(" epoch 1/")).map(|l| l.split(" epoch").next().unwrap().to_string()).collect();
+    let expected: Vec<String> =
+        [0, 1].iter().flat_map(|seed| ["w8-vagram", "w8-mse", "w16-vagram", "w16-mse"].map(|cell| format!("{cell} seed {seed}"))).collect();
+    assert_eq!(started, expected, "{out}{err}");
+    let _ = fs::remove_dir_all(&base);
+}

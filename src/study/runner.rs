@@ -1,5 +1,6 @@
 //! Runs a study on this machine: every unfinished seed of every chosen cell goes into one queue
-//! of seed jobs, trained several at once on the worker pool of [`crate::train::run_jobs`].
+//! of seed jobs, seed-major (every cell's seed 0, then every cell's seed 1, …), trained several
+//! at once on the worker pool of [`crate::train::run_jobs`].
 //! Finished seeds are skipped; paused, interrupted and stopped ones resume from their last
 //! checkpoint (or start afresh without one), so rerunning the same command continues a study.
 
@@ -79,35 +80,37 @@ pub fn run_study(
         let path = dir.join("config.toml");
         texts.push(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
     }
-    let mut jobs = Vec::new();
-    let mut owners = Vec::new();
     let mut totals = Vec::new();
-    for (i, (cell, (dir, todo))) in chosen.iter().zip(&plans).enumerate() {
+    for (cell, (dir, _)) in chosen.iter().zip(&plans) {
         let epochs = cell.config.run.env_steps / cell.config.run.epoch_length;
         let done: u64 = seeds.iter().map(|s| read_status(&seed_dir(dir, *s)).map_or(0, |st| st.epochs.min(epochs))).sum();
         totals.push((cell.name.clone(), epochs * seeds.len() as u64, done));
-        for &seed in todo {
-            jobs.push(SeedJob {
-                config: &cell.config,
-                config_text: &texts[i],
-                registry,
-                run_dir: dir,
-                seed,
-                resume: true,
-                checkpoint_every: options.checkpoint_every,
-                stop_after: options.stop_after,
-                watch: None,
-            });
-            owners.push(i);
-        }
     }
-    progress.start(&totals);
-    let outcomes = run_jobs(&jobs, options.threads, &|job, report| progress.epoch(owners[job], report));
-    drop(held);
-    Ok(jobs
+    // Seed-major order: every cell's first unfinished seed, then every cell's next, so that a
+    // study stopped part way (or grown with --seeds) has its cells evenly far, not some cells
+    // at the new seed count and others untouched.
+    let mut order: Vec<(usize, u64)> =
+        plans.iter().enumerate().flat_map(|(i, (_, todo))| todo.iter().map(move |&seed| (i, seed))).collect();
+    order.sort_by_key(|&(i, seed)| (seeds.iter().position(|s| *s == seed).unwrap_or(usize::MAX), i));
+    let jobs: Vec<SeedJob> = order
         .iter()
-        .zip(owners)
-        .zip(outcomes)
-        .map(|((job, owner), outcome)| JobResult { cell: chosen[owner].name.clone(), seed: job.seed, outcome })
-        .collect())
+        .map(|&(i, seed)| SeedJob {
+            config: &chosen[i].config,
+            config_text: &texts[i],
+            registry,
+            run_dir: &plans[i].0,
+            seed,
+            resume: true,
+            checkpoint_every: options.checkpoint_every,
+            stop_after: options.stop_after,
+            watch: None,
+        })
+        .collect();
+    progress.start(&totals);
+    let outcomes = run_jobs(&jobs, options.threads, &|job, report| progress.epoch(order[job].0, report));
+    drop(held);
+    let mut results: Vec<(usize, JobResult)> =
+        order.iter().zip(outcomes).map(|(&(i, seed), outcome)| (i, JobResult { cell: chosen[i].name.clone(), seed, outcome })).collect();
+    results.sort_by_key(|(i, r)| (*i, r.seed));
+    Ok(results.into_iter().map(|(_, r)| r).collect())
 }
