@@ -83,7 +83,7 @@ fn main() -> anyhow::Result<()> {
     let factory = registry.get(&config.env.name)?.clone();
     let mbpo = mbpo_config(&fit_config, MbpoEnv::of(&app.app, app.env, factory, config.env.distractor_config()), seed);
     let losses = model_loss_config(&fit_config.model);
-    let (loss, validation) = (losses.training(), losses.validation());
+    let (loss, validation) = (losses.training(mbpo.dynamics.members), losses.validation(mbpo.dynamics.members));
     println!(
         "{}: seed {seed}, checkpoint after epoch {} ({} transitions), {} loss, {} members, validation by {}",
         run.display(),

@@ -115,7 +115,7 @@ fn train_cell(
         matmul: m.matmul,
         ..DynamicsConfig::default()
     };
-    let loss = crate::train::build::model_loss_config(m).training();
+    let loss = crate::train::build::model_loss_config(m).training(m.members);
     // The same initialisations for every loss: the seed depends on the study's seeds only.
     let progress = |p: &VamlPoint| {
         let mean = p.errors.iter().sum::<f64>() / p.errors.len().max(1) as f64;

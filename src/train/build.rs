@@ -23,13 +23,7 @@ fn derive_seed(seed: u64, part: Part) -> u64 {
 
 /// The config's model loss with its settings (VaGraM's clip percentile and gradient point).
 pub fn model_loss_config(m: &crate::train::config::ModelSection) -> ModelLossConfig {
-    ModelLossConfig {
-        kind: m.loss,
-        clip_percentile: m.clip_percentile,
-        grad_at: m.grad_at,
-        members: m.members,
-        value_norm: m.value_weights,
-    }
+    ModelLossConfig { kind: m.loss, clip_percentile: m.clip_percentile, grad_at: m.grad_at, value_norm: m.value_weights }
 }
 
 /// The parts of a run that draw random numbers, each with its own derived seed.

@@ -81,26 +81,30 @@ impl ValueWeighted {
             ValueWeighting::InverseStartValue => {
                 let vg = oracle.evaluate(x.state);
                 let k = vg.values.len() as f64;
-                let mut w: Vec<f64> =
-                    (0..x.len()).map(|i| 1.0 / (vg.values.iter().map(|vk| vk[i] as f64).sum::<f64>() / k).abs().max(1e-6)).collect();
-                let mean = w.iter().sum::<f64>() / w.len() as f64;
-                w.iter_mut().for_each(|v| *v /= mean.max(1e-12));
-                w
+                mean_one((0..x.len()).map(|i| 1.0 / (vg.values.iter().map(|vk| vk[i] as f64).sum::<f64>() / k).abs().max(1e-6)).collect())
             }
             ValueWeighting::NextStateValue => {
                 let vg = oracle.evaluate(&self.at.points(x.state, x.target));
                 let k = vg.values.len() as f64;
                 let mean_abs: Vec<f64> = (0..x.len()).map(|i| vg.values.iter().map(|vk| (vk[i] as f64).abs()).sum::<f64>() / k).collect();
-                // Σ over value functions, members and samples of |V_k|: E · K · Σ_i mean_k |V_k|;
-                // or B · mean_i for weights of mean 1.
-                let total = match self.norm {
-                    ValueWeightNorm::Sum => self.members as f64 * k * mean_abs.iter().sum::<f64>(),
-                    ValueWeightNorm::MeanOne => mean_abs.iter().sum::<f64>() / mean_abs.len() as f64,
-                };
-                mean_abs.iter().map(|v| v / total.max(1e-12)).collect()
+                match self.norm {
+                    // Σ over value functions, members and samples of |V_k|: E · K · Σ_i mean_k |V_k|.
+                    ValueWeightNorm::Sum => {
+                        let total = self.members as f64 * k * mean_abs.iter().sum::<f64>();
+                        mean_abs.iter().map(|v| v / total.max(1e-12)).collect()
+                    }
+                    ValueWeightNorm::MeanOne => mean_one(mean_abs),
+                }
             }
         }
     }
+}
+
+/// `w` divided by its mean (weights of mean 1 over the batch).
+fn mean_one(mut w: Vec<f64>) -> Vec<f64> {
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    w.iter_mut().for_each(|v| *v /= mean.max(1e-12));
+    w
 }
 
 impl ModelLoss for ValueWeighted {

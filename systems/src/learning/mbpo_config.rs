@@ -48,7 +48,9 @@ impl MbpoEnv {
     }
 }
 
-/// The model loss and its settings; the validation and warm-up losses follow from it.
+/// The model loss and its settings; the validation and warm-up losses follow from it. The
+/// losses are built for an ensemble of `members` (the model's own count: the authors'
+/// value-weighted MSE normalises its weights over the members).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelLossConfig {
     /// The loss that trains the model.
@@ -57,18 +59,17 @@ pub struct ModelLossConfig {
     pub clip_percentile: f64,
     /// Where VaGraM evaluates ∇V (and the authors' value-weighted MSE its values).
     pub grad_at: GradAt,
-    /// Ensemble members (the authors' value-weighted MSE normalises its weights over them).
-    pub members: usize,
     /// The authors' value-weighted MSE's normalisation (theirs, or mean 1 as a control).
     pub value_norm: ValueWeightNorm,
 }
 
 impl ModelLossConfig {
-    /// Loss `kind` with these settings (VaGraM's clip percentile and gradient point).
-    pub fn build(&self, kind: LossKind) -> Box<dyn ModelLoss> {
+    /// Loss `kind` with these settings (VaGraM's clip percentile and gradient point) for an
+    /// ensemble of `members`.
+    pub fn build(&self, kind: LossKind, members: usize) -> Box<dyn ModelLoss> {
         match kind {
             LossKind::Vagram => Box::new(self.vagram(0.0)),
-            LossKind::ValueWeightedNext => Box::new(self.value_weighted_next()),
+            LossKind::ValueWeightedNext => Box::new(self.value_weighted_next(members)),
             other => other.build(),
         }
     }
@@ -79,28 +80,28 @@ impl ModelLossConfig {
     }
 
     /// The authors' value-weighted MSE with these settings.
-    fn value_weighted_next(&self) -> ValueWeighted {
-        ValueWeighted { norm: self.value_norm, ..ValueWeighted::authors(self.grad_at, self.members) }
+    fn value_weighted_next(&self, members: usize) -> ValueWeighted {
+        ValueWeighted { norm: self.value_norm, ..ValueWeighted::authors(self.grad_at, members) }
     }
 
     /// The training loss.
-    pub fn training(&self) -> Box<dyn ModelLoss> {
-        self.build(self.kind)
+    pub fn training(&self, members: usize) -> Box<dyn ModelLoss> {
+        self.build(self.kind, members)
     }
 
     /// The loss that ranks validation: MSE for the MLE model (MBRL-Lib's elites), the training
     /// loss for every other.
-    pub fn validation(&self) -> Box<dyn ModelLoss> {
-        self.build(if self.kind == LossKind::Mle { LossKind::Mse } else { self.kind })
+    pub fn validation(&self, members: usize) -> Box<dyn ModelLoss> {
+        self.build(if self.kind == LossKind::Mle { LossKind::Mse } else { self.kind }, members)
     }
 
     /// The loss with plain MSE added, for the fits of the first learning epoch while the value
     /// function is untrained (the authors' `add_mse`, which every loss of their `VAMLMLP` class
     /// has): VaGraM's and the authors' value-weighted MSE's; none for the other losses.
-    pub fn warmup(&self) -> Option<Box<dyn ModelLoss>> {
+    pub fn warmup(&self, members: usize) -> Option<Box<dyn ModelLoss>> {
         match self.kind {
             LossKind::Vagram => Some(Box::new(self.vagram(1.0))),
-            LossKind::ValueWeightedNext => Some(Box::new(ValueWeighted { mse_weight: 1.0, ..self.value_weighted_next() })),
+            LossKind::ValueWeightedNext => Some(Box::new(ValueWeighted { mse_weight: 1.0, ..self.value_weighted_next(members) })),
             _ => None,
         }
     }
@@ -179,9 +180,9 @@ impl MbpoConfig {
         let model = DynamicsModel::new(&dev, obs_dim, act_dim, &self.dynamics)?;
         app.world.insert_non_send(ModelResource {
             model,
-            loss: self.loss.training(),
-            validation_loss: self.loss.validation(),
-            warmup: self.loss.warmup(),
+            loss: self.loss.training(self.dynamics.members),
+            validation_loss: self.loss.validation(self.dynamics.members),
+            warmup: self.loss.warmup(self.dynamics.members),
             trainer: self.trainer.clone(),
             train_every: self.train_every,
             seed: self.fit_seed,

@@ -383,13 +383,7 @@ fn slider_mbpo(members: usize) -> (SimApp, bevy_ecs::entity::Entity) {
         sac: SacConfig { hidden: vec![16], seed: 2, ..SacConfig::default() },
         act_with_mean: true,
         dynamics: DynamicsConfig { members, hidden: vec![16], seed: 3, ..DynamicsConfig::default() },
-        loss: ModelLossConfig {
-            kind: LossKind::Vagram,
-            clip_percentile: 95.0,
-            grad_at: GradAt::NextState,
-            members,
-            value_norm: Default::default(),
-        },
+        loss: ModelLossConfig { kind: LossKind::Vagram, clip_percentile: 95.0, grad_at: GradAt::NextState, value_norm: Default::default() },
         trainer: TrainerConfig { batch_size: 32, patience: 2, max_epochs: Some(10), elites: 2, ..TrainerConfig::default() },
         train_every: 50,
         fit_seed: 4,
@@ -435,15 +429,15 @@ fn an_mbpo_config_the_model_rejects_is_the_apps_first_error() {
 #[test]
 fn the_first_epochs_mse_warm_up_goes_to_vagram_and_the_authors_value_weighted_mse_only() {
     use vagram_learn::losses::{GradAt, LossKind};
-    let config = |kind| ModelLossConfig { kind, clip_percentile: 95.0, grad_at: GradAt::Delta, members: 7, value_norm: Default::default() };
+    let config = |kind| ModelLossConfig { kind, clip_percentile: 95.0, grad_at: GradAt::Delta, value_norm: Default::default() };
     for kind in [LossKind::Vagram, LossKind::ValueWeightedNext] {
-        let warmup = config(kind).warmup().unwrap_or_else(|| panic!("{kind} has the authors' add_mse"));
+        let warmup = config(kind).warmup(7).unwrap_or_else(|| panic!("{kind} has the authors' add_mse"));
         assert_eq!(warmup.name(), kind.name());
         assert_eq!(warmup.grad_at(), GradAt::Delta, "{kind}: the warm-up takes the configured point");
     }
     for kind in [LossKind::Mle, LossKind::Mse, LossKind::ValueWeighted, LossKind::Itervaml, LossKind::ItervamlMse, LossKind::Taylor] {
-        assert!(config(kind).warmup().is_none(), "{kind}");
+        assert!(config(kind).warmup(7).is_none(), "{kind}");
     }
-    assert_eq!(config(LossKind::ValueWeightedNext).training().grad_at(), GradAt::Delta);
-    assert_eq!(config(LossKind::ValueWeighted).training().grad_at(), GradAt::NextState, "the paper's weights sit at s");
+    assert_eq!(config(LossKind::ValueWeightedNext).training(7).grad_at(), GradAt::Delta);
+    assert_eq!(config(LossKind::ValueWeighted).training(7).grad_at(), GradAt::NextState, "the paper's weights sit at s");
 }
