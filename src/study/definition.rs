@@ -334,6 +334,25 @@ mod tests {
         }
     }
 
+    /// RESULTS.md cites study files kept under `docs/` (its checks that are not studies of
+    /// the catalogue); they must keep loading as the config keys change, or the commands there rot.
+    #[test]
+    fn every_study_file_under_docs_loads_and_resolves_at_every_scale() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        let mut files: Vec<_> =
+            std::fs::read_dir(&docs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+        files.sort();
+        assert!(files.len() >= 6, "expected the study files RESULTS.md cites, found {files:?}");
+        for path in files {
+            let shown = path.display().to_string();
+            let (def, _) = catalogue::load(&shown).unwrap_or_else(|e| panic!("{shown}: {e:#}"));
+            for scale in Scale::ALL {
+                let cells = def.cells(scale, &ENVS).unwrap_or_else(|e| panic!("{shown} at {scale}: {e:#}"));
+                assert_eq!(cells.len(), def.settings.len() * def.lines.len(), "{shown}");
+            }
+        }
+    }
+
     #[test]
     fn the_grid_is_settings_times_lines_with_overrides_in_order() {
         let text = r#"
