@@ -1,6 +1,7 @@
 //! A resume checks the seed's CSV logs against its checkpoint: epochs the checkpoint has passed
 //! cannot be rebuilt, so a shortened, deleted or reordered log is refused, naming the file, and
-//! left as it was (it used to resume silently and finish without those epochs).
+//! left as it was (it used to resume silently and finish without those epochs). A seed whose
+//! checkpoint is gone stands as it is when finished and is refused when it has logged epochs.
 
 mod common;
 
@@ -110,4 +111,53 @@ fn timings_log_each_epochs_cpu_time_and_a_log_from_before_it_resumes_with_the_co
     assert!(lines[0].ends_with(",total_s,cpu_s"), "{resumed}");
     assert!(lines[1].ends_with(',') && lines[2].ends_with(','), "old rows get an empty cpu_s: {resumed}");
     assert!(lines[3..].iter().all(|l| l.rsplit_once(',').unwrap().1.parse::<f64>().is_ok()), "{resumed}");
+}
+
+/// Removes a seed's checkpoint (its manifest and tensor files), as `results/archive.sh` leaves it.
+fn remove_checkpoint(seed: &std::path::Path) {
+    for entry in fs::read_dir(seed).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name == "checkpoint.toml" || name.ends_with(".safetensors") {
+            fs::remove_file(entry.path()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_seed_without_its_checkpoint_stands_when_finished_and_is_refused_when_it_has_logged_epochs() {
+    // Finished, then archived without its checkpoint: a resume leaves it exactly as it was (it
+    // used to start the seed afresh and overwrite its logs).
+    let run = paused_run("archived");
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    let seed = run.join("seed-0");
+    remove_checkpoint(&seed);
+    // Every file but the lock (which holds the last process's id), with its text.
+    let files = || -> Vec<(String, String)> {
+        let mut v: Vec<_> = fs::read_dir(&seed)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().to_string(), fs::read_to_string(e.path()).unwrap()))
+            .filter(|(name, _)| name != ".lock")
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files();
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(files(), before, "a finished seed without a checkpoint is left as it was");
+    assert!(fs::read_to_string(seed.join("metrics.csv")).unwrap().lines().count() == 1 + 4);
+
+    // Paused after 2 epochs, its checkpoint lost: refused, naming the log and what is missing,
+    // and nothing is overwritten.
+    let run = paused_run("lost");
+    let seed = run.join("seed-0");
+    remove_checkpoint(&seed);
+    let logs = |name: &str| fs::read(seed.join(name)).unwrap();
+    let (metrics, timings) = (logs("metrics.csv"), logs("timings.csv"));
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("metrics.csv holds 2 logged epoch(s)") && err.contains("no checkpoint.toml"), "{err}");
+    assert_eq!((logs("metrics.csv"), logs("timings.csv")), (metrics, timings), "the logs are left as they were");
 }

@@ -71,9 +71,12 @@ fn sync_dir(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The file name of a seed's checkpoint manifest.
+pub const MANIFEST: &str = "checkpoint.toml";
+
 /// The manifest path in a seed directory.
 pub fn manifest_path(dir: &Path) -> PathBuf {
-    dir.join("checkpoint.toml")
+    dir.join(MANIFEST)
 }
 
 /// Saves `store` as the checkpoint after `epoch` epochs.
