@@ -71,12 +71,9 @@ fn sync_dir(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The file name of a seed's checkpoint manifest.
-pub const MANIFEST: &str = "checkpoint.toml";
-
 /// The manifest path in a seed directory.
 pub fn manifest_path(dir: &Path) -> PathBuf {
-    dir.join(MANIFEST)
+    dir.join("checkpoint.toml")
 }
 
 /// Saves `store` as the checkpoint after `epoch` epochs.

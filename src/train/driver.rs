@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use super::build::SeedApp;
 use super::cpu_time::pool_cpu_seconds;
-use super::run_dir::{CsvLog, METRICS, Status, read_status, seed_dir, write_status};
+use super::run_dir::{CsvLog, Status, read_status, seed_dir, write_status};
 use super::{checkpoint, state};
 use crate::engine::env::EnvRegistry;
 use crate::learn::snapshot::TensorStore;
@@ -111,14 +111,19 @@ pub enum SeedOutcome {
 pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow::Result<SeedOutcome> {
     let dir = seed_dir(job.run_dir, job.seed);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    if job.resume && !checkpoint::exists(&dir) {
-        if let Some(outcome) = resume_without_checkpoint(&dir, job.seed)? {
-            return Ok(outcome);
-        }
+    let has_checkpoint = checkpoint::exists(&dir);
+    // Finished, its checkpoints left behind (e.g. archived by `results/archive.sh`): its logs
+    // stand. Any other seed without a checkpoint starts from the beginning, rewriting the epochs
+    // it logged (no checkpoint covers them, as with those after the last one on a resume).
+    if job.resume
+        && !has_checkpoint
+        && let Some(status) = read_status(&dir).filter(|s| s.state == "finished")
+    {
+        return Ok(SeedOutcome::Finished { epochs: status.epochs, seconds: StageSeconds::default(), wall: 0.0 });
     }
     let mut run = SeedApp::build(job.config, job.registry, job.seed)?;
     let mut start = 0;
-    if job.resume && checkpoint::exists(&dir) {
+    if job.resume && has_checkpoint {
         let (manifest, store) = checkpoint::load(&dir, job.config_text).with_context(|| format!("seed {}: resuming", job.seed))?;
         state::load(&mut run, &store, job.registry, &job.config.env.name)
             .with_context(|| format!("seed {}: the checkpoint {} does not match the config", job.seed, manifest.tensors))?;
@@ -135,29 +140,6 @@ pub fn run_seed(job: &SeedJob, on_epoch: &mut dyn FnMut(&EpochReport)) -> anyhow
         let _ = write_status(&dir, &Status { state: "stopped".into(), epochs: epochs_done, message: Some(message) });
     }
     result
-}
-
-/// A resumed seed whose directory has no checkpoint: a finished seed stands as it is (its
-/// checkpoints may have been left out when its results were archived, `results/archive.sh`), a
-/// seed with logged epochs is refused (starting it afresh would overwrite them), and a seed with
-/// nothing logged yet starts from the beginning (`None`).
-fn resume_without_checkpoint(dir: &Path, seed: u64) -> anyhow::Result<Option<SeedOutcome>> {
-    if let Some(status) = read_status(dir).filter(|s| s.state == "finished") {
-        return Ok(Some(SeedOutcome::Finished { epochs: status.epochs, seconds: StageSeconds::default(), wall: 0.0 }));
-    }
-    let metrics = dir.join(METRICS);
-    let logged = std::fs::read_to_string(&metrics).map_or(0, |text| text.lines().count().saturating_sub(1));
-    if logged > 0 {
-        anyhow::bail!(
-            "seed {seed}: {} holds {logged} logged epoch(s) but there is no checkpoint to continue from (no {} in {}); \
-             starting afresh would overwrite them: move {} away to run this seed again",
-            metrics.display(),
-            checkpoint::MANIFEST,
-            dir.display(),
-            dir.display()
-        );
-    }
-    Ok(None)
 }
 
 /// The epochs of one seed from `start`, counting finished ones in `epochs_done`.
