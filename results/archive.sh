@@ -25,9 +25,7 @@ if [[ -e "$dest" && ! -f "$dest/ARCHIVE" ]]; then
   echo "error: $dest exists and is not an archive made by this script (no ARCHIVE file); not replacing it" >&2
   exit 1
 fi
-[[ "$(cd "$src" && pwd -P)" != "$(mkdir -p "$(dirname "$dest")" && cd "$(dirname "$dest")" && pwd -P)/$(basename "$dest")" ]] \
-  || { echo "error: $src and $dest are the same directory" >&2; exit 1; }
-
+mkdir -p "$(dirname "$dest")"
 tmp=$(mktemp -d "$(dirname "$dest")/.archive.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$src/study.toml" "$src/definition.toml" "$tmp/"
