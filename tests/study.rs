@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TINY;
-use vagram::study::summary::{Score, median, seed_scores, summarise, table, welch};
+use vagram::study::summary::{Score, Summary, median, seed_scores, summarise, table, welch};
 use vagram::study::{StudyDef, StudyDir};
 use vagram::train::run_dir::{Status, write_status};
 
@@ -124,12 +124,15 @@ fn a_rerun_resumes_the_study_skips_finished_cells_and_refuses_another_config() {
         }
     }
     assert!(out.contains("w8: vagram - mse = ") && out.contains("w16: vagram - mse = ") && out.contains("95% CI"), "{out}");
-    for f in ["summary.csv", "differences.csv", "figure.png", "figure.svg", "study.toml", "definition.toml"] {
+    for f in ["summary.csv", "seeds.csv", "differences.csv", "figure.png", "figure.svg", "study.toml", "definition.toml"] {
         assert!(dir.join(f).is_file(), "{f}");
     }
     let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().next(), Some("study,setting,loss,seeds,final_mean,final_se,auc_mean"));
     assert_eq!(summary.lines().count(), 5, "{summary}");
+    let seeds = fs::read_to_string(dir.join("seeds.csv")).unwrap();
+    assert_eq!(seeds.lines().next(), Some("study,setting,loss,seed,final,auc,best,solved_at,minutes"));
+    assert_eq!(seeds.lines().count(), 9, "a row per cell and seed: {seeds}");
 
     // A resumed cell ends with the numbers of the same cell trained in one go.
     let (code, _, err) = vagram(&["train", "--config", "st/w16-mse/config.toml", "--seeds", "2", "--out", "alone", "--quiet"], &base);
@@ -201,7 +204,8 @@ fn the_summary_follows_from_the_logs_by_hand() {
         let state = if finished { "finished" } else { "running" };
         write_status(&seed_dir, &Status { state: state.into(), epochs: 10, message: None }).unwrap();
     }
-    let (rows, diffs) = summarise(&study).unwrap();
+    let summary = summarise(&study, Some(5.0)).unwrap();
+    let (rows, diffs) = (summary.rows.clone(), summary.diffs.clone());
     assert_eq!(rows.len(), 2, "{rows:?}");
     let v = &rows[0];
     assert_eq!((v.setting.as_str(), v.loss.as_str(), v.seeds), ("w8", "vagram", 2));
@@ -212,16 +216,36 @@ fn the_summary_follows_from_the_logs_by_hand() {
     let m = &rows[1];
     assert_eq!((m.final_mean, m.final_se, m.auc_mean), (2.0, 1.0, 2.0));
     assert!(m.seconds.is_empty(), "no timings, no cost");
-    let printed = table(&rows, &diffs);
+    // Per seed: VaGraM's first reach 5 at their 6th and 10th evaluations (600 and 1,000 steps);
+    // MSE's (all 1, all 3) never do; the unfinished seed is left out.
+    let seeds: Vec<(&str, u64, f64, f64, Option<f64>, Option<f64>)> =
+        summary.seeds.iter().map(|s| (s.loss.as_str(), s.seed, s.final_score, s.best, s.solved_at, s.minutes)).collect();
+    assert_eq!(
+        seeds,
+        [
+            ("vagram", 0, 10.0, 10.0, Some(600.0), Some(6.5 / 60.0)),
+            ("vagram", 1, 20.0, 20.0, Some(1000.0), Some(64.0 / 60.0)),
+            ("mse", 0, 1.0, 1.0, None, None),
+            ("mse", 1, 3.0, 3.0, None, None),
+        ]
+    );
+    assert!((summary.seeds[0].auc - 4.6).abs() < 1e-12);
+    let unsolved = summarise(&study, None).unwrap();
+    assert!(unsolved.seeds.iter().all(|s| s.solved_at.is_none()), "the tiny study names no solved score");
+    assert_eq!(unsolved.rows, summary.rows, "the solved score changes nothing else");
+    let printed = table(&summary, Some(5.0));
+    assert!(printed.lines().next().unwrap().contains("solved (≥ 5)"), "{printed}");
+    assert!(printed.lines().nth(1).unwrap().ends_with("2/2") && printed.lines().nth(2).unwrap().ends_with("0/2"), "{printed}");
+    assert!(!table(&unsolved, None).contains("solved"));
     // (6.5 + 64) s = 70.5 s = 0.020 h; median of two seeds: 35.25 s = 0.6 min.
     assert!(
         printed.contains("cost: 0.02 hours") && printed.contains("2 finished seed runs") && printed.contains("median 0.6 min"),
         "{printed}"
     );
     // A line name longer than the loss column widens it: every row's seeds column still lines up.
-    let mut long = rows.clone();
-    long[1].loss = "value_weighted_authors_code".into();
-    let printed = table(&long, &[]);
+    let mut long = Summary { diffs: Vec::new(), ..summary.clone() };
+    long.rows[1].loss = "value_weighted_authors_code".into();
+    let printed = table(&long, None);
     let lines: Vec<&str> = printed.lines().take(3).collect();
     let seeds_end = |line: &str| line.find("seeds").map(|i| i + 5).unwrap_or_else(|| line.len());
     let end = seeds_end(lines[0]);

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use vagram::study::runner::{Progress, RunOptions, run_study};
-use vagram::study::summary::{DIFFERENCES, DIFFERENCES_HEADER, SUMMARY, SUMMARY_HEADER, summarise, table, write_csv};
+use vagram::study::summary::{DIFFERENCES, DIFFERENCES_HEADER, SEEDS, SEEDS_HEADER, SUMMARY, SUMMARY_HEADER, summarise, table, write_csv};
 use vagram::study::{Scale, StudyDef, StudyDir, catalogue, figure};
 use vagram::train::EpochReport;
 use vagram::train::SeedOutcome;
@@ -39,10 +39,15 @@ enum StudyCommand {
     },
     /// Run a study on this machine (rerun the same command to continue it).
     Run(Box<RunArgs>),
-    /// Write a study directory's summary.csv, differences.csv and figure (PNG and SVG).
+    /// Write a study directory's summary.csv, seeds.csv, differences.csv and figure (PNG and SVG).
     Plot {
         /// The study directory.
         dir: PathBuf,
+        /// The score that counts as solving the task (e.g. 200 on the cartpole, -250 on the
+        /// pendulum), for seeds.csv's first x at or above it and the table's count of seeds
+        /// that got there; default: the study's own `solved`, if it has one.
+        #[arg(long, allow_negative_numbers = true)]
+        solved: Option<f64>,
     },
     /// Write a Slurm job-array script (one task per cell × seed) into a study directory.
     ExportSlurm {
@@ -133,9 +138,9 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
             }
         }
         StudyCommand::Run(run) => run_cmd(*run, &registry),
-        StudyCommand::Plot { dir } => {
+        StudyCommand::Plot { dir, solved } => {
             let study = StudyDir::open(&dir, &envs)?;
-            report_study(&study)
+            report_study(&study, solved)
         }
         StudyCommand::ExportSlurm { dir, study, scale, seeds, time, mem, cpus_per_task, max_array_size } => {
             vagram::study::slurm::slurm_path(&dir, "study directory")?;
@@ -359,7 +364,7 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
             eprintln!("{cell}: final held-out VAML error {mean:.4} ± {se:.4} over {} models", finals.len());
         };
         let result = vagram::study::model_learning::run_model_learning(&study, registry, &args.only, threads, &report);
-        report_study(&study)?;
+        report_study(&study, None)?;
         return runtime(result);
     }
     let multi = if args.run.quiet { MultiProgress::with_draw_target(ProgressDrawTarget::hidden()) } else { MultiProgress::new() };
@@ -380,7 +385,7 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
             Err(e) => failed.push(format!("{} seed {}: {e:#}", r.cell, r.seed)),
         }
     }
-    report_study(&study)?;
+    report_study(&study, None)?;
     if !failed.is_empty() {
         return runtime(Err(anyhow::anyhow!(
             "{} seed(s) did not finish (logs and checkpoints kept):\n  {}",
@@ -398,17 +403,25 @@ fn run_cmd(args: RunArgs, registry: &vagram::engine::env::EnvRegistry) -> anyhow
 }
 
 /// Writes and prints the summary and draws the figure of a study directory.
-fn report_study(study: &StudyDir) -> anyhow::Result<()> {
-    let (rows, diffs) = summarise(study)?;
-    write_csv(&study.dir.join(SUMMARY), &rows, &SUMMARY_HEADER)?;
-    write_csv(&study.dir.join(DIFFERENCES), &diffs, &DIFFERENCES_HEADER)?;
-    println!("{}", table(&rows, &diffs));
+fn report_study(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<()> {
+    let summary = summarise(study, solved)?;
+    write_csv(&study.dir.join(SUMMARY), &summary.rows, &SUMMARY_HEADER)?;
+    write_csv(&study.dir.join(SEEDS), &summary.seeds, &SEEDS_HEADER)?;
+    write_csv(&study.dir.join(DIFFERENCES), &summary.diffs, &DIFFERENCES_HEADER)?;
+    println!("{}", table(&summary, solved.or(study.def.solved)));
     let unfinished = study.progress().iter().filter(|p| !p.3).count();
     if unfinished > 0 {
         println!("({unfinished} seed(s) not finished are left out of the table; the figure shows them as far as they got)");
     }
     match figure::draw(study) {
-        Ok((png, svg)) => eprintln!("figure: {} and {}; summary: {}", png.display(), svg.display(), study.dir.join(SUMMARY).display()),
+        Ok((png, svg)) => eprintln!(
+            "figure: {} and {}; summary: {} (per seed: {}, differences: {})",
+            png.display(),
+            svg.display(),
+            study.dir.join(SUMMARY).display(),
+            SEEDS,
+            DIFFERENCES
+        ),
         Err(e) => eprintln!("no figure drawn: {e:#}"),
     }
     Ok(())

@@ -76,10 +76,15 @@ pub struct StudyDef {
     /// The lines: one curve in every panel each.
     #[serde(rename = "line")]
     pub lines: Vec<Line>,
-    /// The two lines whose difference the summary reports per setting, `[a, b]` for a − b
-    /// (default: `["vagram", "mle"]` when the study has both).
+    /// The first difference the summary reports per setting, `[a, b]` for a − b; `a` is then
+    /// compared with every other line too (default: VaGraM − MLE first when the study has both,
+    /// then VaGraM − each other line).
     #[serde(default)]
     pub compare: Option<[String; 2]>,
+    /// The score at which a run counts as solving the task (e.g. 200 on the cartpole):
+    /// `seeds.csv` then gives each seed's first x (env steps) with an evaluation at or above it.
+    #[serde(default)]
+    pub solved: Option<f64>,
     /// Budgets and seed counts per scale.
     pub scale: Scales,
     /// Horizontal reference lines from the paper (e.g. model-free SAC's final return).
@@ -209,13 +214,17 @@ impl StudyDef {
         }
     }
 
-    /// The two lines compared per setting (a − b), if any: `compare`, else VaGraM − MLE
-    /// when the study has both lines.
-    pub fn compared(&self) -> Option<[&str; 2]> {
-        match &self.compare {
-            Some([a, b]) => Some([a.as_str(), b.as_str()]),
-            None => (self.line("vagram").is_some() && self.line("mle").is_some()).then_some(["vagram", "mle"]),
-        }
+    /// The pairs of lines compared per setting (a − b), in the summary's order: `compare`
+    /// first, else VaGraM − MLE when the study has both; then the first pair's `a` (or VaGraM)
+    /// against each other line. Empty when there is no such reference line.
+    pub fn comparisons(&self) -> Vec<[&str; 2]> {
+        let (reference, first) = match &self.compare {
+            Some([a, b]) => (a.as_str(), Some(b.as_str())),
+            None if self.line("vagram").is_some() => ("vagram", self.line("mle").map(|_| "mle")),
+            None => return Vec::new(),
+        };
+        let others = self.lines.iter().map(|l| l.name.as_str()).filter(|l| *l != reference && Some(*l) != first);
+        first.into_iter().chain(others).map(|b| [reference, b]).collect()
     }
 
     /// The x column of the figure.
@@ -354,6 +363,21 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_line_is_compared_with_every_other_line_its_first_pair_first() {
+        let lines = |def: &StudyDef| def.comparisons().iter().map(|[a, b]| format!("{a} - {b}")).collect::<Vec<_>>();
+        let (fig5, _) = catalogue::load("fig5-cartpole").unwrap();
+        assert_eq!(lines(&fig5), ["vagram - mle", "vagram - itervaml", "vagram - value_weighted"]);
+        // fig2 names its first pair (VaGraM − MSE); VaGraM is then compared with VAML.
+        let (fig2, _) = catalogue::load("fig2").unwrap();
+        assert_eq!(lines(&fig2), ["vagram - mse", "vagram - vaml"]);
+        let mut no_reference = fig5.clone();
+        no_reference.lines.retain(|l| l.name != "vagram");
+        assert!(no_reference.comparisons().is_empty(), "without VaGraM or compare, nothing is compared");
+        no_reference.compare = Some(["mle".into(), "itervaml".into()]);
+        assert_eq!(lines(&no_reference), ["mle - itervaml", "mle - value_weighted"]);
+    }
+
+    #[test]
     fn the_grid_is_settings_times_lines_with_overrides_in_order() {
         let text = r#"
 name = "t"
@@ -397,7 +421,7 @@ seeds = 8
         assert!(sm.model.probabilistic && !sv.model.probabilistic, "the line's loss selects the preset's model");
         assert_eq!((dv.env.name.as_str(), dv.env.distractors), ("hopper", 15), "a setting's own preset");
         assert_eq!(dm.model.batch_size, 256, "the MLE distraction preset trains on batches of 256");
-        assert_eq!(def.compared(), Some(["vagram", "mle"]));
+        assert_eq!(def.comparisons(), [["vagram", "mle"]]);
         assert_eq!(def.cells(Scale::Cpu, &ENVS).unwrap()[0].config.run.env_steps, 5200, "cpu has no overrides here");
 
         let bad = |from: &str, to: &str| StudyDef::from_toml(&text.replacen(from, to, 1), "bad.toml").unwrap_err().to_string();

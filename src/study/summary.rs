@@ -1,8 +1,11 @@
-//! A study's numbers: per cell the final score (the mean of the last 10% of a seed's
-//! evaluations, at least one) and the mean over all evaluations (the area under the curve
-//! divided by its length), each averaged over the cell's finished seeds with the standard error;
-//! and per setting the difference of the two compared lines, in both scores, with a 95% Welch
+//! A study's numbers: per seed the final score (the mean of the last 10% of its evaluations,
+//! at least one), the mean over all evaluations (the area under the curve divided by its
+//! length) and, where the study says what solving is, the first x at which it solved; per cell
+//! those scores averaged over the finished seeds with the standard error; and per setting the
+//! difference of the compared lines ([`StudyDef::comparisons`]), in both scores, with a 95% Welch
 //! confidence interval (Student's t with Welch–Satterthwaite degrees of freedom).
+//!
+//! [`StudyDef::comparisons`]: super::definition::StudyDef::comparisons
 
 use std::path::Path;
 
@@ -17,6 +20,8 @@ use crate::train::run_dir::{METRICS, Metrics, TIMINGS, seed_dir, seed_finished};
 pub const SUMMARY: &str = "summary.csv";
 /// The differences' file name in the study directory.
 pub const DIFFERENCES: &str = "differences.csv";
+/// The per-seed scores' file name in the study directory.
+pub const SEEDS: &str = "seeds.csv";
 
 /// A seed's final score and mean score over `values` (its evaluations in order), skipping
 /// non-finite ones; `None` without any.
@@ -139,6 +144,42 @@ impl Score {
     }
 }
 
+/// One row of `seeds.csv`: a finished seed's scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedRow {
+    /// The study's name.
+    pub study: String,
+    /// The setting (panel).
+    pub setting: String,
+    /// The line (usually the loss).
+    pub loss: String,
+    /// The seed.
+    pub seed: u64,
+    /// Its final score (the mean of the last 10% of its evaluations).
+    #[serde(rename = "final")]
+    pub final_score: f64,
+    /// Its mean score over all evaluations.
+    pub auc: f64,
+    /// Its best evaluation.
+    pub best: f64,
+    /// The x (env steps) of its first evaluation at or above the study's `solved` score;
+    /// empty when it never got there or the study names no such score.
+    pub solved_at: Option<f64>,
+    /// Its compute time in minutes ([`seed_seconds`]); empty without timings.
+    pub minutes: Option<f64>,
+}
+
+/// Everything `vagram study plot` writes and prints: per cell, per seed and per compared pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// One row per cell with a finished seed (`summary.csv`).
+    pub rows: Vec<SummaryRow>,
+    /// One row per finished seed (`seeds.csv`).
+    pub seeds: Vec<SeedRow>,
+    /// One row per setting, compared pair and score (`differences.csv`).
+    pub diffs: Vec<DifferenceRow>,
+}
+
 /// One row of `differences.csv`: the compared lines' difference in one setting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DifferenceRow {
@@ -163,9 +204,11 @@ pub struct DifferenceRow {
 }
 
 /// The summary of a study directory: one row per cell with at least one finished seed (seeds
-/// still training are not counted), and per setting the compared lines' difference.
-pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<DifferenceRow>)> {
-    let mut rows = Vec::new();
+/// still training are not counted), one per finished seed, and per setting the compared lines'
+/// differences. `solved` replaces the study's own `solved` score when given.
+pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summary> {
+    let solved = solved.or(study.def.solved);
+    let (mut rows, mut seeds) = (Vec::new(), Vec::new());
     for cell in &study.cells {
         let run = study.cell_dir(&cell.name);
         let (mut finals, mut aucs, mut seconds) = (Vec::new(), Vec::new(), Vec::new());
@@ -174,15 +217,33 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
             if !seed_finished(&dir) {
                 continue;
             }
-            let metrics = Metrics::read(&dir.join(METRICS))?;
-            let Some(values) = metrics.column(&study.def.metric) else {
-                anyhow::bail!("{}: no column {:?}", dir.join(METRICS).display(), study.def.metric);
+            let path = dir.join(METRICS);
+            let metrics = Metrics::read(&path)?;
+            let column = |name: &str| metrics.column(name).ok_or_else(|| anyhow::anyhow!("{}: no column {name:?}", path.display()));
+            let values = column(&study.def.metric)?;
+            let Some((f, a)) = seed_scores(&values) else { continue };
+            let spent = seed_seconds(&dir)?;
+            let solved_at = match solved {
+                Some(score) => {
+                    let xs = column(study.def.x_column())?;
+                    values.iter().zip(&xs).find(|(v, _)| **v >= score).map(|(_, x)| *x)
+                }
+                None => None,
             };
-            if let Some((f, a)) = seed_scores(&values) {
-                finals.push(f);
-                aucs.push(a);
-                seconds.extend(seed_seconds(&dir)?);
-            }
+            finals.push(f);
+            aucs.push(a);
+            seconds.extend(spent);
+            seeds.push(SeedRow {
+                study: study.def.name.clone(),
+                setting: cell.setting.clone(),
+                loss: cell.line.clone(),
+                seed,
+                final_score: f,
+                auc: a,
+                best: values.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max),
+                solved_at,
+                minutes: spent.map(|s| s / 60.0),
+            });
         }
         let (Some((final_mean, final_se)), Some((auc_mean, _))) = (mean_se(&finals), mean_se(&aucs)) else { continue };
         rows.push(SummaryRow {
@@ -199,28 +260,29 @@ pub fn summarise(study: &StudyDir) -> anyhow::Result<(Vec<SummaryRow>, Vec<Diffe
         });
     }
     let mut diffs = Vec::new();
-    let Some([a, b]) = study.def.compared() else { return Ok((rows, diffs)) };
     for setting in &study.def.settings {
         let find = |line: &str| rows.iter().find(|r| r.setting == setting.name && r.loss == line);
-        let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
-        for score in [Score::Final, Score::Auc] {
-            let (va, vb) = (score.of(ra), score.of(rb));
-            let mean = |v: &[f64]| mean_se(v).map_or(f64::NAN, |(m, _)| m);
-            let ci = welch(va, vb);
-            diffs.push(DifferenceRow {
-                study: study.def.name.clone(),
-                setting: setting.name.clone(),
-                compared: format!("{a} - {b}"),
-                score,
-                diff: mean(va) - mean(vb),
-                ci_low: ci.map(|d| d.low),
-                ci_high: ci.map(|d| d.high),
-                df: ci.map(|d| d.df),
-                method: "welch-t-95",
-            });
+        for [a, b] in study.def.comparisons() {
+            let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
+            for score in [Score::Final, Score::Auc] {
+                let (va, vb) = (score.of(ra), score.of(rb));
+                let mean = |v: &[f64]| mean_se(v).map_or(f64::NAN, |(m, _)| m);
+                let ci = welch(va, vb);
+                diffs.push(DifferenceRow {
+                    study: study.def.name.clone(),
+                    setting: setting.name.clone(),
+                    compared: format!("{a} - {b}"),
+                    score,
+                    diff: mean(va) - mean(vb),
+                    ci_low: ci.map(|d| d.low),
+                    ci_high: ci.map(|d| d.high),
+                    df: ci.map(|d| d.df),
+                    method: "welch-t-95",
+                });
+            }
         }
     }
-    Ok((rows, diffs))
+    Ok(Summary { rows, seeds, diffs })
 }
 
 /// Writes `rows` as CSV at `path` (atomically), the header from their field names, or `header`
@@ -237,13 +299,15 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyh
 }
 
 /// The summary as a table for the terminal, with the differences below it and what the
-/// finished seeds cost.
-pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
+/// finished seeds cost; with a `solved` score, a column of how many seeds of each cell reached it.
+pub fn table(summary: &Summary, solved: Option<f64>) -> String {
+    let (rows, diffs) = (&summary.rows, &summary.diffs);
     // Columns as wide as their longest entry, so that long line names keep the table aligned.
     let ws = rows.iter().map(|r| r.setting.chars().count()).fold(14, usize::max);
     let wl = rows.iter().map(|r| r.loss.chars().count()).fold(16, usize::max);
+    let solved_head = solved.map_or(String::new(), |score| format!("  solved (≥ {score})"));
     let mut out = format!(
-        "{:<ws$} {:<wl$} {:>5} {:>12} {:>9} {:>12} {:>12}\n",
+        "{:<ws$} {:<wl$} {:>5} {:>12} {:>9} {:>12} {:>12}{solved_head}\n",
         "setting", "loss", "seeds", "final mean", "final SE", "mean (AUC)", "min per seed"
     );
     // Returns read well with one decimal; small errors (the VAML error) need more.
@@ -251,8 +315,10 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
     let places = if scale >= 10.0 { 1 } else { 4 };
     for r in rows {
         let minutes = median(&r.seconds).map_or("-".to_string(), |s| format!("{:.1}", s / 60.0));
+        let reached = summary.seeds.iter().filter(|s| s.setting == r.setting && s.loss == r.loss && s.solved_at.is_some()).count();
+        let solved_cell = solved.map_or(String::new(), |_| format!("  {reached}/{}", r.seeds));
         out += &format!(
-            "{:<ws$} {:<wl$} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}\n",
+            "{:<ws$} {:<wl$} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}{solved_cell}\n",
             r.setting,
             r.loss,
             r.seeds,
@@ -288,6 +354,8 @@ pub fn table(rows: &[SummaryRow], diffs: &[DifferenceRow]) -> String {
 
 /// The header of `summary.csv`.
 pub const SUMMARY_HEADER: [&str; 7] = ["study", "setting", "loss", "seeds", "final_mean", "final_se", "auc_mean"];
+/// The header of `seeds.csv`.
+pub const SEEDS_HEADER: [&str; 9] = ["study", "setting", "loss", "seed", "final", "auc", "best", "solved_at", "minutes"];
 /// The header of `differences.csv`.
 pub const DIFFERENCES_HEADER: [&str; 9] = ["study", "setting", "compared", "score", "diff", "ci_low", "ci_high", "df", "method"];
 
