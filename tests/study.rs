@@ -233,19 +233,20 @@ fn the_summary_follows_from_the_logs_by_hand() {
     let unsolved = summarise(&study, None).unwrap();
     assert!(unsolved.seeds.iter().all(|s| s.solved_at.is_none()), "the tiny study names no solved score");
     assert_eq!(unsolved.rows, summary.rows, "the solved score changes nothing else");
-    let printed = table(&summary, Some(5.0));
+    assert_eq!((summary.solved, unsolved.solved), (Some(5.0), None));
+    let printed = table(&summary);
     assert!(printed.lines().next().unwrap().contains("solved (≥ 5)"), "{printed}");
     assert!(printed.lines().nth(1).unwrap().ends_with("2/2") && printed.lines().nth(2).unwrap().ends_with("0/2"), "{printed}");
-    assert!(!table(&unsolved, None).contains("solved"));
+    assert!(!table(&unsolved).contains("solved"));
     // (6.5 + 64) s = 70.5 s = 0.020 h; median of two seeds: 35.25 s = 0.6 min.
     assert!(
         printed.contains("cost: 0.02 hours") && printed.contains("2 finished seed runs") && printed.contains("median 0.6 min"),
         "{printed}"
     );
     // A line name longer than the loss column widens it: every row's seeds column still lines up.
-    let mut long = Summary { diffs: Vec::new(), ..summary.clone() };
+    let mut long = Summary { diffs: Vec::new(), solved: None, ..summary.clone() };
     long.rows[1].loss = "value_weighted_authors_code".into();
-    let printed = table(&long, None);
+    let printed = table(&long);
     let lines: Vec<&str> = printed.lines().take(3).collect();
     let seeds_end = |line: &str| line.find("seeds").map(|i| i + 5).unwrap_or_else(|| line.len());
     let end = seeds_end(lines[0]);

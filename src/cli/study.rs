@@ -408,7 +408,7 @@ fn report_study(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<()> {
     write_csv(&study.dir.join(SUMMARY), &summary.rows, &SUMMARY_HEADER)?;
     write_csv(&study.dir.join(SEEDS), &summary.seeds, &SEEDS_HEADER)?;
     write_csv(&study.dir.join(DIFFERENCES), &summary.diffs, &DIFFERENCES_HEADER)?;
-    println!("{}", table(&summary, solved.or(study.def.solved)));
+    println!("{}", table(&summary));
     let unfinished = study.progress().iter().filter(|p| !p.3).count();
     if unfinished > 0 {
         println!("({unfinished} seed(s) not finished are left out of the table; the figure shows them as far as they got)");

@@ -178,6 +178,8 @@ pub struct Summary {
     pub seeds: Vec<SeedRow>,
     /// One row per setting, compared pair and score (`differences.csv`).
     pub diffs: Vec<DifferenceRow>,
+    /// The score that counted as solving (`summarise`'s argument, else the study's own), if any.
+    pub solved: Option<f64>,
 }
 
 /// One row of `differences.csv`: the compared lines' difference in one setting.
@@ -282,7 +284,7 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
             }
         }
     }
-    Ok(Summary { rows, seeds, diffs })
+    Ok(Summary { rows, seeds, diffs, solved })
 }
 
 /// Writes `rows` as CSV at `path` (atomically), the header from their field names, or `header`
@@ -300,8 +302,8 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T], header: &[&str]) -> anyh
 
 /// The summary as a table for the terminal, with the differences below it and what the
 /// finished seeds cost; with a `solved` score, a column of how many seeds of each cell reached it.
-pub fn table(summary: &Summary, solved: Option<f64>) -> String {
-    let (rows, diffs) = (&summary.rows, &summary.diffs);
+pub fn table(summary: &Summary) -> String {
+    let (rows, diffs, solved) = (&summary.rows, &summary.diffs, summary.solved);
     // Columns as wide as their longest entry, so that long line names keep the table aligned.
     let ws = rows.iter().map(|r| r.setting.chars().count()).fold(14, usize::max);
     let wl = rows.iter().map(|r| r.loss.chars().count()).fold(16, usize::max);
