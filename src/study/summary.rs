@@ -88,17 +88,6 @@ pub struct SummaryRow {
     pub final_se: f64,
     /// Mean over seeds of the mean score over all evaluations.
     pub auc_mean: f64,
-    /// The per-seed final scores (not written to the CSV).
-    #[serde(skip)]
-    pub finals: Vec<f64>,
-    /// The per-seed mean scores, in the same order (not written to the CSV).
-    #[serde(skip)]
-    pub aucs: Vec<f64>,
-    /// The per-seed compute time in seconds, [`seed_seconds`] (epochs rerun after an
-    /// interruption count again: the time was spent); empty where a seed has no timings
-    /// (model-learning studies). Not written to the CSV.
-    #[serde(skip)]
-    pub seconds: Vec<f64>,
 }
 
 /// A seed's compute time in seconds from its `timings.csv`, `None` without one: per epoch the
@@ -135,11 +124,11 @@ pub enum Score {
 }
 
 impl Score {
-    /// The row's per-seed values of this score.
-    fn of(self, row: &SummaryRow) -> &[f64] {
+    /// This score of one seed.
+    fn of(self, seed: &SeedRow) -> f64 {
         match self {
-            Self::Final => &row.finals,
-            Self::Auc => &row.aucs,
+            Self::Final => seed.final_score,
+            Self::Auc => seed.auc,
         }
     }
 }
@@ -165,7 +154,8 @@ pub struct SeedRow {
     /// The x (env steps) of its first evaluation at or above the study's `solved` score;
     /// empty when it never got there or the study names no such score.
     pub solved_at: Option<f64>,
-    /// Its compute time in minutes ([`seed_seconds`]); empty without timings.
+    /// Its compute time in minutes ([`seed_seconds`]: epochs rerun after an interruption count
+    /// again, the time was spent); empty without timings (model-learning studies).
     pub minutes: Option<f64>,
 }
 
@@ -180,6 +170,18 @@ pub struct Summary {
     pub diffs: Vec<DifferenceRow>,
     /// The score that counted as solving (`summarise`'s argument, else the study's own), if any.
     pub solved: Option<f64>,
+}
+
+impl Summary {
+    /// The finished seeds of one cell, in seed order.
+    pub fn cell_seeds<'a>(&'a self, setting: &'a str, line: &'a str) -> impl Iterator<Item = &'a SeedRow> + 'a {
+        self.seeds.iter().filter(move |s| s.setting == setting && s.loss == line)
+    }
+
+    /// One score of a cell's finished seeds, in seed order.
+    pub fn cell_scores(&self, setting: &str, line: &str, score: Score) -> Vec<f64> {
+        self.cell_seeds(setting, line).map(|s| score.of(s)).collect()
+    }
 }
 
 /// One row of `differences.csv`: the compared lines' difference in one setting.
@@ -213,7 +215,7 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
     let (mut rows, mut seeds) = (Vec::new(), Vec::new());
     for cell in &study.cells {
         let run = study.cell_dir(&cell.name);
-        let (mut finals, mut aucs, mut seconds) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut finals, mut aucs) = (Vec::new(), Vec::new());
         for &seed in &study.manifest.seeds {
             let dir = seed_dir(&run, seed);
             if !seed_finished(&dir) {
@@ -234,7 +236,6 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
             };
             finals.push(f);
             aucs.push(a);
-            seconds.extend(spent);
             seeds.push(SeedRow {
                 study: study.def.name.clone(),
                 setting: cell.setting.clone(),
@@ -256,26 +257,25 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
             final_mean,
             final_se,
             auc_mean,
-            finals,
-            aucs,
-            seconds,
         });
     }
-    let mut diffs = Vec::new();
+    let mut summary = Summary { rows, seeds, diffs: Vec::new(), solved };
     for setting in &study.def.settings {
-        let find = |line: &str| rows.iter().find(|r| r.setting == setting.name && r.loss == line);
+        let has = |line: &str| summary.rows.iter().any(|r| r.setting == setting.name && r.loss == line);
         for [a, b] in study.def.comparisons() {
-            let (Some(ra), Some(rb)) = (find(a), find(b)) else { continue };
+            if !has(a) || !has(b) {
+                continue;
+            }
             for score in [Score::Final, Score::Auc] {
-                let (va, vb) = (score.of(ra), score.of(rb));
+                let (va, vb) = (summary.cell_scores(&setting.name, a, score), summary.cell_scores(&setting.name, b, score));
                 let mean = |v: &[f64]| mean_se(v).map_or(f64::NAN, |(m, _)| m);
-                let ci = welch(va, vb);
-                diffs.push(DifferenceRow {
+                let ci = welch(&va, &vb);
+                summary.diffs.push(DifferenceRow {
                     study: study.def.name.clone(),
                     setting: setting.name.clone(),
                     compared: format!("{a} - {b}"),
                     score,
-                    diff: mean(va) - mean(vb),
+                    diff: mean(&va) - mean(&vb),
                     ci_low: ci.map(|d| d.low),
                     ci_high: ci.map(|d| d.high),
                     df: ci.map(|d| d.df),
@@ -284,7 +284,7 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
             }
         }
     }
-    Ok(Summary { rows, seeds, diffs, solved })
+    Ok(summary)
 }
 
 /// Writes `rows` as CSV at `path` (atomically), the header from their field names, or `header`
@@ -316,8 +316,9 @@ pub fn table(summary: &Summary) -> String {
     let scale = rows.iter().map(|r| r.final_mean.abs().max(r.auc_mean.abs())).fold(0.0, f64::max);
     let places = if scale >= 10.0 { 1 } else { 4 };
     for r in rows {
-        let minutes = median(&r.seconds).map_or("-".to_string(), |s| format!("{:.1}", s / 60.0));
-        let reached = summary.seeds.iter().filter(|s| s.setting == r.setting && s.loss == r.loss && s.solved_at.is_some()).count();
+        let cell_minutes: Vec<f64> = summary.cell_seeds(&r.setting, &r.loss).filter_map(|s| s.minutes).collect();
+        let minutes = median(&cell_minutes).map_or("-".to_string(), |m| format!("{m:.1}"));
+        let reached = summary.cell_seeds(&r.setting, &r.loss).filter(|s| s.solved_at.is_some()).count();
         let solved_cell = solved.map_or(String::new(), |_| format!("  {reached}/{}", r.seeds));
         out += &format!(
             "{:<ws$} {:<wl$} {:>5} {:>12.p$} {:>9.p$} {:>12.p$} {:>12}{solved_cell}\n",
@@ -342,13 +343,13 @@ pub fn table(summary: &Summary) -> String {
         };
         out += &format!("{}: {} = {:+.p$} ({score}), {ci}\n", d.setting, d.compared, d.diff, p = places);
     }
-    let seconds: Vec<f64> = rows.iter().flat_map(|r| r.seconds.iter().copied()).collect();
-    if !seconds.is_empty() {
+    let minutes: Vec<f64> = summary.seeds.iter().filter_map(|s| s.minutes).collect();
+    if !minutes.is_empty() {
         out += &format!(
             "cost: {:.2} hours of training summed over {} finished seed runs (median {:.1} min per seed; \"min per seed\" is each cell's median); core-hours: the CPU time of each seed's threads, or the wall time of epochs logged before timings.csv had cpu_s\n",
-            seconds.iter().sum::<f64>() / 3600.0,
-            seconds.len(),
-            median(&seconds).unwrap_or(f64::NAN) / 60.0
+            minutes.iter().sum::<f64>() / 60.0,
+            minutes.len(),
+            median(&minutes).unwrap_or(f64::NAN)
         );
     }
     out
