@@ -1,5 +1,6 @@
 //! `vagram study`: the paper's experiments as named studies — list them, show one, run one
-//! (resumably, several seeds at once), draw its figure and summary, export it to Slurm.
+//! (resumably, several seeds at once), draw its figure and summary, draw several studies'
+//! differences as one forest plot, export it to Slurm.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -48,6 +49,22 @@ enum StudyCommand {
         /// that got there; default: the study's own `solved`, if it has one.
         #[arg(long, allow_negative_numbers = true)]
         solved: Option<f64>,
+    },
+    /// Draw several studies' differences (their differences.csv) as one forest plot: a row of
+    /// panels per file, a column per score, each difference with its confidence interval.
+    Forest {
+        /// The differences.csv files (written by `vagram study plot DIR` into DIR), top to bottom.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The compared pair to draw, as in the files' `compared` column.
+        #[arg(long, default_value = "vagram - mle")]
+        compare: String,
+        /// The figure (PNG; an SVG is written beside it).
+        #[arg(long, default_value = "forest.png")]
+        out: PathBuf,
+        /// The figure's title (default: the pair and the interval method).
+        #[arg(long)]
+        title: Option<String>,
     },
     /// Write a Slurm job-array script (one task per cell × seed) into a study directory.
     ExportSlurm {
@@ -141,6 +158,13 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
         StudyCommand::Plot { dir, solved } => {
             let study = StudyDir::open(&dir, &envs)?;
             report_study(&study, solved)
+        }
+        StudyCommand::Forest { files, compare, out, title } => {
+            let forest = vagram::study::forest::forest(&files, &compare, title)?;
+            let svg = vagram::plot::forest::draw_forest(&forest, &out)?;
+            let rows: usize = forest.groups.iter().map(|g| g.labels.len()).sum();
+            println!("forest of {compare} over {} file(s), {rows} setting(s) → {} and {}", files.len(), out.display(), svg.display());
+            Ok(())
         }
         StudyCommand::ExportSlurm { dir, study, scale, seeds, time, mem, cpus_per_task, max_array_size } => {
             vagram::study::slurm::slurm_path(&dir, "study directory")?;

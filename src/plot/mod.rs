@@ -2,6 +2,7 @@
 //! embedded (DejaVu Sans), so drawing needs no system font libraries.
 
 pub mod curves;
+pub mod forest;
 pub mod landscape;
 pub mod panels;
 pub mod text;

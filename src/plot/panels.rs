@@ -155,7 +155,7 @@ fn integer_tick(x: &f64) -> String {
 
 /// Decimals for y ticks over a span: none for spans of 10 or more, else enough to tell ticks
 /// about a tenth of the span apart.
-fn y_decimals(span: f64) -> usize {
+pub(super) fn y_decimals(span: f64) -> usize {
     if span.is_nan() || span <= 0.0 || span >= 10.0 { 0 } else { (1.0 - span.log10().floor()).clamp(1.0, 8.0) as usize }
 }
 

@@ -11,11 +11,13 @@
 //! - [`runner`]: every unfinished seed of every cell on a pool of worker threads;
 //! - [`summary`]: final scores, their standard errors and Welch intervals, `summary.csv`;
 //! - [`figure`]: the figure in the paper's layout;
+//! - [`forest`]: several studies' differences in one forest plot;
 //! - [`slurm`]: one Slurm job array for the whole study.
 
 pub mod catalogue;
 pub mod definition;
 pub mod figure;
+pub mod forest;
 pub mod model_learning;
 pub mod runner;
 pub mod slurm;
