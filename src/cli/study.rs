@@ -53,7 +53,8 @@ enum StudyCommand {
     /// Draw several studies' differences (their differences.csv) as one forest plot: a row of
     /// panels per file, a column per score, each difference with its confidence interval.
     Forest {
-        /// The differences.csv files (written by `vagram study plot DIR` into DIR), top to bottom.
+        /// Study directories or their differences.csv files (written by `vagram study plot
+        /// DIR`), top to bottom.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The compared pair to draw, as in the files' `compared` column.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::summary::DIFFERENCES_HEADER;
+use super::summary::{DIFFERENCES, DIFFERENCES_HEADER};
 use crate::plot::forest::{Estimate, Forest, ForestGroup};
 
 /// The scores of `differences.csv` as the forest's columns: the file's name, the column title.
@@ -25,6 +25,18 @@ struct DifferenceRecord {
     ci_low: Option<f64>,
     ci_high: Option<f64>,
     method: String,
+}
+
+/// The differences file a path names: the path itself, or a study directory's `differences.csv`.
+fn differences_file(path: &Path) -> anyhow::Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let file = path.join(DIFFERENCES);
+    if !file.is_file() {
+        bail!("{} has no {DIFFERENCES}: draw it with `vagram study plot {}` first", path.display(), path.display());
+    }
+    Ok(file)
 }
 
 /// One file's rows.
@@ -50,15 +62,17 @@ fn read(path: &Path) -> anyhow::Result<Vec<DifferenceRecord>> {
     Ok(rows)
 }
 
-/// The forest of `compare`'s differences in each of `files` (one group per file, in the order
-/// given). A file without that pair is refused, naming the pairs it has.
+/// The forest of `compare`'s differences in each of `files` (`differences.csv` files or study
+/// directories holding one; one group per file, in the order given). A file without that pair
+/// is refused, naming the pairs it has.
 pub fn forest(files: &[PathBuf], compare: &str, title: Option<String>) -> anyhow::Result<Forest> {
     if files.is_empty() {
         bail!("name at least one differences.csv (written by `vagram study plot DIR` into DIR)");
     }
     let mut groups = Vec::new();
     let mut methods: Vec<String> = Vec::new();
-    for path in files {
+    let files = files.iter().map(|f| differences_file(f)).collect::<anyhow::Result<Vec<_>>>()?;
+    for path in &files {
         let rows = read(path)?;
         let kept: Vec<&DifferenceRecord> = rows.iter().filter(|r| r.compared == compare).collect();
         if kept.is_empty() {
@@ -100,7 +114,7 @@ pub fn forest(files: &[PathBuf], compare: &str, title: Option<String>) -> anyhow
     }
     // Two files of one study (e.g. two samples of seeds) are told apart by their file names.
     let titles: Vec<String> = groups.iter().map(|g| g.title.clone()).collect();
-    for (g, path) in groups.iter_mut().zip(files) {
+    for (g, path) in groups.iter_mut().zip(&files) {
         if titles.iter().filter(|t| **t == g.title).count() > 1 {
             let stem = path.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
             g.title = format!("{} ({stem})", g.title);
@@ -160,6 +174,13 @@ mod tests {
         assert!(f.title.contains("95% Welch"), "{}", f.title);
         let err = forest(&[a.clone(), b], "vagram - itervaml", None).unwrap_err().to_string();
         assert!(err.contains("a.csv") && err.contains("vagram - mle, vagram - mse"), "{err}");
+        let study = dir.join("study");
+        std::fs::create_dir_all(&study).unwrap();
+        let err = forest(&[study.clone()], "vagram - mle", None).unwrap_err().to_string();
+        assert!(err.contains("no differences.csv") && err.contains("vagram study plot"), "{err}");
+        std::fs::copy(&a, study.join(DIFFERENCES)).unwrap();
+        let from_dir = forest(&[study], "vagram - mle", None).unwrap();
+        assert_eq!(from_dir.groups[0].cells, f.groups[0].cells, "a study directory reads its differences.csv");
         let summary = write(&dir, "summary.csv", "study,setting,loss,seeds,final_mean,final_se,auc_mean\n");
         let err = forest(&[summary], "vagram - mle", None).unwrap_err().to_string();
         assert!(err.contains("summary.csv") && err.contains("not a differences.csv"), "{err}");
