@@ -57,6 +57,21 @@ fn read(path: &Path) -> anyhow::Result<Vec<DifferenceRecord>> {
         if !COLUMNS.iter().any(|(name, _)| *name == row.score) {
             bail!("{}, line {}: unknown score {:?} (expected final or auc)", path.display(), i + 2, row.score);
         }
+        let finite_interval = match (row.ci_low, row.ci_high) {
+            (Some(low), Some(high)) => low.is_finite() && high.is_finite() && low <= row.diff && row.diff <= high,
+            (None, None) => true,
+            _ => false,
+        };
+        if !row.diff.is_finite() || !finite_interval {
+            bail!(
+                "{}, line {}: the difference {} with the interval [{:?}, {:?}] is not a finite number inside a finite interval",
+                path.display(),
+                i + 2,
+                row.diff,
+                row.ci_low,
+                row.ci_high
+            );
+        }
         rows.push(row);
     }
     Ok(rows)
@@ -187,6 +202,11 @@ mod tests {
         let bad = write(&dir, "bad.csv", &format!("{header}\ncap,small,vagram - mle,final,ten,2,18,7.5,welch-t-95\n"));
         let err = format!("{:#}", forest(&[bad], "vagram - mle", None).unwrap_err());
         assert!(err.contains("bad.csv, line 2"), "{err}");
+        for row in ["NaN,2,18", "10,18,2", "10,2,", "10,-inf,18"] {
+            let bad = write(&dir, "nan.csv", &format!("{header}\ncap,small,vagram - mle,final,{row},7.5,welch-t-95\n"));
+            let err = format!("{:#}", forest(&[bad], "vagram - mle", None).unwrap_err());
+            assert!(err.contains("nan.csv, line 2") && err.contains("not a finite number"), "{row}: {err}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
