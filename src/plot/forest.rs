@@ -155,8 +155,7 @@ fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, forest: &Forest) -
     let (_, height) = rest.dim_in_pixel();
     let (body, note) = rest.split_vertically(height - NOTE_BAND);
     let centred = |size: u32| ("sans-serif", size).into_font().into_text_style(root).pos(Pos::new(HPos::Center, VPos::Center));
-    let (w, h) = title.dim_in_pixel();
-    title.draw_text(&forest.title, &centred(20), (w as i32 / 2, h as i32 / 2))?;
+    super::panels::draw_title(&title, &forest.title)?;
     let (w, h) = note.dim_in_pixel();
     note.draw_text(&forest.note, &centred(14), (w as i32 / 2, h as i32 / 2))?;
     let mut breaks = Vec::new();

@@ -162,7 +162,7 @@ pub(super) fn y_decimals(span: f64) -> usize {
 /// The figure's title, centred in its band: at 20 px when it fits the width, else smaller
 /// (down to 14 px), else on two lines split at the space nearest the middle, so that no title
 /// is clipped.
-fn draw_title<DB: DrawingBackend>(band: &DrawingArea<DB, Shift>, text: &str) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+pub(super) fn draw_title<DB: DrawingBackend>(band: &DrawingArea<DB, Shift>, text: &str) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (width, height) = band.dim_in_pixel();
     let room = width.saturating_sub(24);
     let fits = |line: &str, size: u32| -> Result<bool, DrawingAreaErrorKind<DB::ErrorType>> {
