@@ -250,10 +250,7 @@ mod tests {
 
     /// Counts a PNG's pixels of exactly this colour.
     fn pixels_of(png_path: &Path, colour: RGBColor) -> usize {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
+        let (info, buf) = crate::plot::read_png(png_path);
         let channels = info.line_size / info.width as usize;
         buf.chunks(channels).filter(|p| p[..3] == [colour.0, colour.1, colour.2]).count()
     }
@@ -293,8 +290,7 @@ mod tests {
     }
 
     fn image_size(png_path: &Path) -> (u32, u32) {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
-        let info = decoder.read_info().unwrap();
-        (info.info().width, info.info().height)
+        let (info, _) = crate::plot::read_png(png_path);
+        (info.width, info.height)
     }
 }

@@ -31,3 +31,13 @@ pub fn check_png_path(path: &std::path::Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A PNG file's pixels for the figure tests: its frame info and its bytes.
+#[cfg(test)]
+pub(crate) fn read_png(path: &std::path::Path) -> (png::OutputInfo, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    (info, buf)
+}

@@ -372,10 +372,7 @@ mod tests {
     /// The title band of a drawn PNG: whether its outermost 6 pixel columns are blank, and
     /// whether anything dark was drawn in it.
     fn title_band(png_path: &Path) -> (bool, bool) {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
+        let (info, buf) = crate::plot::read_png(png_path);
         let (w, channels) = (info.width as usize, info.line_size / info.width as usize);
         let dark = |x: usize, y: usize| buf[y * info.line_size + x * channels..][..3].iter().any(|c| *c < 128);
         let rows = 0..TITLE_BAND as usize;
@@ -404,10 +401,7 @@ mod tests {
     /// Whether a PNG has a near-black pixel in the box `x0..x1 × y0..y1` counted from its
     /// right and bottom edges.
     fn black_near_lower_right(png_path: &Path, (x0, x1): (usize, usize), (y0, y1): (usize, usize)) -> bool {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
+        let (info, buf) = crate::plot::read_png(png_path);
         let (w, h, channels) = (info.width as usize, info.height as usize, info.line_size / info.width as usize);
         (h - y1..h - y0).any(|y| (w - x1..w - x0).any(|x| buf[y * info.line_size + x * channels..][..3].iter().all(|c| *c < 40)))
     }
