@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::summary::{DIFFERENCES, DIFFERENCES_HEADER};
+use super::summary::{DIFFERENCES, DIFFERENCES_HEADER, Score, WELCH_METHOD};
 use crate::plot::forest::{Estimate, Forest, ForestGroup};
 
-/// The scores of `differences.csv` as the forest's columns: the file's name, the column title.
-const COLUMNS: [(&str, &str); 2] = [("final", "final"), ("auc", "AUC")];
+/// The scores of `differences.csv` as the forest's columns, with the columns' titles.
+const COLUMNS: [(Score, &str); 2] = [(Score::Final, "final"), (Score::Auc, "AUC")];
 
 /// One row of `differences.csv`, as read back.
 #[derive(Debug, Deserialize)]
@@ -20,7 +20,7 @@ struct DifferenceRecord {
     study: String,
     setting: String,
     compared: String,
-    score: String,
+    score: Score,
     diff: f64,
     ci_low: Option<f64>,
     ci_high: Option<f64>,
@@ -54,9 +54,6 @@ fn read(path: &Path) -> anyhow::Result<Vec<DifferenceRecord>> {
     let mut rows = Vec::new();
     for (i, row) in reader.deserialize().enumerate() {
         let row: DifferenceRecord = row.with_context(|| format!("{}, line {}", path.display(), i + 2))?;
-        if !COLUMNS.iter().any(|(name, _)| *name == row.score) {
-            bail!("{}, line {}: unknown score {:?} (expected final or auc)", path.display(), i + 2, row.score);
-        }
         let finite_interval = match (row.ci_low, row.ci_high) {
             (Some(low), Some(high)) => low.is_finite() && high.is_finite() && low <= row.diff && row.diff <= high,
             (None, None) => true,
@@ -135,7 +132,7 @@ pub fn forest(files: &[PathBuf], compare: &str, title: Option<String>) -> anyhow
             g.title = format!("{} ({stem})", g.title);
         }
     }
-    let interval = if methods.iter().all(|m| m == "welch-t-95") {
+    let interval = if methods.iter().all(|m| m == WELCH_METHOD) {
         "95% Welch intervals".to_string()
     } else {
         format!("intervals: {}", methods.join(", "))
@@ -202,6 +199,9 @@ mod tests {
         let bad = write(&dir, "bad.csv", &format!("{header}\ncap,small,vagram - mle,final,ten,2,18,7.5,welch-t-95\n"));
         let err = format!("{:#}", forest(&[bad], "vagram - mle", None).unwrap_err());
         assert!(err.contains("bad.csv, line 2"), "{err}");
+        let unknown = write(&dir, "score.csv", &format!("{header}\ncap,small,vagram - mle,median,10,2,18,7.5,welch-t-95\n"));
+        let err = format!("{:#}", forest(&[unknown], "vagram - mle", None).unwrap_err());
+        assert!(err.contains("score.csv, line 2") && err.contains("median"), "{err}");
         for row in ["NaN,2,18", "10,18,2", "10,2,", "10,-inf,18"] {
             let bad = write(&dir, "nan.csv", &format!("{header}\ncap,small,vagram - mle,final,{row},7.5,welch-t-95\n"));
             let err = format!("{:#}", forest(&[bad], "vagram - mle", None).unwrap_err());

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::study_dir::StudyDir;
@@ -114,7 +114,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 }
 
 /// Which of a seed's two scores a difference compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Score {
     /// The mean of the last 10% of evaluations: where the runs end.
@@ -279,7 +279,7 @@ pub fn summarise(study: &StudyDir, solved: Option<f64>) -> anyhow::Result<Summar
                     ci_low: ci.map(|d| d.low),
                     ci_high: ci.map(|d| d.high),
                     df: ci.map(|d| d.df),
-                    method: "welch-t-95",
+                    method: WELCH_METHOD,
                 });
             }
         }
@@ -359,6 +359,8 @@ pub fn table(summary: &Summary) -> String {
 pub const SUMMARY_HEADER: [&str; 7] = ["study", "setting", "loss", "seeds", "final_mean", "final_se", "auc_mean"];
 /// The header of `seeds.csv`.
 pub const SEEDS_HEADER: [&str; 9] = ["study", "setting", "loss", "seed", "final", "auc", "best", "solved_at", "minutes"];
+/// `differences.csv`'s `method` for its intervals: 95% Welch t.
+pub const WELCH_METHOD: &str = "welch-t-95";
 /// The header of `differences.csv`.
 pub const DIFFERENCES_HEADER: [&str; 9] = ["study", "setting", "compared", "score", "diff", "ci_low", "ci_high", "df", "method"];
 
