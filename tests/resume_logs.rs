@@ -113,6 +113,27 @@ fn timings_log_each_epochs_cpu_time_and_a_log_from_before_it_resumes_with_the_co
     assert!(lines[3..].iter().all(|l| l.rsplit_once(',').unwrap().1.parse::<f64>().is_ok()), "{resumed}");
 }
 
+#[test]
+fn metrics_log_each_epochs_fit_epochs_and_a_log_from_before_them_resumes_with_the_column_empty() {
+    // TINY fits once per epoch after the exploration epoch, each capped at 3 epochs (patience 5
+    // would allow 6), so the fits of epochs 0..4 ran 0, 3, 3, 3 epochs.
+    let run = paused_run("fit-epochs");
+    let path = run.join("seed-0").join("metrics.csv");
+    let column = |text: &str| -> Vec<String> { text.lines().skip(1).map(|l| l.rsplit_once(',').unwrap().1.to_string()).collect() };
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",model_buffer,model_fit_epochs"), "{text}");
+    assert_eq!(column(&text), ["0", "3"], "{text}");
+    // The same log as a build before `model_fit_epochs` wrote it: the resume adds the column,
+    // empty in the old rows, and logs the new epochs' counts.
+    let old: String = text.lines().map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0)).collect();
+    fs::write(&path, &old).unwrap();
+    let (code, err) = vagram(&["train", "--resume", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    let resumed = fs::read_to_string(&path).unwrap();
+    assert!(resumed.starts_with(text.lines().next().unwrap()), "{resumed}");
+    assert_eq!(column(&resumed), ["", "", "3", "3"], "{resumed}");
+}
+
 /// Removes a seed's checkpoint (its manifest and tensor files), as `results/archive.sh` leaves it.
 fn remove_checkpoint(seed: &std::path::Path) {
     for entry in fs::read_dir(seed).unwrap().flatten() {

@@ -23,9 +23,6 @@ pub const METRICS: &str = "metrics.csv";
 pub const TIMINGS: &str = "timings.csv";
 /// Timing CSV header.
 pub const TIMING_HEADER: [&str; 8] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s", "cpu_s"];
-/// `timings.csv`'s header before it logged `cpu_s`: resuming such a run gives its rows an empty
-/// `cpu_s`.
-const TIMING_HEADER_BEFORE_CPU: [&str; 7] = ["epoch", "env_s", "model_s", "rollout_s", "sac_s", "eval_s", "total_s"];
 
 /// The directory of seed `seed` in run `run`.
 pub fn seed_dir(run: &Path, seed: u64) -> PathBuf {
@@ -146,7 +143,7 @@ impl CsvLog {
             let path = dir.join(name);
             let kept = match fs::read_to_string(&path) {
                 Ok(text) => {
-                    let text = if name == TIMINGS { with_cpu_column(&text) } else { text };
+                    let text = with_new_last_column(&text, head.trim_end());
                     let lines: Vec<&str> = text.lines().take(1 + epochs as usize).collect();
                     check_rows(&path, &lines, head.trim_end(), epochs)?;
                     if lines.is_empty() { head } else { lines.iter().map(|l| format!("{l}\n")).collect() }
@@ -182,14 +179,16 @@ impl CsvLog {
     }
 }
 
-/// A `timings.csv` text under the current header: one written before `cpu_s` existed gets the
-/// column, empty in its rows; any other text is returned as it is (and checked by the caller).
-fn with_cpu_column(text: &str) -> String {
+/// A CSV text under `header`: one written before the header's last column existed (`cpu_s` in
+/// `timings.csv`, `model_fit_epochs` in `metrics.csv`) gets the column, empty in its rows; any
+/// other text is returned as it is (and checked by the caller).
+fn with_new_last_column(text: &str, header: &str) -> String {
     let mut lines = text.lines();
-    if lines.next() != Some(TIMING_HEADER_BEFORE_CPU.join(",").as_str()) {
+    let Some((before, _)) = header.rsplit_once(',') else { return text.to_string() };
+    if lines.next() != Some(before) {
         return text.to_string();
     }
-    let mut out = format!("{}\n", TIMING_HEADER.join(","));
+    let mut out = format!("{header}\n");
     for row in lines {
         out.push_str(row);
         out.push_str(",\n");

@@ -53,6 +53,9 @@ pub struct EpochRow {
     pub rollout_length: f64,
     /// Transitions in the model buffer at the end of the epoch.
     pub model_buffer: u64,
+    /// Epochs run by the model fits of this epoch, summed (0 in an epoch without a fit): what
+    /// early stopping made the fits cost, the one count a config does not fix.
+    pub model_fit_epochs: u64,
 }
 
 impl EpochRow {
@@ -146,6 +149,7 @@ pub fn log_epoch(
         model_share: updates.model_share.at(epoch as f64),
         rollout_length: rollout.length.at(epoch as f64).round().max(1.0),
         model_buffer: model_buffer.0.len() as u64,
+        model_fit_epochs: s.fit_epochs,
     };
     log.rows.push(row);
     log.timings.push(TimingRow { epoch, seconds: s.seconds });
@@ -168,9 +172,9 @@ mod tests {
             ..Default::default()
         };
         let header = EpochRow::header();
-        assert_eq!(header.len(), 18);
+        assert_eq!(header.len(), 19);
         assert_eq!(header[..3], ["epoch", "env_steps", "eval_return"]);
-        assert_eq!(header.last().map(String::as_str), Some("model_buffer"));
+        assert_eq!(header.last().map(String::as_str), Some("model_fit_epochs"));
         let line = row.csv_line();
         assert!(line.ends_with('\n') && line.starts_with("3,800,-151.25,"), "{line}");
         let values = row.values();

@@ -51,6 +51,8 @@ pub struct EpochStats {
     pub alpha: f64,
     /// Sum of the policy entropy estimates.
     pub entropy: f64,
+    /// Epochs run by the model fits of this epoch, summed.
+    pub fit_epochs: u64,
     /// Seconds per stage.
     pub seconds: StageSeconds,
     /// When this step's `Act` began.

@@ -72,6 +72,7 @@ pub fn train_model(
     match fit(&mut m.model, &dataset, loss, validation_loss, Some(&oracle), &m.trainer, seed) {
         Ok(report) => {
             m.fits += 1;
+            epoch.fit_epochs += report.epochs as u64;
             m.last = Some(report);
         }
         Err(e) => errors.0.push(EngineError::Learning { stage: "model training", step: done, source: Box::new(e) }),
