@@ -204,7 +204,7 @@ pub fn run(args: StudyArgs) -> anyhow::Result<()> {
                     eprintln!("calibrating {} cell(s) for the tasks' time limit (--time to set it)…", opened.cells.len());
                     let mut longest = 0.0f64;
                     for cell in &opened.cells {
-                        let e = vagram::train::cost::estimate(&cell.config, &registry)?;
+                        let e = vagram::train::cost::estimate(&cell.config, &registry, 1)?;
                         longest = longest.max(e.total_most().unwrap_or(3.0 * e.total()));
                     }
                     default_time(longest)
@@ -303,20 +303,22 @@ fn show_cost(def: &StudyDef, scale: Scale, registry: &vagram::engine::env::EnvRe
     let cells = def.cells(scale, &registry.names())?;
     let seeds = def.scale(scale).seeds as f64;
     println!("\ncost at scale {scale} on this machine (calibrated per cell on one core):");
-    let (mut total, mut most) = (0.0, Some(0.0));
+    let mut in_all: Option<CostEstimate> = None;
     for cell in &cells {
-        let e = estimate(&cell.config, registry)?;
+        let e = estimate(&cell.config, registry, 1)?;
         println!("  {:<24} {e}", cell.name);
-        total += e.total() * seeds;
-        most = most.zip(e.total_most()).map(|(m, t)| m + t * seeds);
+        in_all = Some(match in_all {
+            None => e.times(seeds),
+            Some(sum) => sum.plus(&e.times(seeds)),
+        });
     }
+    let Some(in_all) = in_all else { return Ok(()) };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_core = |t: f64| t / cores as f64;
     println!(
         "in all: {} of core time for {} seed runs; {} of wall time on this machine's {cores} core(s), one seed per core",
-        CostEstimate::range(total, most),
+        in_all.summary(),
         cells.len() as f64 * seeds,
-        CostEstimate::range(per_core(total), most.map(per_core))
+        in_all.times(1.0 / cores as f64).summary()
     );
     Ok(())
 }

@@ -170,7 +170,7 @@ pub struct Prepared {
     pub seeds: Vec<u64>,
     /// Continue from checkpoints.
     pub resume: bool,
-    /// Worker threads.
+    /// Seeds trained side by side (worker threads, each running a seed on its own compute pool).
     pub threads: usize,
     /// The locks on the run and the seeds trained, held until training ends (never read: it
     /// works by being dropped last).
@@ -194,12 +194,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The estimated wall time of a fresh run, printed before it trains (a calibration of well under
-/// a second on one core; `--quiet` and resumes skip it). A calibration that fails only says so:
-/// the run goes on.
+/// The estimated wall time of a fresh run, printed before it trains (a calibration of 5–15 s
+/// on a seed's share of the cores; `--quiet` and resumes skip it). A calibration that
+/// fails only says so: the run goes on.
 fn print_estimate(config: &RunConfig, seeds: usize, at_once: usize) {
     let registry = vagram::envs::builtin_registry();
-    match vagram::train::cost::estimate(config, &registry) {
+    match vagram::train::cost::estimate(config, &registry, seed_threads(seeds, at_once)) {
         Ok(per_seed) => eprintln!("estimate: {} of wall time on this machine: {per_seed}", wall_time(&per_seed, seeds, at_once)),
         Err(e) => eprintln!("note: no time estimate for this run ({e:#})"),
     }
@@ -210,19 +210,24 @@ fn estimate(args: &TrainArgs) -> anyhow::Result<()> {
     let registry = vagram::envs::builtin_registry();
     let config = config_from_args(args, None)?;
     validate(&config, &registry)?;
-    eprintln!("calibrating {} with the {} loss on one core…", config.env.name, config.model.loss);
-    let per_seed = vagram::train::cost::estimate(&config, &registry)?;
     let seeds = args.seeds.unwrap_or(1) as usize;
     let at_once = seeds_at_once(args, seeds);
+    let threads = seed_threads(seeds, at_once);
+    eprintln!("calibrating {} with the {} loss on {threads} thread(s), a seed's share of the cores…", config.env.name, config.model.loss);
+    let per_seed = vagram::train::cost::estimate(&config, &registry, threads)?;
     println!("estimate: {per_seed}");
     println!("{seeds} seed(s), {at_once} at once: {} of wall time on this machine", wall_time(&per_seed, seeds, at_once));
     Ok(())
 }
 
+/// The compute threads each seed gets when `at_once` of `seeds` seeds train side by side.
+fn seed_threads(seeds: usize, at_once: usize) -> usize {
+    vagram::learn::compute_pool::threads_per_seed(at_once.clamp(1, seeds.max(1)))
+}
+
 /// The wall time of `seeds` seeds costing `per_seed` each, `at_once` of them side by side.
 fn wall_time(per_seed: &vagram::train::cost::CostEstimate, seeds: usize, at_once: usize) -> String {
-    let rounds = seeds.div_ceil(at_once.max(1)) as f64;
-    vagram::train::cost::CostEstimate::range(per_seed.total() * rounds, per_seed.total_most().map(|t| t * rounds))
+    per_seed.times(seeds.div_ceil(at_once.max(1)) as f64).summary()
 }
 
 /// Resolves the config, creates (or checks, on resume) the run directory and picks the seeds;
@@ -339,10 +344,11 @@ pub fn execute(prepared: &Prepared, args: &TrainArgs, watch: Option<&dyn Watch>)
     };
     let epochs = config.run.env_steps / config.run.epoch_length;
     eprintln!(
-        "training {} with the {} loss: {} seed(s) on {threads} thread(s), {} env steps each ({epochs} epochs) → {}",
+        "training {} with the {} loss: {} seed(s), {threads} at a time on {} compute thread(s) each, {} env steps each ({epochs} epochs) → {}",
         config.env.name,
         config.model.loss,
         seeds.len(),
+        seed_threads(seeds.len(), *threads),
         config.run.env_steps,
         dir.display()
     );
