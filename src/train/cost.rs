@@ -106,7 +106,8 @@ pub fn calibrate(config: &RunConfig, registry: &EnvRegistry, threads: usize) -> 
     cal.run.env_steps = horizon + 1;
     cal.model.max_epochs = Some(config.model.max_epochs.unwrap_or(CALIBRATION_EPOCHS));
     let threads = threads.max(1);
-    run_on_pool(threads, || measure(&cal, registry, threads))?
+    let uncapped = config.model.max_epochs.is_none();
+    run_on_pool(threads, || measure(&cal, registry, threads, uncapped))?
 }
 
 /// The estimated cost of one seed of `config` on `threads` compute threads of this machine:
@@ -117,7 +118,9 @@ pub fn estimate(config: &RunConfig, registry: &EnvRegistry, threads: usize) -> a
     Ok(CostEstimate::of(config, &costs, episode))
 }
 
-fn measure(cal: &RunConfig, registry: &EnvRegistry, threads: usize) -> anyhow::Result<UnitCosts> {
+/// The calibration proper (see [`calibrate`]); `uncapped`: the config's fits have no epoch cap,
+/// so one that reaches [`CALIBRATION_EPOCHS`] was cut there.
+fn measure(cal: &RunConfig, registry: &EnvRegistry, threads: usize, uncapped: bool) -> anyhow::Result<UnitCosts> {
     let mut run = SeedApp::build(cal, registry, 0)?;
     // The later fits' loss, not the first learning epoch's warm-up loss (VaGraM's MSE).
     run.app.world.non_send_mut::<ModelResource>().warmup = None;
@@ -134,7 +137,7 @@ fn measure(cal: &RunConfig, registry: &EnvRegistry, threads: usize) -> anyhow::R
         anyhow::bail!("the calibration's first learning steps did not fit the model");
     }
     let fit_epochs = stats.fit_epochs as f64;
-    let fit_epochs_cut = cal.model.max_epochs == Some(CALIBRATION_EPOCHS) && stats.fit_epochs as usize >= CALIBRATION_EPOCHS;
+    let fit_epochs_cut = uncapped && stats.fit_epochs as usize >= CALIBRATION_EPOCHS;
     let fit_per_transition = stats.seconds.model / fit_epochs / fitted as f64;
     // SAC updates among env steps, as the run makes them, for SAC_SECONDS.
     for _ in 0..CALIBRATION_STEPS {
@@ -392,6 +395,10 @@ mod tests {
         assert_eq!((u.fit_epochs, u.fit_epochs_cut), (CALIBRATION_EPOCHS as f64, true));
         let e = CostEstimate::of(&c, &u, 200);
         assert!(e.model_at_least && e.to_string().starts_with("at least "), "{e}");
+        // The same fit under a cap of its own at that count is whole: not a lower bound.
+        c.model.max_epochs = Some(CALIBRATION_EPOCHS);
+        let u = calibrate(&c, &registry, 1).unwrap();
+        assert_eq!((u.fit_epochs, u.fit_epochs_cut), (CALIBRATION_EPOCHS as f64, false));
         // The count is the first fit's alone when fits come every env step (the timed steps fit
         // again, 2 epochs each).
         (c.model.max_epochs, c.model.patience, c.model.train_every) = (Some(2), 5, 1);
