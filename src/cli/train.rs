@@ -222,7 +222,7 @@ fn estimate(args: &TrainArgs) -> anyhow::Result<()> {
 
 /// The compute threads each seed gets when `at_once` of `seeds` seeds train side by side.
 fn seed_threads(seeds: usize, at_once: usize) -> usize {
-    vagram::learn::compute_pool::threads_per_seed(at_once.clamp(1, seeds.max(1)))
+    vagram::train::parallel::compute_threads(at_once, seeds)
 }
 
 /// The wall time of `seeds` seeds costing `per_seed` each, `at_once` of them side by side.

@@ -209,17 +209,22 @@ impl CostEstimate {
 
     /// The sum over stages, in seconds, with every fit running the calibration fit's epochs.
     pub fn total(&self) -> f64 {
-        self.env + self.sac + self.model + self.rollout + self.eval
+        self.total_with(self.model)
     }
 
     /// The sum with every fit stopping as early as early stopping allows.
     pub fn total_fewest(&self) -> f64 {
-        self.total() - self.model + self.model_fewest
+        self.total_with(self.model_fewest)
     }
 
     /// The sum with every fit running to its epoch cap (`None` without a cap).
     pub fn total_most(&self) -> Option<f64> {
-        self.model_most.map(|most| self.total() - self.model + most)
+        self.model_most.map(|most| self.total_with(most))
+    }
+
+    /// The sum over stages with `model` seconds of fits.
+    fn total_with(&self, model: f64) -> f64 {
+        self.env + self.sac + model + self.rollout + self.eval
     }
 
     /// `≈ point (low–high)`, or `at least point (…)` when the point is a lower bound.

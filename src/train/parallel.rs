@@ -10,6 +10,12 @@ use crossbeam::channel;
 
 use super::driver::{EpochReport, SeedJob, SeedOutcome, run_seed};
 
+/// The compute threads each seed gets when `threads` worker threads take `jobs` seeds: the
+/// machine's cores divided between the seeds that run at once (what [`run_jobs`] gives them).
+pub fn compute_threads(threads: usize, jobs: usize) -> usize {
+    threads_per_seed(threads.clamp(1, jobs.max(1)))
+}
+
 /// Runs every seed of `seeds` of one run on `threads` worker threads; `on_epoch` receives every
 /// seed's epoch reports (from the worker threads). Results come back in the order of `seeds`.
 pub fn run_seeds(
@@ -34,6 +40,7 @@ pub fn run_jobs(jobs: &[SeedJob], threads: usize, on_epoch: &(dyn Fn(usize, &Epo
     drop(tx);
     let (done_tx, done_rx) = channel::unbounded();
     let workers = threads.clamp(1, jobs.len().max(1));
+    let per_seed = compute_threads(threads, jobs.len());
     crossbeam::scope(|scope| {
         for _ in 0..workers {
             let (rx, done_tx) = (rx.clone(), done_tx.clone());
@@ -41,7 +48,7 @@ pub fn run_jobs(jobs: &[SeedJob], threads: usize, on_epoch: &(dyn Fn(usize, &Epo
                 for i in rx.iter() {
                     let job = &jobs[i];
                     let seed = job.seed;
-                    let outcome = run_on_pool(threads_per_seed(workers), || run_seed(job, &mut |r| on_epoch(i, r)))
+                    let outcome = run_on_pool(per_seed, || run_seed(job, &mut |r| on_epoch(i, r)))
                         .unwrap_or_else(|e| Err(anyhow::anyhow!("seed {seed}: starting its compute threads: {e}")));
                     if let Some(w) = job.watch {
                         w.ended(seed, &outcome);
